@@ -1,0 +1,95 @@
+"""One error family for fourhour, translated to messages and exit codes at the edges."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class FourhourError(Exception):
+    """Base class of every error fourhour raises on purpose."""
+
+    exit_code = 1
+    hint: str | None = None
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if hint is not None:
+            self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where in an input file a problem was found. Rows are 1-based, as a spreadsheet shows."""
+
+    file: str
+    row: int | None = None
+    column: str | None = None
+    sheet: str | None = None
+
+    def __str__(self) -> str:
+        parts = [self.file]
+        if self.sheet:
+            parts.append(f"sheet {self.sheet!r}")
+        if self.row is not None:
+            parts.append(f"row {self.row}")
+        if self.column is not None:
+            parts.append(f"column {self.column!r}")
+        return ", ".join(parts)
+
+
+class ReaderError(FourhourError):
+    """A file could not be read: names the file, row, column, the value and what was expected."""
+
+    exit_code = 2
+
+    def __init__(
+        self,
+        location: Location,
+        problem: str,
+        *,
+        value: object = None,
+        expected: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.location = location
+        self.problem = problem
+        self.value = value
+        self.expected = expected
+        text = f"{location}: {problem}"
+        if value is not None:
+            text += f" (found {value!r})"
+        if expected:
+            text += f"; expected {expected}"
+        super().__init__(text, hint=hint)
+
+
+class UnknownLayoutError(ReaderError):
+    """No reader recognises the file's headers."""
+
+
+class IngestError(FourhourError):
+    """The files read but cannot be stored consistently (conflicts across files, failed checks)."""
+
+    exit_code = 3
+
+
+class WarehouseError(FourhourError):
+    """The warehouse is missing, locked, of a newer schema, or otherwise unusable."""
+
+    exit_code = 4
+
+
+class QueryError(FourhourError):
+    """A measure or bulletin was asked for something the warehouse cannot answer."""
+
+    exit_code = 5
+
+
+class FetchError(FourhourError):
+    """Downloading published files failed."""
+
+    exit_code = 6

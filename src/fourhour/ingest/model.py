@@ -1,0 +1,134 @@
+"""The canonical shape every reader returns, so that storing never depends on a layout."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+# The counts a provider return can carry, in warehouse column order. Type 3 includes type 4
+# (walk-in centres), as the later returns publish them.
+COUNT_COLUMNS: tuple[str, ...] = (
+    "att_type1",
+    "att_type2",
+    "att_type3",
+    "br_type1",
+    "br_type2",
+    "br_type3",
+    "adm_type1",
+    "adm_type2",
+    "adm_type3",
+    "adm_other",
+    "dta_4_12h",
+    "dta_over_12h",
+    "booked_type1",
+    "booked_type2",
+    "booked_type3",
+)
+
+COUNT_LABELS: dict[str, str] = {
+    "att_type1": "type 1 attendances",
+    "att_type2": "type 2 attendances",
+    "att_type3": "type 3/4 attendances",
+    "br_type1": "type 1 attendances over 4 hours",
+    "br_type2": "type 2 attendances over 4 hours",
+    "br_type3": "type 3/4 attendances over 4 hours",
+    "adm_type1": "emergency admissions via type 1 A&E",
+    "adm_type2": "emergency admissions via type 2 A&E",
+    "adm_type3": "emergency admissions via type 3/4 A&E",
+    "adm_other": "other emergency admissions",
+    "dta_4_12h": "4-12 hour waits from decision to admit",
+    "dta_over_12h": "12+ hour waits from decision to admit",
+    "booked_type1": "type 1 booked appointment attendances",
+    "booked_type2": "type 2 booked appointment attendances",
+    "booked_type3": "type 3/4 booked appointment attendances",
+}
+
+TYPES: tuple[str, ...] = ("type1", "type2", "type3")
+
+# Columns of the returns frame besides the counts.
+KEY_COLUMNS: tuple[str, ...] = ("granularity", "period_start", "period_end", "org_code")
+RETURN_COLUMNS: tuple[str, ...] = (
+    *KEY_COLUMNS,
+    "org_name",
+    *COUNT_COLUMNS,
+    "breaches_estimated",
+    "source_row",
+)
+
+ORG_COLUMNS: tuple[str, ...] = ("code", "name", "kind")
+RELATION_COLUMNS: tuple[str, ...] = ("child_code", "relation", "parent_code", "parent_name")
+
+
+@dataclass
+class ReadResult:
+    """What a reader found in one file.
+
+    returns: one row per provider and period (RETURN_COLUMNS; org_code may be None when the
+        file names providers without codes; ingest resolves the name).
+    totals: national or regional total rows (area, granularity, period, counts), kept for
+        cross-checks and for England figures where no provider rows exist.
+    published: the count columns this layout publishes; a revision replaces only these.
+    organisations / relations: reference data the file carries.
+    column_labels: canonical column -> header in the file, for error messages.
+    """
+
+    layout: str
+    returns: pd.DataFrame = field(default_factory=lambda: empty_returns())
+    totals: pd.DataFrame = field(default_factory=lambda: empty_totals())
+    published: tuple[str, ...] = ()
+    organisations: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=ORG_COLUMNS))
+    relations: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=RELATION_COLUMNS)
+    )
+    column_labels: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    # Other tables a reference or capacity reader fills: warehouse table -> frame.
+    extra_tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    @property
+    def kind(self) -> str:
+        if len(self.returns) or len(self.totals):
+            return "returns"
+        if self.extra_tables:
+            return "capacity"
+        return "reference"
+
+
+def empty_returns() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="object") for c in RETURN_COLUMNS})
+
+
+TOTAL_COLUMNS: tuple[str, ...] = (
+    "granularity",
+    "period_start",
+    "period_end",
+    "area",
+    *COUNT_COLUMNS,
+    "source_row",
+)
+
+
+def empty_totals() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="object") for c in TOTAL_COLUMNS})
+
+
+def returns_frame(records: list[dict]) -> pd.DataFrame:
+    """Build a returns frame from dicts, filling absent counts with None (not published)."""
+    if not records:
+        return empty_returns()
+    frame = pd.DataFrame.from_records(records)
+    for column in RETURN_COLUMNS:
+        if column not in frame.columns:
+            frame[column] = False if column == "breaches_estimated" else None
+    return frame[list(RETURN_COLUMNS)]
+
+
+def totals_frame(records: list[dict]) -> pd.DataFrame:
+    if not records:
+        return empty_totals()
+    frame = pd.DataFrame.from_records(records)
+    for column in TOTAL_COLUMNS:
+        if column not in frame.columns:
+            frame[column] = None
+    return frame[list(TOTAL_COLUMNS)]

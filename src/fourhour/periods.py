@@ -1,0 +1,116 @@
+"""Reporting periods: weeks ending Sunday, calendar months, quarters and financial years."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from fourhour.errors import QueryError
+
+GRANULARITIES = ("week", "month", "quarter", "fy")
+
+
+@dataclass(frozen=True)
+class Period:
+    granularity: str  # week | month | quarter | fy
+    start: dt.date
+    end: dt.date  # inclusive
+
+    @property
+    def label(self) -> str:
+        if self.granularity == "week":
+            return f"week ending {self.end:%-d %B %Y}"
+        if self.granularity == "month":
+            return f"{self.start:%B %Y}"
+        if self.granularity == "quarter":
+            fy = fy_start_year(self.start)
+            q = (self.start.month - 4) % 12 // 3 + 1
+            return f"Q{q} {fy}/{(fy + 1) % 100:02d}"
+        return f"{self.start.year}/{(self.start.year + 1) % 100:02d}"
+
+    def same_period_last_year(self) -> Period:
+        """The week ending 364 days before (same weekday); otherwise the same period a year before."""
+        if self.granularity == "week":
+            return week_ending(self.end - dt.timedelta(days=364))
+        if self.granularity == "month":
+            return month(self.start.year - 1, self.start.month)
+        if self.granularity == "quarter":
+            return quarter_containing(self.start.replace(year=self.start.year - 1))
+        return financial_year(self.start.year - 1)
+
+
+def week_ending(day: dt.date) -> Period:
+    if day.weekday() != 6:
+        raise QueryError(
+            f"{day.isoformat()} is a {day:%A}; NHS England's weekly returns end on a Sunday",
+            hint=f"try --week-ending {(day + dt.timedelta(days=(6 - day.weekday()))).isoformat()}",
+        )
+    return Period("week", day - dt.timedelta(days=6), day)
+
+
+def month(year: int, month_number: int) -> Period:
+    start = dt.date(year, month_number, 1)
+    nxt = dt.date(year + (month_number == 12), month_number % 12 + 1, 1)
+    return Period("month", start, nxt - dt.timedelta(days=1))
+
+
+def month_containing(day: dt.date) -> Period:
+    return month(day.year, day.month)
+
+
+def fy_start_year(day: dt.date) -> int:
+    """The year in which the financial year containing `day` began (April to March)."""
+    return day.year if day.month >= 4 else day.year - 1
+
+
+def quarter_containing(day: dt.date) -> Period:
+    offset = (day.month - 4) % 12 // 3  # 0..3 from April
+    first_month = (4 + 3 * offset - 1) % 12 + 1
+    year = fy_start_year(day) + (first_month < 4)
+    start = dt.date(year, first_month, 1)
+    last = month(year + (first_month + 2 > 12), (first_month + 2 - 1) % 12 + 1)
+    return Period("quarter", start, last.end)
+
+
+def financial_year(start_year: int) -> Period:
+    return Period("fy", dt.date(start_year, 4, 1), dt.date(start_year + 1, 3, 31))
+
+
+def parse_month(text: str) -> Period:
+    try:
+        day = dt.datetime.strptime(text.strip(), "%Y-%m").date()
+    except ValueError:
+        raise QueryError(f"{text!r} is not a month; expected YYYY-MM, e.g. 2025-01") from None
+    return month(day.year, day.month)
+
+
+def parse_date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise QueryError(f"{text!r} is not a date; expected YYYY-MM-DD") from None
+
+
+def parse_quarter(text: str) -> Period:
+    """'2016-17 Q3' or '2016Q3' (financial year starting 2016, third quarter)."""
+    cleaned = text.strip().upper().replace(" ", "").replace("/", "-")
+    try:
+        year_part, q = cleaned.split("Q")
+        start_year = int(year_part[:4])
+        n = int(q)
+        if not 1 <= n <= 4:
+            raise ValueError
+    except ValueError:
+        raise QueryError(
+            f"{text!r} is not a quarter; expected e.g. 2016-17Q3 (financial year, quarter 1-4)"
+        ) from None
+    month_number = (3 + 3 * (n - 1)) % 12 + 1
+    return quarter_containing(dt.date(start_year + (month_number < 4), month_number, 1))
+
+
+def parse_fy(text: str) -> Period:
+    """'2016-17' or '2016'."""
+    try:
+        return financial_year(int(text.strip()[:4]))
+    except ValueError:
+        raise QueryError(f"{text!r} is not a financial year; expected e.g. 2016-17") from None

@@ -1,0 +1,44 @@
+"""Settings declared once: name, environment variable, default and help."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    env: str
+    default: str
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "warehouse",
+        "FOURHOUR_WAREHOUSE",
+        "fourhour.duckdb",
+        "Path of the DuckDB warehouse file (created on first use).",
+    ),
+    Setting(
+        "fetch_base_url",
+        "FOURHOUR_FETCH_BASE_URL",
+        "https://www.england.nhs.uk/statistics/statistical-work-areas/ae-waiting-times-and-activity/",
+        "Where `fourhour fetch` looks for NHS England's A&E statistics pages.",
+    ),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def setting(name: str) -> str:
+    """The value of a setting: its environment variable if set, else its default."""
+    s = _BY_NAME[name]
+    return os.environ.get(s.env) or s.default
+
+
+def warehouse_path(explicit: str | Path | None = None) -> Path:
+    """The warehouse to use: an explicit path, else FOURHOUR_WAREHOUSE, else fourhour.duckdb."""
+    return Path(explicit) if explicit else Path(setting("warehouse"))
