@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -78,13 +79,13 @@ class ReadResult:
     totals: pd.DataFrame = field(default_factory=lambda: empty_totals())
     published: tuple[str, ...] = ()
     organisations: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=ORG_COLUMNS))
-    relations: pd.DataFrame = field(
-        default_factory=lambda: pd.DataFrame(columns=RELATION_COLUMNS)
-    )
+    relations: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=RELATION_COLUMNS))
     column_labels: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     # Other tables a reference or capacity reader fills: warehouse table -> frame.
     extra_tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    # The date the file's organisation relations describe (else the periods' ends are used).
+    as_of: dt.date | None = None
 
     @property
     def kind(self) -> str:

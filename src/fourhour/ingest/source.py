@@ -79,7 +79,7 @@ def decode_text(path: Path, data: bytes) -> str:
         line = data[: exc.start].count(b"\n") + 1
         raise ReaderError(
             Location(str(path), line),
-            f"byte {data[exc.start:exc.end]!r} is valid in neither UTF-8 nor Windows-1252",
+            f"byte {data[exc.start : exc.end]!r} is valid in neither UTF-8 nor Windows-1252",
             expected="UTF-8 or Windows-1252 text",
         ) from None
 
@@ -157,9 +157,10 @@ def _open_xls(path: Path, data: bytes) -> list[Sheet]:
                 cell = sh.cell(r, c)
                 if cell.ctype == xlrd.XL_CELL_DATE:
                     row.append(xlrd.xldate.xldate_as_datetime(cell.value, book.datemode))
-                elif cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):
-                    row.append(None)
-                elif cell.ctype == xlrd.XL_CELL_ERROR:
+                elif (
+                    cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK)
+                    or cell.ctype == xlrd.XL_CELL_ERROR
+                ):
                     row.append(None)
                 else:
                     row.append(cell.value)

@@ -26,6 +26,7 @@ CREATE TABLE organisations (
     name VARCHAR,
     kind VARCHAR NOT NULL DEFAULT 'provider',   -- provider | site | system | region | area_team
     code_source VARCHAR NOT NULL DEFAULT 'published',  -- published | derived-from-name
+    name_as_of DATE,                    -- the period the name was published for
     updated_at TIMESTAMP NOT NULL DEFAULT current_timestamp
 );
 -- Parent codes and names as the files carry them, dated by the period they describe.
