@@ -95,6 +95,10 @@ def read(sheets: list[Sheet], path: Path) -> ReadResult:
     published = tuple(
         f"{prefix}_{t}" for prefix in ("att", "br", "adm") for t in ("type1", "type2", "type3")
     )
+    # The tidy layout lists only the department types a provider has: an absent type is zero.
+    for rec in records.values():
+        for column in published:
+            rec.setdefault(column, 0)
     return ReadResult(
         layout="nhsr-tidy-monthly",
         returns=returns_frame(list(records.values())),

@@ -1,0 +1,1 @@
+"""Reports: the weekly and monthly four-hour bulletin in text, Markdown, JSON and HTML."""

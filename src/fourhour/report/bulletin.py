@@ -1,0 +1,214 @@
+"""The four-hour bulletin: England against the standard, the same period last year, the
+providers below the threshold then and now, the worst providers, and trolley waits.
+
+`build_bulletin` returns the stable JSON contract (documented in docs/bulletin.md); the
+renderers turn it into text, Markdown or HTML. Percentages keep full precision in JSON and
+are shown to one decimal place in text.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import numbers
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from fourhour.errors import QueryError
+from fourhour.measures import (
+    STANDARD_PCT,
+    THRESHOLD_PCT,
+    england,
+    providers_below,
+    worst_providers,
+)
+from fourhour.measures.performance import TYPE_KEYS
+from fourhour.periods import Period
+from fourhour.warehouse import Warehouse
+
+WORST_N = 5
+FORMATS = ("text", "markdown", "json", "html")
+
+
+def _num(value: Any) -> int | float | None:
+    """A JSON-safe number: None for missing, int for counts, float otherwise."""
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    f = float(value)
+    if math.isnan(f):
+        return None
+    return int(f) if f.is_integer() and not isinstance(value, float | np.floating) else f
+
+
+def _england_block(row: pd.Series | None) -> dict:
+    block = {}
+    for t in TYPE_KEYS:
+        block[t] = {
+            "attendances": None if row is None else _num(row[f"{t}_attendances"]),
+            "within_4h": None if row is None else _num(row[f"{t}_within_4h"]),
+            "breaches": None if row is None else _num(row[f"{t}_breaches"]),
+            "performance_pct": None
+            if row is None
+            else (None if (v := _num(row[f"{t}_performance_pct"])) is None else float(v)),
+        }
+    return block
+
+
+def _has_data(row: pd.Series) -> bool:
+    return _num(row["type1_attendances"]) is not None or _num(
+        row["all_types_attendances"]) is not None
+
+
+def _provider_list(frame: pd.DataFrame, basis: str, with_attendances: bool = False) -> list:
+    out = []
+    for r in frame.itertuples(index=False):
+        item = {
+            "code": r.code,
+            "name": r.name,
+            "performance_pct": float(getattr(r, f"{basis}_performance_pct")),
+        }
+        if with_attendances:
+            item["attendances"] = _num(getattr(r, f"{basis}_attendances"))
+        out.append(item)
+    return out
+
+
+def build_bulletin(
+    wh: Warehouse,
+    period: Period,
+    *,
+    threshold_pct: float = THRESHOLD_PCT,
+    worst_n: int = WORST_N,
+) -> dict:
+    """The bulletin for `period` as the stable JSON-ready dictionary."""
+    now = england(wh, period).iloc[0]
+    if not _has_data(now):
+        raise QueryError(
+            f"the warehouse holds no returns for the {period.label}",
+            hint=_coverage_hint(wh, period.granularity),
+        )
+    last_period = period.same_period_last_year()
+    last = england(wh, last_period).iloc[0]
+    last_row = last if _has_data(last) else None
+    below, basis = providers_below(wh, period, threshold_pct)
+    below_last, _ = providers_below(wh, last_period, threshold_pct)
+    worst, worst_basis = worst_providers(wh, period, worst_n)
+    over_4h = _num(now["trolley_waits_over_4h"])
+    over_12h = _num(now["trolley_waits_over_12h"])
+    return {
+        "period": {
+            "start": period.start.isoformat(),
+            "end": period.end.isoformat(),
+            "granularity": period.granularity,
+        },
+        "england": _england_block(now),
+        "same_period_last_year": _england_block(last_row),
+        "providers_below_threshold": {
+            "threshold_pct": float(threshold_pct),
+            "count": int(len(below)),
+            "count_last_year": int(len(below_last)) if len(below_last) or last_row is not None
+            else None,
+            "providers": _provider_list(below, basis),
+            "providers_last_year": _provider_list(below_last, basis),
+        },
+        "worst_providers": _provider_list(worst, worst_basis, with_attendances=True),
+        "trolley_waits": {"over_4h": over_4h, "over_12h": over_12h},
+        "meta": {
+            "label": period.label,
+            "same_period_last_year": {
+                "start": last_period.start.isoformat(),
+                "end": last_period.end.isoformat(),
+                "label": last_period.label,
+            },
+            "standard_pct": STANDARD_PCT,
+            "provider_measure": basis,
+            "providers_reporting": int(now["providers"]),
+            "source": str(now["source"]),
+            "breaches_estimated": bool(now["breaches_estimated"])
+            if _num(now["breaches_estimated"]) is not None else False,
+            "synthetic": _is_synthetic(wh),
+        },
+    }
+
+
+def _is_synthetic(wh: Warehouse) -> bool:
+    row = wh.con.execute(
+        "SELECT count(*) FILTER (WHERE file ILIKE '%SYNTHETIC%'), count(*) FROM ingest_log"
+    ).fetchone()
+    return bool(row[0]) and row[0] == row[1]
+
+
+def _coverage_hint(wh: Warehouse, granularity: str) -> str:
+    if granularity == "week":
+        row = wh.con.execute(
+            "SELECT min(period_end), max(period_end) FROM provider_returns "
+            "WHERE granularity = 'week'"
+        ).fetchone()
+        kind = "weeks ending"
+    else:
+        row = wh.con.execute(
+            "SELECT min(period_start), max(period_end) FROM (SELECT period_start, period_end "
+            "FROM provider_returns WHERE granularity = 'month' UNION ALL SELECT period_start, "
+            "period_end FROM published_totals WHERE granularity = 'month')"
+        ).fetchone()
+        kind = "months"
+    if row[0] is None:
+        return f"no {granularity}ly returns are stored yet; run `fourhour ingest FILE...`"
+    return f"the warehouse holds {kind} from {row[0]} to {row[1]}"
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f}%"
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("fourhour.report", "templates"),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=lambda name: bool(name and name.endswith(".html.j2")),
+    )
+    env.filters["pct"] = _pct
+    env.filters["count"] = lambda v: "n/a" if v is None else f"{v:,}"
+    env.filters["points"] = lambda v: f"{abs(v):.1f} point{'s' if round(abs(v), 1) != 1 else ''}"
+    return env
+
+
+def _context(b: dict) -> dict:
+    e, ly = b["england"], b["same_period_last_year"]
+    headline = "all_types" if e["all_types"]["performance_pct"] is not None else "type1"
+    now_pct = e[headline]["performance_pct"]
+    last_pct = ly[headline]["performance_pct"]
+    t1 = e["type1"]["performance_pct"]
+    t1_last = ly["type1"]["performance_pct"]
+    return {
+        "b": b,
+        "m": b["meta"],
+        "headline": headline,
+        "headline_label": "all A&E types" if headline == "all_types" else "major (type 1) A&E",
+        "now_pct": now_pct,
+        "last_pct": last_pct,
+        "change": None if now_pct is None or last_pct is None else now_pct - last_pct,
+        "gap": None if now_pct is None else now_pct - b["meta"]["standard_pct"],
+        "t1": t1,
+        "t1_change": None if t1 is None or t1_last is None else t1 - t1_last,
+        "measure_label": "all types"
+        if b["meta"]["provider_measure"] == "all_types"
+        else "type 1",
+    }
+
+
+def render(b: dict, fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(b, indent=2) + "\n"
+    if fmt not in FORMATS:
+        raise QueryError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    suffix = {"text": "txt", "markdown": "md", "html": "html"}[fmt]
+    return _environment().get_template(f"bulletin.{suffix}.j2").render(**_context(b))
