@@ -29,7 +29,7 @@ class Period:
         return f"{self.start.year}/{(self.start.year + 1) % 100:02d}"
 
     def same_period_last_year(self) -> Period:
-        """The week ending 364 days before (same weekday); otherwise the same period a year before."""
+        """The week ending 364 days before (same weekday), else the same period a year before."""
         if self.granularity == "week":
             return week_ending(self.end - dt.timedelta(days=364))
         if self.granularity == "month":

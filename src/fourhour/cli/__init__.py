@@ -1,4 +1,4 @@
-"""The command line: thin commands over the library. Errors become one clean message and exit code."""
+"""The command line: thin commands over the library; errors become one message and exit code."""
 
 from __future__ import annotations
 

@@ -76,18 +76,25 @@ _REGIONS: tuple[tuple[str, str, int, int], ...] = (
     ("NHS England East Of England ", "East of England Commissioning Region", 16, 6),
     ("NHS England London", "London Commissioning Region", 26, 5),
     ("NHS England Midlands ", "Midlands Commissioning Region", 42, 10),
-    ("NHS England North East And Yorkshire ", "North East and Yorkshire Commissioning Region", 30, 4),
+    (
+        "NHS England North East And Yorkshire ",
+        "North East and Yorkshire Commissioning Region",
+        30,
+        4,
+    ),
     ("NHS England North West ", "North West Commissioning Region", 28, 3),
     ("NHS England South East ", "South East Commissioning Region", 35, 6),
     ("NHS England South West ", "South West Commissioning Region", 23, 6),
 )
 
+# Plant and bird stems with place-name endings: English-sounding, but not NHS trust names.
 _STEMS = (
-    "Ash", "Bar", "Black", "Bram", "Brook", "Clay", "Cold", "Corn", "Elm", "Fen", "Glen",
-    "Hart", "Heath", "Holt", "Kings", "Lark", "Lin", "Marsh", "Mill", "North", "Oak", "Pen",
-    "Red", "Rook", "Rose", "Sand", "South", "Stan", "Stone", "Thorn", "Wey", "Whit", "Willow",
-    "Wold", "East", "West", "Alder", "Bell", "Crow", "Dun", "Fair", "Grey", "Hazel", "Ivy",
-    "Kestrel", "Long", "Maple", "Nether", "Otter", "Pike", "Quarry", "Rye", "Swan", "Tarn",
+    "Ambren", "Aspen", "Bittern", "Bracken", "Bramble", "Briar", "Clover", "Corlow", "Cress",
+    "Curlew", "Dunmere", "Gorse", "Hawthorn", "Hazel", "Heron", "Juniper", "Kestrel", "Lapwing",
+    "Larch", "Linnet", "Marten", "Merlin", "Nettle", "Osprey", "Otter", "Plover", "Quill",
+    "Rowan", "Sedge", "Sorrel", "Tansy", "Teasel", "Thistle", "Wren", "Yarrow", "Fennel",
+    "Starling", "Sparrow", "Finch", "Tern", "Kite", "Pipit", "Sloe", "Damson", "Medlar",
+    "Quince", "Rue", "Sage", "Tarragon", "Vetch", "Woad", "Bryony", "Campion", "Dunnock",
 )
 _ENDINGS = (
     "ford", "field", "ham", "ley", "mouth", "bury", "ton", "well", "dale", "wick", "vale",
@@ -134,8 +141,8 @@ def generate_weekly_returns(
     Returns the data files written: the system mapping first, then one provider sheet per week
     in date order. `SYNTHETIC-README.txt` is written alongside them but not returned.
     """
-    if providers < 20:
-        raise FourhourError(f"providers must be at least 20 (got {providers})")
+    if not 20 <= providers <= 400:
+        raise FourhourError(f"providers must be between 20 and 400 (got {providers})")
     if weeks < 1:
         raise FourhourError(f"weeks must be at least 1 (got {weeks})")
     week_ending(last_week_ending)  # a Sunday, or QueryError with a hint
@@ -166,7 +173,7 @@ def _organisations(
     rng: np.random.Generator, providers: int
 ) -> tuple[list[tuple[str, str, int]], list[_Provider]]:
     """Systems (code, name, region) and providers, with invented, unique place names."""
-    places = _place_names(rng, providers * 2 + 60)
+    places = _place_names(rng, providers * 2 + 60)  # unique, so names are unique
     n_region = _apportion(providers, [r[2] for r in _REGIONS])
     n_systems = _apportion(max(7, round(40 * providers / 140)), [r[3] for r in _REGIONS])
     systems: list[tuple[str, str, int]] = []
@@ -181,21 +188,17 @@ def _organisations(
     kinds = ["acute"] * (providers - n_type3 - n_type2) + ["type3"] * n_type3 + ["type2"] * n_type2
     kinds = [kinds[i] for i in rng.permutation(providers)]
     regions = [r for r, n in enumerate(n_region) for _ in range(n)]
+    in_region = [0] * len(_REGIONS)
     orgs: list[_Provider] = []
-    used: set[str] = set()
     for i, (kind, region) in enumerate(zip(kinds, regions, strict=True)):
         forms = {"acute": _ACUTE_FORMS, "type3": _TYPE3_FORMS, "type2": _TYPE2_FORMS}[kind]
-        while True:
-            form = forms[int(rng.integers(len(forms)))]
-            name = form.format(a=places[-1], b=places[-2]) + " (synthetic)"
-            places.pop()
-            if name not in used:
-                break
-        used.add(name)
+        form = forms[int(rng.integers(len(forms)))]
+        name = form.format(a=places.pop(), b=places.pop()) + " (synthetic)"
+        # round robin, so that every system of a region has a provider where there are enough
         own = [s for s, system in enumerate(systems) if system[2] == region]
-        system = own[i % len(own)] if i < len(regions) else own[0]
+        system = own[in_region[region] % len(own)]
+        in_region[region] += 1
         orgs.append(_Provider(f"ZS{i + 1:03d}", name, kind, region, system))
-    # every system gets at least one provider where the region has enough of them
     return systems, orgs
 
 
@@ -209,8 +212,6 @@ def _place_names(rng: np.random.Generator, n: int) -> list[str]:
         if name not in seen:
             seen.add(name)
             names.append(name)
-        if len(seen) >= len(_STEMS) * len(_ENDINGS):
-            break
     return names
 
 
@@ -259,10 +260,11 @@ def _simulate(
 
     # persistent provider effects
     size = np.clip(rng.lognormal(np.log(2600), 0.35, n), 1300, 6200)
-    has_utc = acute & (rng.random(n) < 0.6)
+    has_utc = acute & (rng.random(n) < 0.85)
     utc_ratio = rng.uniform(0.30, 0.60, n)
     has_eye = acute & (rng.random(n) < 0.06)
     level = rng.normal(0.0, 0.42, n)
+    level -= level[acute].mean()  # so that national figures vary little between seeds
     winter_sens = np.clip(rng.normal(1.0, 0.3, n), 0.3, None)
     decline = np.clip(rng.normal(1.0, 0.5, n), 0.0, None)
     adm_rate = rng.uniform(0.24, 0.30, n)
@@ -283,20 +285,20 @@ def _simulate(
 
     base = size[:, None] * growth[None, :] * np.exp(rng.normal(0, 0.03, (n, w)))
     att1 = np.where(acute[:, None], poisson(base * (1 + 0.06 * summer)), 0)
-    t3_size = np.where(
-        type3, rng.uniform(500, 3000, n), np.where(has_utc, size * utc_ratio, 0.0)
-    )
+    t3_size = np.where(type3, rng.uniform(1000, 4500, n), np.where(has_utc, size * utc_ratio, 0.0))
     att3 = poisson(t3_size[:, None] * growth * (1 + 0.10 * summer) * np.exp(shocks(0.03)))
-    t2_size = np.where(type2, rng.uniform(900, 1800, n), np.where(has_eye, rng.uniform(80, 350, n), 0))
+    t2_size = np.where(
+        type2, rng.uniform(900, 1800, n), np.where(has_eye, rng.uniform(80, 350, n), 0)
+    )
     att2 = poisson(t2_size[:, None] * growth * (1 + 0.03 * summer))
 
     # type 1 breaches: logit of the breach rate
     logit1 = (
-        -3.05
+        -3.02
         + level[:, None]
         + 0.62 * winter_sens[:, None] * winter[None, :]
         + 0.28 * decline[:, None] * pressured[None, :]
-        + 0.36 * winter_sens[:, None] * (winter * pressured)[None, :]
+        + 0.30 * winter_sens[:, None] * (winter * pressured)[None, :]
         + shocks(0.11)
         + rng.normal(0.0, 0.06, (n, w))
     )
@@ -320,7 +322,7 @@ def _simulate(
     # trolley waits: patients over 4 h (and, of those, over 12 h) from decision to admit
     dta_mean = adm1 * 0.9 * np.clip(rate1 - 0.025, 0, None)
     dta4 = np.minimum(rng.poisson(dta_mean * rng.gamma(4.0, 0.25, (n, w))), adm1)
-    p12 = 0.002 * np.clip((rate1 - 0.12) / 0.1, 0, None) ** 2
+    p12 = 0.0006 * np.clip((rate1 - 0.12) / 0.1, 0, None) ** 2
     dta12 = rng.binomial(dta4, np.clip(p12, 0, 1))
 
     return {

@@ -170,11 +170,14 @@ def _published_england(wh: Warehouse, period: Period) -> pd.DataFrame | None:
     n_months = {"month": 1, "quarter": 3, "fy": 12}[period.granularity]
     sql = f"""
         SELECT 'ENGLAND' AS code, 'England' AS name, count(*) AS n,
-        {", ".join(
+        {
+        ", ".join(
             f"round(sum(att_{t}))::BIGINT AS {t}_attendances, "
             f"round(sum(br_{t}))::BIGINT AS {t}_breaches, "
-            f"round(sum(adm_{t}))::BIGINT AS {t}_emergency_admissions" for t in
-            ("type1", "type2", "type3"))},
+            f"round(sum(adm_{t}))::BIGINT AS {t}_emergency_admissions"
+            for t in ("type1", "type2", "type3")
+        )
+    },
         round(sum(att_type1 + att_type2 + att_type3))::BIGINT AS all_types_attendances,
         round(sum(br_type1 + br_type2 + br_type3))::BIGINT AS all_types_breaches,
         round(sum(adm_other))::BIGINT AS other_emergency_admissions,

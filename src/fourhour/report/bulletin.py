@@ -60,8 +60,9 @@ def _england_block(row: pd.Series | None) -> dict:
 
 
 def _has_data(row: pd.Series) -> bool:
-    return _num(row["type1_attendances"]) is not None or _num(
-        row["all_types_attendances"]) is not None
+    return (
+        _num(row["type1_attendances"]) is not None or _num(row["all_types_attendances"]) is not None
+    )
 
 
 def _provider_list(frame: pd.DataFrame, basis: str, with_attendances: bool = False) -> list:
@@ -110,8 +111,9 @@ def build_bulletin(
         "same_period_last_year": _england_block(last_row),
         "providers_below_threshold": {
             "threshold_pct": float(threshold_pct),
-            "count": int(len(below)),
-            "count_last_year": int(len(below_last)) if len(below_last) or last_row is not None
+            "count": len(below),
+            "count_last_year": len(below_last)
+            if len(below_last) or last_row is not None
             else None,
             "providers": _provider_list(below, basis),
             "providers_last_year": _provider_list(below_last, basis),
@@ -130,7 +132,8 @@ def build_bulletin(
             "providers_reporting": int(now["providers"]),
             "source": str(now["source"]),
             "breaches_estimated": bool(now["breaches_estimated"])
-            if _num(now["breaches_estimated"]) is not None else False,
+            if _num(now["breaches_estimated"]) is not None
+            else False,
             "synthetic": _is_synthetic(wh),
         },
     }
@@ -199,9 +202,7 @@ def _context(b: dict) -> dict:
         "gap": None if now_pct is None else now_pct - b["meta"]["standard_pct"],
         "t1": t1,
         "t1_change": None if t1 is None or t1_last is None else t1 - t1_last,
-        "measure_label": "all types"
-        if b["meta"]["provider_measure"] == "all_types"
-        else "type 1",
+        "measure_label": "all types" if b["meta"]["provider_measure"] == "all_types" else "type 1",
     }
 
 

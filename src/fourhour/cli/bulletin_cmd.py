@@ -1,0 +1,60 @@
+"""`fourhour bulletin`: the four-hour bulletin for a week or a month."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from fourhour.cli import app, console
+from fourhour.cli.options import WarehouseOption
+from fourhour.errors import QueryError
+from fourhour.measures import THRESHOLD_PCT
+from fourhour.periods import Period, parse_date, parse_month, week_ending
+from fourhour.report.bulletin import FORMATS, WORST_N, build_bulletin, render
+from fourhour.warehouse import open_warehouse
+
+
+def choose_period(week_ending_text: str | None, month_text: str | None) -> Period:
+    if bool(week_ending_text) == bool(month_text):
+        raise QueryError("give exactly one of --week-ending YYYY-MM-DD or --month YYYY-MM")
+    if week_ending_text:
+        return week_ending(parse_date(week_ending_text))
+    assert month_text is not None
+    return parse_month(month_text)
+
+
+@app.command()
+def bulletin(
+    week_ending_: Annotated[
+        str | None,
+        typer.Option("--week-ending", help="The Sunday that ends the week, YYYY-MM-DD."),
+    ] = None,
+    month: Annotated[str | None, typer.Option("--month", help="The month, YYYY-MM.")] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help=f"One of {', '.join(FORMATS)}.")
+    ] = "text",
+    threshold: Annotated[
+        float, typer.Option(help="Count providers below this percentage (all types).")
+    ] = THRESHOLD_PCT,
+    worst: Annotated[int, typer.Option(help="How many of the worst providers to name.")] = WORST_N,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write to this file instead of stdout.")
+    ] = None,
+    warehouse: WarehouseOption = None,
+) -> None:
+    """England's four-hour performance for a week or month, against the 95% standard and the
+    same period last year, with the providers below the threshold then and now."""
+    if fmt not in FORMATS:
+        raise QueryError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    if not 0 <= threshold <= 100:
+        raise QueryError(f"--threshold {threshold} is not a percentage between 0 and 100")
+    period = choose_period(week_ending_, month)
+    with open_warehouse(warehouse, read_only=True) as wh:
+        text = render(build_bulletin(wh, period, threshold_pct=threshold, worst_n=worst), fmt)
+    if out:
+        out.write_text(text, encoding="utf-8")
+        console.print(f"wrote {out}")
+    else:
+        typer.echo(text, nl=False)

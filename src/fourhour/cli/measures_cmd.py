@@ -1,0 +1,95 @@
+"""`fourhour measures`: the measures table for a period at any level, on screen or as CSV."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from fourhour.cli import app, console
+from fourhour.cli.options import WarehouseOption
+from fourhour.errors import QueryError
+from fourhour.measures import LEVELS, measure_table
+from fourhour.periods import (
+    Period,
+    parse_date,
+    parse_fy,
+    parse_month,
+    parse_quarter,
+    week_ending,
+)
+from fourhour.warehouse import open_warehouse
+
+
+def _period(week: str | None, month: str | None, quarter: str | None, fy: str | None) -> Period:
+    given = [(v, f) for v, f in ((week, "week"), (month, "month"), (quarter, "q"), (fy, "fy")) if v]
+    if len(given) != 1:
+        raise QueryError("give exactly one of --week-ending, --month, --quarter or --fy")
+    value, kind = given[0]
+    if kind == "week":
+        return week_ending(parse_date(value))
+    if kind == "month":
+        return parse_month(value)
+    if kind == "q":
+        return parse_quarter(value)
+    return parse_fy(value)
+
+
+@app.command()
+def measures(
+    level: Annotated[str, typer.Option(help=f"One of {', '.join(LEVELS)}.")] = "provider",
+    week_ending_: Annotated[
+        str | None, typer.Option("--week-ending", help="Week ending (a Sunday), YYYY-MM-DD.")
+    ] = None,
+    month: Annotated[str | None, typer.Option(help="Month, YYYY-MM.")] = None,
+    quarter: Annotated[
+        str | None, typer.Option(help="Financial-year quarter, e.g. 2016-17Q3.")
+    ] = None,
+    fy: Annotated[str | None, typer.Option(help="Financial year, e.g. 2016-17.")] = None,
+    csv: Annotated[Path | None, typer.Option(help="Write the full table to this CSV.")] = None,
+    warehouse: WarehouseOption = None,
+) -> None:
+    """Attendances, breaches and four-hour performance by type for every organisation at a
+    level (provider, system, region or national) for a week, month, quarter or year."""
+    if level not in LEVELS:
+        raise QueryError(f"unknown level {level!r}; expected one of {', '.join(LEVELS)}")
+    period = _period(week_ending_, month, quarter, fy)
+    with open_warehouse(warehouse, read_only=True) as wh:
+        frame = measure_table(wh, period, level)
+    if csv:
+        frame.to_csv(csv, index=False)
+        console.print(f"wrote {len(frame):,} rows to {csv}")
+        return
+    table = Table(title=f"{level.title()} measures, {period.label}")
+    for column in ("code", "name", "all types", "type 1", "attendances", "breaches"):
+        table.add_column(column, justify="left" if column in ("code", "name") else "right")
+    for r in frame.itertuples(index=False):
+        table.add_row(
+            str(r.code),
+            str(r.name or ""),
+            _pct(r.all_types_performance_pct),
+            _pct(r.type1_performance_pct),
+            _count(
+                r.all_types_attendances if _ok(r.all_types_attendances) else r.type1_attendances
+            ),
+            _count(r.all_types_breaches if _ok(r.all_types_breaches) else r.type1_breaches),
+        )
+    console.print(table)
+
+
+def _either(first: object, second: object) -> object:
+    return first if _ok(first) else second
+
+
+def _ok(v: object) -> bool:
+    return v is not None and str(v) not in ("<NA>", "nan")
+
+
+def _pct(v: object) -> str:
+    return f"{float(v):.1f}%" if _ok(v) else "n/a"  # type: ignore[arg-type]
+
+
+def _count(v: object) -> str:
+    return f"{int(v):,}" if _ok(v) else "n/a"  # type: ignore[call-overload]

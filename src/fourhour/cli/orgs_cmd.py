@@ -1,0 +1,60 @@
+"""`fourhour orgs`: import organisation reference files and list what the warehouse knows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from fourhour.cli import app, console
+from fourhour.cli.ingest_cmd import ingest
+from fourhour.cli.options import WarehouseOption
+from fourhour.warehouse import open_warehouse
+
+orgs_app = typer.Typer(help="Organisations: trusts, systems, regions and their names.")
+app.add_typer(orgs_app, name="orgs")
+
+
+@orgs_app.command("import")
+def import_(
+    paths: Annotated[list[Path], typer.Argument(help="Organisation reference files.")],
+    warehouse: WarehouseOption = None,
+) -> None:
+    """Import trust-to-system/region mappings (same reader and safety as `fourhour ingest`)."""
+    ingest(paths, warehouse)
+
+
+@orgs_app.command("list")
+def list_(
+    kind: Annotated[str | None, typer.Option(help="provider, site or system.")] = None,
+    warehouse: WarehouseOption = None,
+) -> None:
+    """Organisations with their latest system and region."""
+    with open_warehouse(warehouse, read_only=True) as wh:
+        rows = wh.con.execute(
+            """
+            SELECT o.code, o.name, o.kind, o.code_source,
+              (SELECT coalesce(parent_name, parent_code) FROM org_relations r
+               WHERE r.child_code = o.code AND r.relation IN ('system', 'area_team')
+               ORDER BY as_of DESC LIMIT 1) AS system,
+              (SELECT parent_name FROM org_relations r
+               WHERE r.child_code = o.code AND r.relation = 'region'
+               ORDER BY as_of DESC LIMIT 1) AS region
+            FROM organisations o WHERE ? IS NULL OR o.kind = ? ORDER BY o.code
+            """,
+            [kind, kind],
+        ).fetchall()
+    table = Table(title=f"{len(rows):,} organisations")
+    for column in ("code", "name", "kind", "system", "region"):
+        table.add_column(column)
+    for code, name, k, source, system, region in rows:
+        table.add_row(
+            code,
+            (name or "") + (" [dim](code derived)[/]" if source != "published" else ""),
+            k,
+            system or "",
+            region or "",
+        )
+    console.print(table)

@@ -1,0 +1,102 @@
+"""Shared fixtures: the real data set (skipped with a reason where absent), a warehouse built
+from it once per session, and small hand-written files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from fourhour.warehouse import open_warehouse
+from fourhour.warehouse.load import ingest_file
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+RETURN_DIRS = (
+    "monthly-by-provider-2025-26",
+    "monthly-timeseries-england",
+    "nhsrdatasets",
+    "weekly-type1-2010-2015",
+)
+
+
+def pytest_report_header() -> str:
+    return f"duckdb {duckdb.__version__}; real data: {SHARED_DATA if SHARED_DATA.exists() else 'absent'}"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"real NHS England data not found at {SHARED_DATA} (CI always has it)")
+    return SHARED_DATA
+
+
+def return_files(root: Path) -> list[Path]:
+    files = []
+    for d in RETURN_DIRS:
+        files.extend(sorted(p for p in (root / d).iterdir() if p.suffix in (".csv", ".xlsx")))
+    return files
+
+
+@pytest.fixture(scope="session")
+def real_warehouse(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every A&E returns and organisation file of the real data set, ingested once."""
+    path = tmp_path_factory.mktemp("real") / "real.duckdb"
+    with open_warehouse(path) as wh:
+        for f in return_files(shared_data):
+            ingest_file(wh, f)
+    return path
+
+
+def write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> Path:
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+PROVIDER_HEADER = (
+    "Code,Region,Name,Type 1 Departments - Major A&E,Type 2 Departments - Single Specialty,"
+    "Type 3 Departments - Other A&E/Minor Injury Unit,Total attendances,"
+    "Type 1 Departments - Major A&E,Type 2 Departments - Single Specialty,"
+    "Type 3 Departments - Other A&E/Minor Injury Unit,Total Attendances < 4 hours,"
+    "Type 1 Departments - Major A&E,Type 2 Departments - Single Specialty,"
+    "Type 3 Departments - Other A&E/Minor Injury Unit,Total Attendances > 4 hours,"
+    "Percentage in 4 hours or less (all),Percentage in 4 hours or less (type 1),"
+    "Percentage in 4 hours or less (type 2),Percentage in 4 hours or less (type 3),"
+    "Emergency Admissions via Type 1 A&E,Emergency Admissions via Type 2 A&E,"
+    "Emergency Admissions via Type 3 and 4 A&E,Total Emergency Admissions via A&E,"
+    "Other Emergency admissions (i.e not via A&E),Total Emergency Admissions,"
+    "Number of patients spending >4 hours from decision to admit to admission,"
+    "Number of patients spending >12 hours from decision to admit to admission"
+)
+
+
+def provider_row(
+    code: str,
+    name: str,
+    att: tuple[int, int, int],
+    over: tuple[int, int, int],
+    adm: tuple[int, int, int] = (0, 0, 0),
+    other: int = 0,
+    dta: tuple[int, int] = (0, 0),
+    region: str = "NHS England London",
+) -> str:
+    within = tuple(a - o for a, o in zip(att, over, strict=True))
+    cells = [code, region, name, *att, sum(att), *within, sum(within), *over, sum(over)]
+    pct = [f"{100 * sum(within) / sum(att):.1f}%" if sum(att) else "-"]
+    pct += [f"{100 * w / a:.1f}%" if a else "-" for w, a in zip(within, att, strict=True)]
+    cells += pct + [*adm, sum(adm), other, sum(adm) + other, *dta]
+    return ",".join(f'"{c:,}"' if isinstance(c, int) and c >= 1000 else str(c) for c in cells)
+
+
+@pytest.fixture
+def provider_csv(tmp_path: Path) -> Path:
+    """A two-provider month, values chosen so that every figure can be checked by hand."""
+    lines = [
+        PROVIDER_HEADER,
+        provider_row("RAA", "Alpha Hospitals NHS Trust", (10000, 0, 4000), (2500, 0, 40),
+                     adm=(2800, 0, 10), other=900, dta=(700, 120)),
+        provider_row("RBB", "Beta Hospital NHS Foundation Trust", (5000, 300, 0), (500, 3, 0),
+                     adm=(1400, 2, 0), other=300, dta=(90, 5), region="NHS England North West"),
+    ]
+    return write(tmp_path, "January-2025-AE.csv", "\n".join(lines) + "\n")
