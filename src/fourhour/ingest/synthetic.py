@@ -88,17 +88,16 @@ _REGIONS: tuple[tuple[str, str, int, int], ...] = (
 )
 
 # Plant and bird stems with place-name endings: English-sounding, but not NHS trust names.
-_STEMS = (
-    "Ambren", "Aspen", "Bittern", "Bracken", "Bramble", "Briar", "Clover", "Corlow", "Cress",
-    "Curlew", "Dunmere", "Gorse", "Hawthorn", "Hazel", "Heron", "Juniper", "Kestrel", "Lapwing",
-    "Larch", "Linnet", "Marten", "Merlin", "Nettle", "Osprey", "Otter", "Plover", "Quill",
-    "Rowan", "Sedge", "Sorrel", "Tansy", "Teasel", "Thistle", "Wren", "Yarrow", "Fennel",
-    "Starling", "Sparrow", "Finch", "Tern", "Kite", "Pipit", "Sloe", "Damson", "Medlar",
-    "Quince", "Rue", "Sage", "Tarragon", "Vetch", "Woad", "Bryony", "Campion", "Dunnock",
+_STEMS = tuple(
+    """Ambren Aspen Bittern Bracken Bramble Briar Clover Corlow Cress Curlew Dunmere Gorse
+    Hawthorn Hazel Heron Juniper Kestrel Lapwing Larch Linnet Marten Merlin Nettle Osprey Otter
+    Plover Quill Rowan Sedge Sorrel Tansy Teasel Thistle Wren Yarrow Fennel Starling Sparrow
+    Finch Tern Kite Pipit Sloe Damson Medlar Quince Rue Sage Tarragon Vetch Woad Bryony Campion
+    Dunnock""".split()
 )
-_ENDINGS = (
-    "ford", "field", "ham", "ley", "mouth", "bury", "ton", "well", "dale", "wick", "vale",
-    "combe", "stead", "borough", "minster", "bridge", "haven", "moor", "worth", "gate",
+_ENDINGS = tuple(
+    """ford field ham ley mouth bury ton well dale wick vale combe stead borough minster bridge
+    haven moor worth gate""".split()
 )
 _ACUTE_FORMS = (
     "{a} Hospitals NHS Trust",
@@ -341,7 +340,7 @@ def _n(value: int) -> str:
 
 
 def _pct(within: int, attendances: int) -> str:
-    """As NHS England prints it: one decimal place shown with two ('72.90%'); '-' if no attendances."""
+    """As NHS England prints it: one decimal place shown with two ('72.90%'); '-' if none."""
     if attendances == 0:
         return "-"
     return f"{round(100.0 * within / attendances, 1):.2f}%"
