@@ -29,6 +29,7 @@ def _register() -> None:
     from fourhour.cli import (  # noqa: F401
         bulletin_cmd,
         demo_cmd,
+        fetch_cmd,
         ingest_cmd,
         measures_cmd,
         orgs_cmd,

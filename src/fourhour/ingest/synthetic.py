@@ -88,17 +88,18 @@ _REGIONS: tuple[tuple[str, str, int, int], ...] = (
 )
 
 # Plant and bird stems with place-name endings: English-sounding, but not NHS trust names.
-_STEMS = tuple(
-    """Ambren Aspen Bittern Bracken Bramble Briar Clover Corlow Cress Curlew Dunmere Gorse
-    Hawthorn Hazel Heron Juniper Kestrel Lapwing Larch Linnet Marten Merlin Nettle Osprey Otter
-    Plover Quill Rowan Sedge Sorrel Tansy Teasel Thistle Wren Yarrow Fennel Starling Sparrow
-    Finch Tern Kite Pipit Sloe Damson Medlar Quince Rue Sage Tarragon Vetch Woad Bryony Campion
-    Dunnock""".split()
-)
-_ENDINGS = tuple(
-    """ford field ham ley mouth bury ton well dale wick vale combe stead borough minster bridge
-    haven moor worth gate""".split()
-)
+_STEMS = (
+    "Ambren", "Aspen", "Bittern", "Bracken", "Bramble", "Briar", "Clover", "Corlow", "Cress",
+    "Curlew", "Dunmere", "Gorse", "Hawthorn", "Hazel", "Heron", "Juniper", "Kestrel", "Lapwing",
+    "Larch", "Linnet", "Marten", "Merlin", "Nettle", "Osprey", "Otter", "Plover", "Quill",
+    "Rowan", "Sedge", "Sorrel", "Tansy", "Teasel", "Thistle", "Wren", "Yarrow", "Fennel",
+    "Starling", "Sparrow", "Finch", "Tern", "Kite", "Pipit", "Sloe", "Damson", "Medlar",
+    "Quince", "Rue", "Sage", "Tarragon", "Vetch", "Woad", "Bryony", "Campion", "Dunnock",
+)  # fmt: skip
+_ENDINGS = (
+    "ford", "field", "ham", "ley", "mouth", "bury", "ton", "well", "dale", "wick", "vale",
+    "combe", "stead", "borough", "minster", "bridge", "haven", "moor", "worth", "gate",
+)  # fmt: skip
 _ACUTE_FORMS = (
     "{a} Hospitals NHS Trust",
     "{a} University Hospitals NHS Foundation Trust",
