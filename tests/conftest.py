@@ -21,7 +21,8 @@ RETURN_DIRS = (
 
 
 def pytest_report_header() -> str:
-    return f"duckdb {duckdb.__version__}; real data: {SHARED_DATA if SHARED_DATA.exists() else 'absent'}"
+    data = SHARED_DATA if SHARED_DATA.exists() else "absent"
+    return f"duckdb {duckdb.__version__}; real data: {data}"
 
 
 @pytest.fixture(scope="session")
@@ -85,7 +86,7 @@ def provider_row(
     cells = [code, region, name, *att, sum(att), *within, sum(within), *over, sum(over)]
     pct = [f"{100 * sum(within) / sum(att):.1f}%" if sum(att) else "-"]
     pct += [f"{100 * w / a:.1f}%" if a else "-" for w, a in zip(within, att, strict=True)]
-    cells += pct + [*adm, sum(adm), other, sum(adm) + other, *dta]
+    cells += [*pct, *adm, sum(adm), other, sum(adm) + other, *dta]
     return ",".join(f'"{c:,}"' if isinstance(c, int) and c >= 1000 else str(c) for c in cells)
 
 
@@ -94,9 +95,24 @@ def provider_csv(tmp_path: Path) -> Path:
     """A two-provider month, values chosen so that every figure can be checked by hand."""
     lines = [
         PROVIDER_HEADER,
-        provider_row("RAA", "Alpha Hospitals NHS Trust", (10000, 0, 4000), (2500, 0, 40),
-                     adm=(2800, 0, 10), other=900, dta=(700, 120)),
-        provider_row("RBB", "Beta Hospital NHS Foundation Trust", (5000, 300, 0), (500, 3, 0),
-                     adm=(1400, 2, 0), other=300, dta=(90, 5), region="NHS England North West"),
+        provider_row(
+            "RAA",
+            "Alpha Hospitals NHS Trust",
+            (10000, 0, 4000),
+            (2500, 0, 40),
+            adm=(2800, 0, 10),
+            other=900,
+            dta=(700, 120),
+        ),
+        provider_row(
+            "RBB",
+            "Beta Hospital NHS Foundation Trust",
+            (5000, 300, 0),
+            (500, 3, 0),
+            adm=(1400, 2, 0),
+            other=300,
+            dta=(90, 5),
+            region="NHS England North West",
+        ),
     ]
     return write(tmp_path, "January-2025-AE.csv", "\n".join(lines) + "\n")

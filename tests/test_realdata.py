@@ -28,8 +28,13 @@ def test_every_file_in_the_data_set_is_read(shared_data: Path) -> None:
     for path in all_files(shared_data):
         result = read_file(path)
         assert result.layout, path
-        assert len(result.returns) + len(result.totals) + len(result.organisations) + sum(
-            len(f) for f in result.extra_tables.values()) > 0, path
+        assert (
+            len(result.returns)
+            + len(result.totals)
+            + len(result.organisations)
+            + sum(len(f) for f in result.extra_tables.values())
+            > 0
+        ), path
 
 
 def test_every_returns_file_ingests_and_twice_changes_nothing(
@@ -62,8 +67,9 @@ def test_england_from_providers_equals_nhs_england_time_series(real_warehouse: P
         ours, published = [float(x) for x in r[1:7]], list(r[7:13])
         # Exact in all but a couple of months, where NHS England's later series carries
         # small revisions (August 2017, March 2019): within 0.1% there.
-        assert all(abs(a - b) <= max(1.0, 0.001 * b) for a, b in zip(ours, published,
-                                                                      strict=True)), r[0]
+        assert all(
+            abs(a - b) <= max(1.0, 0.001 * b) for a, b in zip(ours, published, strict=True)
+        ), r[0]
         exact += ours == published
     assert exact >= 33
 
@@ -91,7 +97,8 @@ def test_weekly_type1_matches_tracker_and_bulletin(real_warehouse: Path) -> None
         b = build_bulletin(wh, week)
         exact = wh.con.execute(
             "SELECT count(*) FILTER (WHERE breaches_estimated), count(*) FROM provider_returns "
-            "WHERE granularity = 'week' AND period_end = DATE '2014-12-14'").fetchone()
+            "WHERE granularity = 'week' AND period_end = DATE '2014-12-14'"
+        ).fetchone()
     # Exact breaches from the coded sitrep win over the ones estimated from percentages.
     assert exact == (0, 140)
     assert e.type1_attendances == 288_710 and e.type1_breaches == 44_153
