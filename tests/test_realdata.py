@@ -24,8 +24,13 @@ def all_files(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.suffix.lower() in (".csv", ".xls", ".xlsx"))
 
 
-def test_every_file_in_the_data_set_is_read(shared_data: Path) -> None:
+BED_DIRS = ("winter-sitrep-beds", "daily-sitrep-winter-2014-15")
+
+
+def test_every_returns_and_organisation_file_is_read(shared_data: Path) -> None:
     for path in all_files(shared_data):
+        if path.parent.name in BED_DIRS:
+            continue
         result = read_file(path)
         assert result.layout, path
         assert (
@@ -35,6 +40,13 @@ def test_every_file_in_the_data_set_is_read(shared_data: Path) -> None:
             + sum(len(f) for f in result.extra_tables.values())
             > 0
         ), path
+
+
+@pytest.mark.xfail(strict=True, reason="bed occupancy readers are not written yet (issue 2)")
+def test_every_bed_occupancy_file_is_read(shared_data: Path) -> None:
+    for path in all_files(shared_data):
+        if path.parent.name in BED_DIRS:
+            assert read_file(path).extra_tables, path
 
 
 def test_every_returns_file_ingests_and_twice_changes_nothing(

@@ -11,8 +11,10 @@ year, e.g. (slugs under .../ae-waiting-times-and-activity/):
 
 Year pages are recognised by a financial year (2014-15) plus "attendances and emergency
 admissions" or "A&E sitreps" in their address or link text, never by exact address; a page is
-weekly when its address (else its link text) says "weekly". Each year page links the files,
-under .../statistics/wp-content/uploads/sites/2/YYYY/MM/ with a random suffix, e.g.
+weekly when its address (else its link text) says "weekly". Besides the index, only the
+pages of the range's financial years (and of the year after, where revised files are sometimes
+linked) are read. Each year page links its files, kept under
+.../statistics/wp-content/uploads/sites/2/YYYY/MM/ with a random suffix, e.g.
 "June-2021-AE-by-provider-j47iI.xls" ("A&E by provider June 2021 (XLS, 300K)"), the monthly
 CSV ("Monthly A&E November 2025 (CSV, 58KB)") and weekly "2014.03.30-AE-66Eue.xls"
 ("A&E Week Ending 30/03/2014 (XLS, 91K)"). A file's period comes from a week-ending date
@@ -57,6 +59,10 @@ USER_AGENT = (
     f"python-httpx/{httpx.__version__})"
 )
 TIMEOUT = httpx.Timeout(60.0, connect=15.0)
+_HINT = (
+    "check the internet connection and the address (--base-url, or $FOURHOUR_FETCH_BASE_URL); "
+    "NHS England may have moved its pages"
+)
 
 _FY = re.compile(r"(?<!\d)(20\d{2})[-_/ ](20\d{2}|\d{2})(?!\d)")
 _AE_PAGE = re.compile(
@@ -283,9 +289,10 @@ def _plan(
     index_html = _get_text(http, base_url)
     report.pages.append(base_url)
     notify(FetchProgress("page", name=base_url))
-    # weekly files for a week ending early in April can sit on the previous year's page
+    # a week ending early in April can sit on the previous year's page, and revised files on
+    # the following year's
     first_fy = _fy_of(since - dt.timedelta(days=7))
-    last_fy = _fy_of(until + dt.timedelta(days=7))
+    last_fy = _fy_of(until + dt.timedelta(days=7)) + 1
     pages = [
         p
         for p in find_year_pages(index_html, base_url)
@@ -338,10 +345,11 @@ def _get_text(http: httpx.Client, url: str) -> str:
     try:
         response = http.get(url)
     except httpx.HTTPError as exc:
-        raise FetchError(f"could not read {url}: {_describe(exc)}") from exc
+        raise FetchError(f"could not read {url}: {_describe(exc)}", hint=_HINT) from exc
     if response.status_code != 200:
         raise FetchError(
-            f"could not read {url}: HTTP {response.status_code} {response.reason_phrase}"
+            f"could not read {url}: HTTP {response.status_code} {response.reason_phrase}",
+            hint=_HINT,
         )
     return response.text
 
