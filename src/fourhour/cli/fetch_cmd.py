@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -19,7 +20,7 @@ from rich.progress import (
 from rich.table import Table
 
 from fourhour.cli import app, console
-from fourhour.ingest.fetch import FetchProgress, FetchReport, fetch
+from fourhour.ingest.fetch import FetchedFile, FetchProgress, FetchReport, fetch
 from fourhour.periods import month
 from fourhour.settings import SETTINGS, setting
 
@@ -127,13 +128,13 @@ def _summarise(report: FetchReport, since: dt.date, until: dt.date, dest: Path) 
         table = Table(title=f"NHS England A&E files, {since.isoformat()} to {until.isoformat()}")
         table.add_column("kind")
         table.add_column("period")
-        table.add_column("file")
+        table.add_column("file", overflow="fold")
         table.add_column("bytes", justify="right")
         table.add_column("outcome")
         for f in report.files:
             style = "green" if f.outcome == "downloaded" else "dim"
             table.add_row(
-                f.kind, f.period.label, f.path.name, f"{f.size:,}", f"[{style}]{f.outcome}[/]"
+                f.kind, _period(f), escape(f.path.name), f"{f.size:,}", f"[{style}]{f.outcome}[/]"
             )
         console.print(table)
     else:
@@ -148,6 +149,14 @@ def _summarise(report: FetchReport, since: dt.date, until: dt.date, dest: Path) 
         "provider returns)."
     )
     for s in unrecognised[:10]:
-        console.print(f"[dim]  not recognised: {s.url} ({s.reason})[/]", soft_wrap=True)
+        console.print(f"[dim]  not recognised: {escape(s.url)} ({s.reason})[/]", soft_wrap=True)
     if report.files:
-        console.print(f"Next: fourhour ingest {dest.as_posix()}/*", soft_wrap=True)
+        console.print(
+            f"Next: fourhour ingest {escape(dest.as_posix())}/*", soft_wrap=True, highlight=False
+        )
+
+
+def _period(f: FetchedFile) -> str:
+    if f.kind == "weekly":
+        return f"w/e {f.period.end.isoformat()}"
+    return f"{f.period.start:%Y-%m}"
