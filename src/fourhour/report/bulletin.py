@@ -112,9 +112,7 @@ def build_bulletin(
         "providers_below_threshold": {
             "threshold_pct": float(threshold_pct),
             "count": len(below),
-            "count_last_year": len(below_last)
-            if len(below_last) or last_row is not None
-            else None,
+            "count_last_year": len(below_last) if len(below_last) or last_row is not None else None,
             "providers": _provider_list(below, basis),
             "providers_last_year": _provider_list(below_last, basis),
         },
