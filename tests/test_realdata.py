@@ -42,7 +42,6 @@ def test_every_returns_and_organisation_file_is_read(shared_data: Path) -> None:
         ), path
 
 
-@pytest.mark.xfail(strict=True, reason="bed occupancy readers are not written yet (issue 2)")
 def test_every_bed_occupancy_file_is_read(shared_data: Path) -> None:
     for path in all_files(shared_data):
         if path.parent.name in BED_DIRS:

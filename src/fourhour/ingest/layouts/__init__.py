@@ -28,11 +28,13 @@ def all_layouts() -> list[Layout]:
     from fourhour.ingest.layouts import (
         bbc_weekly_sitrep,
         bbc_weekly_type1,
+        daily_sitrep,
         nhse_monthly_csv,
         nhse_provider_sheet,
         nhse_timeseries,
         nhsr_tidy,
         org_reference,
+        winter_sitrep_beds,
     )
 
     return [
@@ -41,6 +43,8 @@ def all_layouts() -> list[Layout]:
         bbc_weekly_sitrep.LAYOUT,
         bbc_weekly_type1.LAYOUT,
         nhse_timeseries.LAYOUT,
+        winter_sitrep_beds.LAYOUT,
+        daily_sitrep.LAYOUT,
         nhse_provider_sheet.LAYOUT,
         *org_reference.LAYOUTS,
     ]
