@@ -13,7 +13,7 @@ from pathlib import Path
 
 from fourhour.errors import ReaderError
 from fourhour.ingest.layouts import Layout
-from fourhour.ingest.layouts.common import check_complete_csv_row, find_header, text
+from fourhour.ingest.layouts.common import check_complete_csv_row, first_sheet_with, text
 from fourhour.ingest.model import ReadResult, returns_frame
 from fourhour.ingest.source import Sheet
 from fourhour.ingest.values import parse_count, parse_date, parse_percent
@@ -29,7 +29,7 @@ REQUIRED = (
 
 
 def detect(sheets: list[Sheet]) -> bool:
-    return any(find_header(s, REQUIRED) is not None for s in sheets)
+    return first_sheet_with(sheets, REQUIRED) is not None
 
 
 def estimate_breaches(attendances: int, pct_within: float) -> int:
@@ -38,7 +38,8 @@ def estimate_breaches(attendances: int, pct_within: float) -> int:
 
 
 def read(sheets: list[Sheet], path: Path) -> ReadResult:
-    header = next(h for s in sheets if (h := find_header(s, REQUIRED)) is not None)
+    header = first_sheet_with(sheets, REQUIRED)
+    assert header is not None  # detect() found it
     sheet = header.sheet
     col = {name: header.require(name) for name in REQUIRED}
     records = []

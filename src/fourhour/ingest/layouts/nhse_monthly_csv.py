@@ -22,7 +22,7 @@ from fourhour.ingest.layouts import Layout
 from fourhour.ingest.layouts.common import (
     MONTHS,
     check_complete_csv_row,
-    find_header,
+    first_sheet_with,
     text,
 )
 from fourhour.ingest.model import ReadResult, returns_frame, totals_frame
@@ -58,11 +58,12 @@ _PERIOD = re.compile(r"([a-z]+)[-_ ](\d{4})$", re.I)
 
 
 def detect(sheets: list[Sheet]) -> bool:
-    return any(find_header(s, REQUIRED) is not None for s in sheets)
+    return first_sheet_with(sheets, REQUIRED) is not None
 
 
 def read(sheets: list[Sheet], path: Path) -> ReadResult:
-    header = next(h for s in sheets if (h := find_header(s, REQUIRED)) is not None)
+    header = first_sheet_with(sheets, REQUIRED)
+    assert header is not None  # detect() found it
     sheet = header.sheet
     cols = {key: i for key, names in COLUMNS.items() if (i := header.find(*names)) is not None}
     code_col = header.require("org code")
