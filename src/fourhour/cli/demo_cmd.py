@@ -10,9 +10,18 @@ import typer
 from fourhour.cli import app, console
 from fourhour.cli.ingest_cmd import ingest
 from fourhour.ingest.synthetic import generate_weekly_returns
-from fourhour.periods import week_ending
+from fourhour.oversight.config import load_escalation_rules, load_funding_rules
+from fourhour.oversight.escalation import evaluate
+from fourhour.oversight.escalation_store import attach_status, record_run
+from fourhour.oversight.funding import assess_quarter
+from fourhour.oversight.leaders import import_leaders
+from fourhour.oversight.synthetic import generate_oversight_inputs, last_complete_quarter
+from fourhour.oversight.trajectories import import_allocations, import_trajectories
+from fourhour.periods import parse_quarter, week_ending
 from fourhour.report.bulletin import build_bulletin, render
+from fourhour.report.oversight import render_escalation, render_funding
 from fourhour.warehouse import open_warehouse
+from fourhour.warehouse.hierarchy import import_mapping
 
 
 @app.command()
@@ -40,6 +49,60 @@ def demo(
     typer.echo(render(b, "text"))
     html = directory / "bulletin.html"
     html.write_text(render(b, "html"), encoding="utf-8")
+    _oversight(directory, data_dir, warehouse, latest, seed)
     console.print(f"Wrote {html}. Try next:")
     console.print(f"  fourhour bulletin --week-ending {latest} --format markdown -w {warehouse}")
     console.print(f"  fourhour measures --level region --week-ending {latest} -w {warehouse}")
+    console.print(f"  fourhour escalations list -w {warehouse}")
+
+
+def _oversight(directory: Path, data_dir: Path, warehouse: Path, latest, seed: int) -> None:
+    """Import the synthetic mapping, leaders, trajectories and allocations; print the top of
+    the summons list and the funding summary."""
+    with open_warehouse(warehouse) as wh:
+        files = generate_oversight_inputs(wh, data_dir, seed=seed)
+        import_mapping(wh, files["hierarchy"])
+        import_leaders(wh, files["leaders"])
+        import_trajectories(wh, files["trajectories"])
+        import_allocations(wh, files["allocations"])
+        result = evaluate(wh, latest, load_escalation_rules())
+        outcome = record_run(wh, result)
+        quarter = last_complete_quarter(latest)
+        years, _ = load_funding_rules(files["funding_rules"])
+        ledger = assess_quarter(wh, parse_quarter(quarter), years)
+        payload = attach_status(wh, result.as_dict())
+    console.rule(f"Summons list, {payload['window']['weeks']} weeks ending {latest} (top 5)")
+    for s in payload["summons"][:5]:
+        console.print(
+            f"{s['rank']:>2}. [bold]{s['name']}[/] ({s['code']}): score {s['score']:.1f}, "
+            f"{s['performance_pct']:.1f}% within 4h; rules: "
+            + ", ".join(r["rule"] for r in s["rules_fired"]),
+            highlight=False,
+        )
+    console.print(
+        f"{len(payload['summons'])} of {payload['systems_scored']} systems summoned; "
+        f"{len([e for e in outcome.events if e['event'] == 'opened'])} escalations opened.",
+        highlight=False,
+    )
+    if payload["summons"]:
+        console.print(payload["summons"][0]["explanation"], highlight=False)
+    e = ledger.totals(None)[0]
+    console.rule(f"Funding: {ledger.year.fund}, {quarter}")
+    console.print(
+        f"{e['earned']} trusts earned and {e['withheld']} lost their A&E element "
+        f"({e['not_assessable']} not assessable): £{e['earned_gbp']:,.0f} earned, "
+        f"£{e['withheld_gbp']:,.0f} withheld.",
+        highlight=False,
+    )
+    (directory / "summons.html").write_text(
+        render_escalation(payload, "html", events=outcome.events, synthetic=True), "utf-8"
+    )
+    (directory / "funding.html").write_text(
+        render_funding(ledger.as_dict(), "html", synthetic=True), "utf-8"
+    )
+    console.print(f"Wrote {directory / 'summons.html'} and {directory / 'funding.html'}.")
+    console.print(
+        f"  fourhour funding --quarter {quarter} --rules {files['funding_rules']} "
+        f"--what-if-standard 90 -w {warehouse}",
+        highlight=False,
+    )

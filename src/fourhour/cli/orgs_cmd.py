@@ -9,9 +9,11 @@ import typer
 from rich.table import Table
 
 from fourhour.cli import app, console
+from fourhour.cli.imports import ReplaceOption, run_imports
 from fourhour.cli.ingest_cmd import ingest
 from fourhour.cli.options import WarehouseOption
 from fourhour.warehouse import open_warehouse
+from fourhour.warehouse.hierarchy import import_mapping, is_mapping_file
 
 orgs_app = typer.Typer(help="Organisations: trusts, systems, regions and their names.")
 app.add_typer(orgs_app, name="orgs")
@@ -20,10 +22,20 @@ app.add_typer(orgs_app, name="orgs")
 @orgs_app.command("import")
 def import_(
     paths: Annotated[list[Path], typer.Argument(help="Organisation reference files.")],
+    replace: ReplaceOption = False,
     warehouse: WarehouseOption = None,
 ) -> None:
-    """Import trust-to-system/region mappings (same reader and safety as `fourhour ingest`)."""
-    ingest(paths, warehouse)
+    """Import organisation mappings. A file with validity dates (columns provider_code,
+    provider_name, system_code, system_name, system_kind, region_code, region_name, valid_from,
+    valid_to, merged_into) sets which system and region each provider belonged to when; NHS
+    England's published reference files (ICB mapping, trust to area team, site to trust) are
+    read as by `fourhour ingest`."""
+    mappings = [p for p in paths if is_mapping_file(p)]
+    published = [p for p in paths if p not in mappings]
+    if mappings:
+        run_imports(mappings, warehouse, lambda wh, p: import_mapping(wh, p, replace=replace))
+    if published:
+        ingest(published, warehouse)
 
 
 @orgs_app.command("list")

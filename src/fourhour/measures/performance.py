@@ -18,6 +18,7 @@ import pandas as pd
 from fourhour.errors import QueryError
 from fourhour.periods import Period
 from fourhour.warehouse import Warehouse
+from fourhour.warehouse.hierarchy import UNMAPPED, parents_sql
 
 STANDARD_PCT = 95.0  # the operational standard: 95% within four hours
 THRESHOLD_PCT = 80.0  # the floor commentators count providers against
@@ -46,25 +47,6 @@ def _rows_sql(wh: Warehouse, period: Period) -> str:
         f"SELECT count(*) FROM ({_source_rows_sql(period, 'month')})"
     ).fetchone()[0]
     return _source_rows_sql(period, "month" if monthly else "week")
-
-
-def _parent_sql(relation: str, fallback: str | None, period: Period) -> str:
-    """Each child's parent for `relation` as at the period end (else the earliest known)."""
-    relations = f"'{relation}'" + (f", '{fallback}'" if fallback else "")
-    return f"""
-        SELECT child_code, coalesce(parent_code, parent_name) AS parent_code,
-               coalesce(parent_name, parent_code) AS parent_name
-        FROM (
-            SELECT *, row_number() OVER (
-                PARTITION BY child_code
-                ORDER BY (relation = '{relation}') DESC,
-                         (as_of <= DATE '{period.end}') DESC,
-                         CASE WHEN as_of <= DATE '{period.end}' THEN as_of END DESC,
-                         as_of ASC
-            ) AS rn
-            FROM org_relations WHERE relation IN ({relations})
-        ) WHERE rn = 1
-    """
 
 
 def _aggregates() -> str:
@@ -127,12 +109,14 @@ def measure_table(wh: Warehouse, period: Period, level: str = "provider") -> pd.
             GROUP BY r.org_code ORDER BY r.org_code
         """
     else:
-        relation, fallback = ("system", "area_team") if level == "system" else ("region", None)
+        # The system or region each provider belonged to at the end of the period.
         sql = f"""
-            SELECT coalesce(p.parent_code, 'UNKNOWN') AS code,
+            SELECT coalesce(p.parent_code, '{UNMAPPED}') AS code,
                    coalesce(any_value(p.parent_name), 'Not mapped to a {level}') AS name,
-                   {_aggregates()}
-            FROM ({rows}) r LEFT JOIN ({_parent_sql(relation, fallback, period)}) p
+                   {_aggregates()},
+                   list(DISTINCT r.org_code ORDER BY r.org_code)
+                       FILTER (WHERE p.parent_code IS NULL) AS unmapped_providers
+            FROM ({rows}) r LEFT JOIN ({parents_sql(level, period.end)}) p
                  ON p.child_code = r.org_code
             GROUP BY 1 ORDER BY 1
         """

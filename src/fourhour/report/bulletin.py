@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from fourhour.errors import QueryError
 from fourhour.measures import (
@@ -27,6 +26,7 @@ from fourhour.measures import (
 )
 from fourhour.measures.performance import TYPE_KEYS
 from fourhour.periods import Period
+from fourhour.report.templating import environment
 from fourhour.warehouse import Warehouse
 
 WORST_N = 5
@@ -132,12 +132,12 @@ def build_bulletin(
             "breaches_estimated": bool(now["breaches_estimated"])
             if _num(now["breaches_estimated"]) is not None
             else False,
-            "synthetic": _is_synthetic(wh),
+            "synthetic": is_synthetic(wh),
         },
     }
 
 
-def _is_synthetic(wh: Warehouse) -> bool:
+def is_synthetic(wh: Warehouse) -> bool:
     row = wh.con.execute(
         "SELECT count(*) FILTER (WHERE file ILIKE '%SYNTHETIC%'), count(*) FROM ingest_log"
     ).fetchone()
@@ -161,25 +161,6 @@ def _coverage_hint(wh: Warehouse, granularity: str) -> str:
     if row[0] is None:
         return f"no {granularity}ly returns are stored yet; run `fourhour ingest FILE...`"
     return f"the warehouse holds {kind} from {row[0]} to {row[1]}"
-
-
-def _pct(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.1f}%"
-
-
-def _environment() -> Environment:
-    env = Environment(
-        loader=PackageLoader("fourhour.report", "templates"),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        autoescape=lambda name: bool(name and name.endswith(".html.j2")),
-    )
-    env.filters["pct"] = _pct
-    env.filters["count"] = lambda v: "n/a" if v is None else f"{v:,}"
-    env.filters["points"] = lambda v: f"{abs(v):.1f} point{'s' if round(abs(v), 1) != 1 else ''}"
-    return env
 
 
 def _context(b: dict) -> dict:
@@ -210,4 +191,4 @@ def render(b: dict, fmt: str) -> str:
     if fmt not in FORMATS:
         raise QueryError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
     suffix = {"text": "txt", "markdown": "md", "html": "html"}[fmt]
-    return _environment().get_template(f"bulletin.{suffix}.j2").render(**_context(b))
+    return environment().get_template(f"bulletin.{suffix}.j2").render(**_context(b))

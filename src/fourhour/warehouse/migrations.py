@@ -123,4 +123,88 @@ CREATE TABLE daily_site_ae (
 );
 """,
     ),
+    Migration(
+        "0003_oversight",
+        """
+-- Which local system and region each provider belonged to, with validity dates, as imported
+-- by `fourhour orgs import` from a mapping file. Preferred over org_relations (what returns and
+-- reference files carried) whenever a period falls inside a row's validity.
+CREATE TABLE org_hierarchy (
+    provider_code VARCHAR NOT NULL,
+    provider_name VARCHAR,
+    system_code VARCHAR NOT NULL,
+    system_name VARCHAR NOT NULL,
+    system_kind VARCHAR NOT NULL,     -- srg | aedb | stp | icb | area_team | other
+    region_code VARCHAR NOT NULL,
+    region_name VARCHAR NOT NULL,
+    valid_from DATE NOT NULL,
+    valid_to DATE,                    -- inclusive; NULL while still in force
+    ingest_id BIGINT NOT NULL,
+    PRIMARY KEY (provider_code, valid_from)
+);
+-- Trust mergers: from effective_from the predecessor's activity counts as the successor's.
+CREATE TABLE org_successions (
+    predecessor_code VARCHAR PRIMARY KEY,
+    successor_code VARCHAR NOT NULL,
+    effective_from DATE NOT NULL,
+    ingest_id BIGINT NOT NULL
+);
+-- Accountable leaders: who answers for which organisation, when.
+CREATE TABLE leaders (
+    role VARCHAR NOT NULL,            -- national_leader | regional_director | system_chair |
+                                      -- trust_chief_executive
+    org_code VARCHAR NOT NULL,        -- ENGLAND, a region, a system or a trust code
+    name VARCHAR NOT NULL,
+    valid_from DATE NOT NULL,
+    valid_to DATE,
+    ingest_id BIGINT NOT NULL,
+    PRIMARY KEY (role, org_code, valid_from)
+);
+-- Agreed monthly four-hour trajectories per trust (percent within four hours, all types).
+CREATE TABLE trajectories (
+    org_code VARCHAR NOT NULL,
+    month DATE NOT NULL,              -- first day of the month
+    trajectory_pct DOUBLE NOT NULL,
+    ingest_id BIGINT NOT NULL,
+    PRIMARY KEY (org_code, month)
+);
+-- Each trust's allocation of a conditional fund for a financial year ('2016-17').
+CREATE TABLE fund_allocations (
+    org_code VARCHAR NOT NULL,
+    financial_year VARCHAR NOT NULL,
+    allocation_gbp DOUBLE NOT NULL,
+    ingest_id BIGINT NOT NULL,
+    PRIMARY KEY (org_code, financial_year)
+);
+-- One escalation run per week: the ranked systems and the summons list, as computed.
+CREATE TABLE escalation_runs (
+    period_end DATE PRIMARY KEY,
+    rules_sha256 VARCHAR NOT NULL,
+    result_sha256 VARCHAR NOT NULL,
+    result JSON NOT NULL,
+    computed_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+);
+CREATE SEQUENCE escalation_id_seq START 1;
+CREATE TABLE escalations (
+    escalation_id BIGINT PRIMARY KEY,
+    system_code VARCHAR NOT NULL,
+    system_name VARCHAR,
+    opened_period_end DATE NOT NULL,
+    status VARCHAR NOT NULL,          -- open | meeting_held | improving | closed
+    closed_period_end DATE,
+    updated_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+);
+CREATE TABLE escalation_history (
+    escalation_id BIGINT NOT NULL,
+    seq INTEGER NOT NULL,
+    period_end DATE,
+    status VARCHAR NOT NULL,
+    event VARCHAR NOT NULL,           -- opened | summoned_again | recovering | relapsed |
+                                      -- de-escalated | status_update
+    note VARCHAR,
+    recorded_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    PRIMARY KEY (escalation_id, seq)
+);
+""",
+    ),
 )

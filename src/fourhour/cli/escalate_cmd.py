@@ -1,0 +1,153 @@
+"""`fourhour escalate` and `fourhour escalations`: the summons list and its follow-up."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from fourhour.cli import app, console
+from fourhour.cli.options import WarehouseOption
+from fourhour.oversight.config import load_escalation_rules
+from fourhour.oversight.escalation import evaluate
+from fourhour.oversight.escalation_store import (
+    STATUSES,
+    attach_status,
+    list_escalations,
+    record_run,
+    show_escalation,
+    update_status,
+)
+from fourhour.periods import parse_date, week_ending
+from fourhour.report.bulletin import is_synthetic
+from fourhour.report.oversight import ESCALATION_FORMATS, render_escalation
+from fourhour.warehouse import open_warehouse
+
+escalations_app = typer.Typer(help="Escalations: their status and history.")
+app.add_typer(escalations_app, name="escalations")
+
+
+@app.command()
+def escalate(
+    week_ending_: Annotated[
+        str, typer.Option("--week-ending", help="The Sunday that ends the window, YYYY-MM-DD.")
+    ],
+    top: Annotated[
+        int | None, typer.Option(help="How many systems to summon (rules default: 12).", min=1)
+    ] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help=f"One of {', '.join(ESCALATION_FORMATS)}.")
+    ] = "text",
+    rules: Annotated[
+        Path | None, typer.Option(help="Escalation rules TOML laid over the shipped defaults.")
+    ] = None,
+    record: Annotated[
+        bool,
+        typer.Option(
+            "--record/--no-record",
+            help="Record the run and update escalation statuses (default), or only show it.",
+        ),
+    ] = True,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write to this file instead of stdout.")
+    ] = None,
+    warehouse: WarehouseOption = None,
+) -> None:
+    """Score and rank every local system over the weeks ending WEEK-ENDING and write the
+    summons list: the systems facing the biggest challenges, with the rules fired, the figures,
+    the trend, the providers driving it and the leaders to summon."""
+    week = week_ending(parse_date(week_ending_)).end
+    loaded = load_escalation_rules(rules)
+    if top is not None:
+        from dataclasses import replace
+
+        loaded = replace(loaded, top=top)
+    with open_warehouse(warehouse, read_only=not record) as wh:
+        result = evaluate(wh, week, loaded)
+        events: list[dict] = []
+        status = "not recorded"
+        if record:
+            outcome = record_run(wh, result)
+            events, status = outcome.events, outcome.status
+        payload = attach_status(wh, result.as_dict())
+        text = render_escalation(payload, fmt, events=events, synthetic=is_synthetic(wh))
+    if out:
+        out.write_text(text, encoding="utf-8")
+        console.print(f"wrote {out} (run {status})")
+    else:
+        typer.echo(text, nl=False)
+        if fmt == "text":
+            console.print(f"[dim]run {status}[/]")
+
+
+@escalations_app.command("list")
+def list_(
+    status: Annotated[
+        str | None, typer.Option(help=f"Only this status: {', '.join(STATUSES)}.")
+    ] = None,
+    warehouse: WarehouseOption = None,
+) -> None:
+    """Escalations with their status, opened and latest weeks."""
+    with open_warehouse(warehouse, read_only=True) as wh:
+        rows = list_escalations(wh, status)
+    table = Table(title=f"{len(rows):,} escalations")
+    for column in ("id", "system", "status", "opened", "latest", "closed"):
+        table.add_column(column)
+    for r in rows:
+        table.add_row(
+            str(r["id"]),
+            f"{r['system_name']} ({r['system_code']})",
+            r["status"],
+            str(r["opened"]),
+            str(r["last_week"] or ""),
+            str(r["closed"] or ""),
+        )
+    console.print(table)
+
+
+@escalations_app.command("show")
+def show(
+    escalation_id: Annotated[int, typer.Argument(help="The escalation's id.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    warehouse: WarehouseOption = None,
+) -> None:
+    """One escalation's history and its latest evidence."""
+    with open_warehouse(warehouse, read_only=True) as wh:
+        e = show_escalation(wh, escalation_id)
+    if as_json:
+        typer.echo(json.dumps(e, indent=2, default=str))
+        return
+    console.print(
+        f"[bold]#{e['id']} {e['system_name']} ({e['system_code']})[/]: {e['status']}, opened "
+        f"week ending {e['opened']}" + (f", closed {e['closed']}" if e["closed"] else "")
+    )
+    table = Table()
+    for column in ("#", "week ending", "event", "status", "note"):
+        table.add_column(column)
+    for h in e["history"]:
+        table.add_row(
+            str(h["seq"]), str(h["week_ending"] or ""), h["event"], h["status"], h["note"] or ""
+        )
+    console.print(table)
+    if e.get("latest_evidence"):
+        console.print(e["latest_evidence"]["explanation"], highlight=False)
+
+
+@escalations_app.command("update")
+def update(
+    escalation_id: Annotated[int, typer.Argument(help="The escalation's id.")],
+    status: Annotated[str, typer.Option(help=f"New status: {', '.join(STATUSES)}.")],
+    note: Annotated[str | None, typer.Option(help="What happened, e.g. the meeting held.")] = None,
+    week: Annotated[
+        str | None, typer.Option("--week-ending", help="The week it concerns, YYYY-MM-DD.")
+    ] = None,
+    warehouse: WarehouseOption = None,
+) -> None:
+    """Record a status change by hand, e.g. --status meeting_held --note 'met on 12 Jan'."""
+    day = week_ending(parse_date(week)).end if week else None
+    with open_warehouse(warehouse) as wh:
+        event = update_status(wh, escalation_id, status, note, day)
+    console.print(f"#{escalation_id}: {event['status']}" + (f" ({note})" if note else ""))

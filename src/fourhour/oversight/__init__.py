@@ -1,0 +1,1 @@
+"""Oversight: accountable leaders, escalation of struggling systems, trajectories and funding."""
