@@ -29,8 +29,11 @@ def _register() -> None:
     from fourhour.cli import (  # noqa: F401
         bulletin_cmd,
         demo_cmd,
+        escalate_cmd,
         fetch_cmd,
+        funding_cmd,
         ingest_cmd,
+        leaders_cmd,
         measures_cmd,
         orgs_cmd,
         warehouse_cmd,
