@@ -38,9 +38,10 @@ def run_imports(
                 f"read, {outcome.inserted:,} new, {outcome.replaced:,} revised, "
                 f"{outcome.unchanged:,} unchanged",
                 highlight=False,
+                soft_wrap=True,
             )
             for note in outcome.notes:
-                console.print(f"  note: {note}", highlight=False)
+                console.print(f"  note: {note}", highlight=False, soft_wrap=True)
     return outcomes
 
 

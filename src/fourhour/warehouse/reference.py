@@ -72,7 +72,7 @@ def store_reference(
             conflicts = stored[~stored["same"].astype(bool)]
             if len(conflicts) and not replace:
                 first = conflicts.iloc[0]
-                key_text = ", ".join(f"{k} {first[k]}" for k in keys)
+                key_text = ", ".join(f"{k} {_show(first[k])}" for k in keys)
                 raise ReaderError(
                     Location(str(path), int(first[ROW])),
                     f"{key_text} is already stored with different values (from "
@@ -169,4 +169,6 @@ def overlapping_intervals(
 
 
 def _show(value: object) -> str:
+    if isinstance(value, pd.Timestamp) and value == value.normalize():
+        return value.date().isoformat()
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
