@@ -208,8 +208,9 @@ def parents_sql(level: str, on: dt.date) -> str:
     """SQL: child_code -> parent_code, parent_name, parent_kind for 'system' or 'region' on `on`.
 
     Order of preference: the mapping row in force for the provider; the row in force for its
-    successor; what files carried (org_relations, nearest date at or before `on`, else the
-    earliest after).
+    successor; what files carried (org_relations: the latest dated at or before `on`, else the
+    earliest after, so that a 2025 ICB mapping never regroups 2015 returns when the 2015 area
+    team mapping is known).
     """
     if level not in ("system", "region"):
         raise ValueError(level)
@@ -239,9 +240,9 @@ def parents_sql(level: str, on: dt.date) -> str:
             FROM (
                 SELECT *, row_number() OVER (
                     PARTITION BY child_code
-                    ORDER BY (relation = '{"system" if level == "system" else "region"}') DESC,
-                             (as_of <= DATE '{on}') DESC,
-                             CASE WHEN as_of <= DATE '{on}' THEN as_of END DESC, as_of ASC
+                    ORDER BY (as_of <= DATE '{on}') DESC,
+                             CASE WHEN as_of <= DATE '{on}' THEN as_of END DESC, as_of ASC,
+                             (relation = '{level}') DESC
                 ) AS rn
                 FROM org_relations WHERE relation IN ({relations})
             ) WHERE rn = 1
