@@ -53,7 +53,9 @@ def put_return(
     type1_only: bool = False,
 ) -> None:
     """One provider return: all attendances at type 1 (types 2 and 3 zero unless type1_only)."""
-    start = period_end - dt.timedelta(days=6) if granularity == "week" else period_end.replace(day=1)
+    start = (
+        period_end - dt.timedelta(days=6) if granularity == "week" else period_end.replace(day=1)
+    )
     other = None if type1_only else 0
     wh.con.execute(
         """

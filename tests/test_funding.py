@@ -127,7 +127,10 @@ def test_2017_18_whole_thirty_percent_and_no_q1_concession(ledger_world: Path, t
         for end in (dt.date(2017, 4, 30), dt.date(2017, 5, 31), dt.date(2017, 6, 30)):
             put_return(wh, "T1", end, 1000, 30, granularity="month")  # 97%
         import_allocations(
-            wh, write(tmp_path, "a2.csv", "trust_code,financial_year,allocation_gbp\nT1,2017-18,1000000\n")
+            wh,
+            write(
+                tmp_path, "a2.csv", "trust_code,financial_year,allocation_gbp\nT1,2017-18,1000000\n"
+            ),
         )
     rows = {r["code"]: r for r in ledger(ledger_world, "2017-18Q1").rows}
     assert rows["T1"]["element_gbp"] == pytest.approx(75_000)  # 30% / 4
@@ -199,7 +202,7 @@ def test_funding_rules_file(tmp_path: Path) -> None:
     with pytest.raises(RulesError, match="lacks"):
         load_funding_rules(bad)
     worse = write(tmp_path, "c.toml", '[years."2018-19"]\nae_shares = 0.5\n')
-    with pytest.raises(RulesError, match="unknown setting 'years.2018-19.ae_shares'"):
+    with pytest.raises(RulesError, match=r"unknown setting 'years\.2018-19\.ae_shares'"):
         load_funding_rules(worse)
 
 

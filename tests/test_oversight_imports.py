@@ -99,11 +99,15 @@ def test_trajectory_revision_needs_replace(wh_path: Path, tmp_path: Path) -> Non
     ("rows", "message"),
     [
         (
-            mapping_row("RCC", "SB", end="2020-03-31") + mapping_row("RCC", "SC", start="2020-03-01"),
+            mapping_row("RCC", "SB", end="2020-03-31")
+            + mapping_row("RCC", "SC", start="2020-03-01"),
             "validity dates overlap for provider_code RCC: 2016-04-01 to 2020-03-31 and "
             "2020-03-01 to open-ended",
         ),
-        (mapping_row("RAA", "SB", start="2019-04-01"), "validity dates overlap for provider_code RAA"),
+        (
+            mapping_row("RAA", "SB", start="2019-04-01"),
+            "validity dates overlap for provider_code RAA",
+        ),
         (mapping_row("RCC", "SB", start="2020-01-01", end="2019-01-01"), "is before valid_from"),
         (mapping_row("RCC", "SB", merged_into="RAA"), "merged into RAA but has no valid_to"),
         (mapping_row("RCC", "SB").replace(",aedb,", ",board,"), "one of srg, aedb, stp, icb"),
@@ -116,10 +120,12 @@ def test_trajectory_revision_needs_replace(wh_path: Path, tmp_path: Path) -> Non
         ),
     ],
 )
-def test_bad_mapping_changes_nothing(wh_path: Path, tmp_path: Path, rows: str, message: str) -> None:
+def test_bad_mapping_changes_nothing(
+    wh_path: Path, tmp_path: Path, rows: str, message: str
+) -> None:
     before = counts(wh_path)
     bad = write(tmp_path, "bad-map.csv", MAPPING_HEADER + rows)
-    with open_warehouse(wh_path) as wh, pytest.raises(ReaderError, match="bad-map.csv") as err:
+    with open_warehouse(wh_path) as wh, pytest.raises(ReaderError, match=r"bad-map\.csv") as err:
         import_mapping(wh, bad)
     assert message in str(err.value)
     assert counts(wh_path) == before
@@ -127,8 +133,10 @@ def test_bad_mapping_changes_nothing(wh_path: Path, tmp_path: Path, rows: str, m
 
 def test_mapping_in_force_at_the_time(wh_path: Path, tmp_path: Path) -> None:
     """Systems change: an A&E delivery board, then an integrated care board."""
-    mapping = MAPPING_HEADER + mapping_row("RCC", "SOLD", end="2022-06-30") + (
-        "RCC,C Hospital NHS Trust,QNEW,New ICB,icb,Y58,South West,2022-07-01,,\n"
+    mapping = (
+        MAPPING_HEADER
+        + mapping_row("RCC", "SOLD", end="2022-06-30")
+        + ("RCC,C Hospital NHS Trust,QNEW,New ICB,icb,Y58,South West,2022-07-01,,\n")
     )
     with open_warehouse(wh_path) as wh:
         assert import_mapping(wh, write(tmp_path, "m.csv", mapping)).status == "imported"

@@ -34,7 +34,9 @@ def real_copy(real_warehouse: Path, tmp_path: Path) -> Path:
 def test_winter_summons_list_is_reproducible_and_explained(
     real_copy: Path, shared_data: Path, tmp_path: Path
 ) -> None:
-    weekly = pd.read_csv(shared_data / "weekly-type1-2010-2015/weekly_sitrep_2014-11-09_to_2015-03-08.csv")
+    weekly = pd.read_csv(
+        shared_data / "weekly-type1-2010-2015/weekly_sitrep_2014-11-09_to_2015-03-08.csv"
+    )
     teams = pd.read_csv(shared_data / "weekly-type1-2010-2015/trust_to_area_team_2015-03.csv")
     rules = load_escalation_rules()
     with open_warehouse(real_copy) as wh:
@@ -88,9 +90,10 @@ def test_funding_ledger_for_a_real_quarter(real_copy: Path, shared_data: Path, t
     by_trust = q2.groupby(["org_code", "period"])[["attendances", "breaches"]].sum()
     chosen = ["RGT", "RXQ", "RJ1", "RTH", "R1H"]
     expected = {}
-    traj_lines, alloc_lines = ["trust_code,month,trajectory_pct"], [
-        "trust_code,financial_year,allocation_gbp"
-    ]
+    traj_lines, alloc_lines = (
+        ["trust_code,month,trajectory_pct"],
+        ["trust_code,financial_year,allocation_gbp"],
+    )
     for i, code in enumerate(chosen):
         months = by_trust.loc[code]
         att, br = months["attendances"].sum(), months["breaches"].sum()
@@ -122,4 +125,6 @@ def test_funding_ledger_for_a_real_quarter(real_copy: Path, shared_data: Path, t
         assert amount == pytest.approx(element)
         assert f"{perf:.1f}%" in r["explanation"]
     e = ledger.totals(None)[0]
-    assert e["earned_gbp"] + e["withheld_gbp"] == pytest.approx(sum(x[2] for x in expected.values()))
+    assert e["earned_gbp"] + e["withheld_gbp"] == pytest.approx(
+        sum(x[2] for x in expected.values())
+    )

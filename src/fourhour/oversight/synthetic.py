@@ -36,14 +36,65 @@ REGION_CODES = {
     "North West": "Y62",
     "North East and Yorkshire": "Y63",
 }
-FIRST = (
-    "Amira Jane Owen Priya Tom Grace Daniel Ruth Imran Helen Kwame Sarah Patrick Mei Rhys "
-    "Fatima Andrew Chloe Samuel Niamh David Leah Oliver Bethan Arjun Laura Marcus Zoe".split()
-)
-LAST = (
-    "Hughes Patel Okafor Wright Campbell Ahmed Lewis Morgan Reid Clarke Evans Shah Murphy Price "
-    "Bennett Khan Walker Doyle Harris Kaur Fletcher Byrne Turner Chen Ellis Barker Mensah".split()
-)
+FIRST = [
+    "Amira",
+    "Jane",
+    "Owen",
+    "Priya",
+    "Tom",
+    "Grace",
+    "Daniel",
+    "Ruth",
+    "Imran",
+    "Helen",
+    "Kwame",
+    "Sarah",
+    "Patrick",
+    "Mei",
+    "Rhys",
+    "Fatima",
+    "Andrew",
+    "Chloe",
+    "Samuel",
+    "Niamh",
+    "David",
+    "Leah",
+    "Oliver",
+    "Bethan",
+    "Arjun",
+    "Laura",
+    "Marcus",
+    "Zoe",
+]
+LAST = [
+    "Hughes",
+    "Patel",
+    "Okafor",
+    "Wright",
+    "Campbell",
+    "Ahmed",
+    "Lewis",
+    "Morgan",
+    "Reid",
+    "Clarke",
+    "Evans",
+    "Shah",
+    "Murphy",
+    "Price",
+    "Bennett",
+    "Khan",
+    "Walker",
+    "Doyle",
+    "Harris",
+    "Kaur",
+    "Fletcher",
+    "Byrne",
+    "Turner",
+    "Chen",
+    "Ellis",
+    "Barker",
+    "Mensah",
+]
 FUNDING_RULES = """\
 # SYNTHETIC: an illustrative A&E incentive fund for the demo, with the 2017/18 STF shares.
 [years."{fy}"]
