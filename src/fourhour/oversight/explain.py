@@ -38,6 +38,13 @@ def money(amount: float | None) -> str:
     return f"£{amount:,.0f}"
 
 
+def named(name: str | None, code: str) -> str:
+    """'Name (CODE)', or just one of them where they are the same or the name is unknown."""
+    if not name or name == code:
+        return code
+    return f"{name} ({code})"
+
+
 def _join(items: list[str]) -> str:
     if len(items) <= 1:
         return "".join(items)
@@ -49,8 +56,8 @@ def explain_system(
 ) -> str:
     """Why a system is on the summons list."""
     s = [
-        f"{e['name']} ({e['code']}) ranks {ordinal(e['rank'])} of {e['systems_scored']} systems "
-        f"with a score of {e['score']:.1f}."
+        f"{named(e['name'], e['code'])} ranks {ordinal(e['rank'])} of {e['systems_scored']} "
+        f"systems with a score of {e['score']:.1f}."
     ]
     if e["performance_pct"] is not None:
         gap = standard - e["performance_pct"]
@@ -109,7 +116,7 @@ def explain_system(
 
 def explain_funding(r: dict[str, Any], year: dict[str, Any]) -> str:
     """Why a trust earned or lost its A&E element for a quarter."""
-    who = f"{r['name'] or r['code']} ({r['code']})"
+    who = named(r["name"], r["code"])
     amount = money(r["element_gbp"])
     if r["quarter_number"] == 1 and year["q1_paid_for_agreeing_trajectory"]:
         if r["status"] == "earned":
