@@ -242,3 +242,14 @@ def test_cli_imports(wh_path: Path, tmp_path: Path) -> None:
     assert runner.invoke(app, ["leaders", "import", str(ld), *w]).exit_code == 0
     shown = runner.invoke(app, ["leaders", "list", "--on", "2020-01-01", *w])
     assert "Hal Chair" in shown.output and "system board chair" in shown.output
+
+
+def test_measures_csv_lists_unmapped_providers(wh_path: Path, tmp_path: Path) -> None:
+    with open_warehouse(wh_path) as wh:
+        put_return(wh, "RZZ", dt.date(2023, 1, 1), 300, 30)
+        put_return(wh, "RYY", dt.date(2023, 1, 1), 200, 30)
+    out = tmp_path / "systems.csv"
+    args = ["measures", "--level", "system", "--week-ending", "2023-01-01", "--csv", str(out)]
+    assert runner.invoke(app, [*args, "-w", str(wh_path)]).exit_code == 0
+    text = out.read_text()
+    assert "UNMAPPED,Not mapped to a system" in text and text.rstrip().endswith("RYY;RZZ")

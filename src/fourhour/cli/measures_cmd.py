@@ -59,7 +59,12 @@ def measures(
     with open_warehouse(warehouse, read_only=True) as wh:
         frame = measure_table(wh, period, level)
     if csv:
-        frame.to_csv(csv, index=False)
+        out = frame.copy()
+        if "unmapped_providers" in out:  # a list per row: one cell, codes separated by ';'
+            out["unmapped_providers"] = out["unmapped_providers"].map(
+                lambda v: ";".join(v) if isinstance(v, list | tuple) or hasattr(v, "tolist") else ""
+            )
+        out.to_csv(csv, index=False)
         console.print(f"wrote {len(frame):,} rows to {csv}")
         return
     table = Table(title=f"{level.title()} measures, {period.label}")
