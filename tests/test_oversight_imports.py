@@ -252,4 +252,4 @@ def test_measures_csv_lists_unmapped_providers(wh_path: Path, tmp_path: Path) ->
     args = ["measures", "--level", "system", "--week-ending", "2023-01-01", "--csv", str(out)]
     assert runner.invoke(app, [*args, "-w", str(wh_path)]).exit_code == 0
     text = out.read_text()
-    assert "UNMAPPED,Not mapped to a system" in text and text.rstrip().endswith("RYY;RZZ")
+    assert "UNMAPPED,Not mapped to a system" in text and ",RYY;RZZ," in text
