@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from fourhour.errors import QueryError
+from fourhour.ingest.provider_sheet import HEADER
 from fourhour.ingest.synthetic import (
-    HEADER,
     MAPPING_NAME,
     README_NAME,
     generate_weekly_returns,

@@ -30,6 +30,7 @@ import numpy as np
 
 from fourhour import __version__
 from fourhour.errors import FourhourError
+from fourhour.ingest.provider_sheet import ProviderReturn, provider_sheet_csv
 from fourhour.periods import week_ending
 
 DEFAULT_LAST_WEEK_ENDING = dt.date(2025, 3, 30)
@@ -37,38 +38,6 @@ FILE_PREFIX = "SYNTHETIC-"
 MAPPING_NAME = "SYNTHETIC-System-Mapping.csv"
 README_NAME = "SYNTHETIC-README.txt"
 
-_T1 = "Type 1 Departments - Major A&E"
-_T2 = "Type 2 Departments - Single Specialty"
-_T3 = "Type 3 Departments - Other A&E/Minor Injury Unit"
-HEADER: tuple[str, ...] = (
-    "Code",
-    "Region",
-    "Name",
-    _T1,
-    _T2,
-    _T3,
-    "Total attendances",
-    _T1,
-    _T2,
-    _T3,
-    "Total Attendances < 4 hours",
-    _T1,
-    _T2,
-    _T3,
-    "Total Attendances > 4 hours",
-    "Percentage in 4 hours or less (all)",
-    "Percentage in 4 hours or less (type 1)",
-    "Percentage in 4 hours or less (type 2)",
-    "Percentage in 4 hours or less (type 3)",
-    "Emergency Admissions via Type 1 A&E",
-    "Emergency Admissions via Type 2 A&E",
-    "Emergency Admissions via Type 3 and 4 A&E",
-    "Total Emergency Admissions via A&E",
-    "Other Emergency admissions (i.e not via A&E)",
-    "Total Emergency Admissions",
-    "Number of patients spending >4 hours from decision to admit to admission",
-    "Number of patients spending >12 hours from decision to admit to admission",
-)
 MAPPING_HEADER = ("Code", "Name", "ICB Code", "ICB Name", "Region Name")
 
 # (region as the provider sheet spells it, as the mapping spells it, share of providers, systems)
@@ -336,50 +305,21 @@ def _simulate(
 # ---------------------------------------------------------------------------------- writing
 
 
-def _n(value: int) -> str:
-    return f"{int(value):,}"
-
-
-def _pct(within: int, attendances: int) -> str:
-    """As NHS England prints it: one decimal place shown with two ('72.90%'); '-' if none."""
-    if attendances == 0:
-        return "-"
-    return f"{round(100.0 * within / attendances, 1):.2f}%"
-
-
 def _week_csv(orgs: list[_Provider], order: list[int], c: dict[str, np.ndarray]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(HEADER)
-    for i in order:
-        o = orgs[i]
-        att = [int(c["att1"][i]), int(c["att2"][i]), int(c["att3"][i])]
-        over = [int(c["br1"][i]), int(c["br2"][i]), int(c["br3"][i])]
-        within = [a - b for a, b in zip(att, over, strict=True)]
-        adm = [int(c["adm1"][i]), int(c["adm2"][i]), int(c["adm3"][i])]
-        other = int(c["adm_other"][i])
-        writer.writerow(
-            [
-                o.code,
-                _REGIONS[o.region][0],
-                o.name,
-                *map(_n, att),
-                _n(sum(att)),
-                *map(_n, within),
-                _n(sum(within)),
-                *map(_n, over),
-                _n(sum(over)),
-                _pct(sum(within), sum(att)),
-                *(_pct(x, a) for x, a in zip(within, att, strict=True)),
-                *map(_n, adm),
-                _n(sum(adm)),
-                _n(other),
-                _n(sum(adm) + other),
-                _n(c["dta4"][i]),
-                _n(c["dta12"][i]),
-            ]
+    return provider_sheet_csv(
+        ProviderReturn(
+            code=orgs[i].code,
+            region=_REGIONS[orgs[i].region][0],
+            name=orgs[i].name,
+            attendances=(int(c["att1"][i]), int(c["att2"][i]), int(c["att3"][i])),
+            breaches=(int(c["br1"][i]), int(c["br2"][i]), int(c["br3"][i])),
+            admissions=(int(c["adm1"][i]), int(c["adm2"][i]), int(c["adm3"][i])),
+            other_admissions=int(c["adm_other"][i]),
+            dta_over_4h=int(c["dta4"][i]),
+            dta_over_12h=int(c["dta12"][i]),
         )
-    return buffer.getvalue().encode("utf-8")
+        for i in order
+    )
 
 
 def _mapping_csv(orgs: list[_Provider], systems: list[tuple[str, str, int]]) -> bytes:
