@@ -28,6 +28,13 @@ SETTINGS: tuple[Setting, ...] = (
         "https://www.england.nhs.uk/statistics/statistical-work-areas/ae-waiting-times-and-activity/",
         "Where `fourhour fetch` looks for NHS England's A&E statistics pages.",
     ),
+    Setting(
+        "spark_master",
+        "FOURHOUR_SPARK_MASTER",
+        "local[2]",
+        "The Spark master for `--engine spark`: local[N] (the default runs Spark in this "
+        "process), or spark://host:7077, yarn, k8s://... for a cluster.",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -42,13 +42,13 @@ class ProviderReturn:
     attendances: tuple[int, int, int]  # types 1, 2, 3 (3 and 4 together)
     breaches: tuple[int, int, int]
     admissions: tuple[int, int, int]
-    other_admissions: int
+    other_admissions: int | None  # None: not known (patient-level A&E records lack them)
     dta_over_4h: int  # includes those over 12 hours, as NHS England publishes it
     dta_over_12h: int
 
 
-def _n(value: int) -> str:
-    return f"{int(value):,}"
+def _n(value: int | None) -> str:
+    return "-" if value is None else f"{int(value):,}"
 
 
 def _pct(within: int, attendances: int) -> str:
@@ -58,9 +58,19 @@ def _pct(within: int, attendances: int) -> str:
     return f"{round(100.0 * within / attendances, 1):.2f}%"
 
 
-def provider_sheet_csv(rows: Iterable[ProviderReturn]) -> bytes:
+def provider_sheet_csv(
+    rows: Iterable[ProviderReturn], *, title: str | None = None, period: str | None = None
+) -> bytes:
+    """The sheet as CSV; with a title and period (e.g. 'WE-2024-01-07' or 'January 2024'), a
+    preamble as NHS England's own sheets carry, from which the reader takes the period."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
+    if title:
+        writer.writerow(["Title:", title])
+    if period:
+        writer.writerow(["Period:", period])
+    if title or period:
+        writer.writerow([])
     writer.writerow(HEADER)
     for r in rows:
         att, over, adm = list(r.attendances), list(r.breaches), list(r.admissions)
@@ -74,7 +84,8 @@ def provider_sheet_csv(rows: Iterable[ProviderReturn]) -> bytes:
                 _pct(sum(within), sum(att)),
                 *(_pct(x, a) for x, a in zip(within, att, strict=True)),
                 *map(_n, adm), _n(sum(adm)),
-                _n(r.other_admissions), _n(sum(adm) + r.other_admissions),
+                _n(r.other_admissions),
+                _n(None if r.other_admissions is None else sum(adm) + r.other_admissions),
                 _n(r.dta_over_4h), _n(r.dta_over_12h),
             ]
         )  # fmt: skip

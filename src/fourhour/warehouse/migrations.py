@@ -207,4 +207,23 @@ CREATE TABLE escalation_history (
 );
 """,
     ),
+    Migration(
+        "0004_patients",
+        """
+-- Patient-level files stored in the patient store (Parquet files beside the warehouse file).
+CREATE TABLE patient_files (
+    ingest_id BIGINT PRIMARY KEY,
+    file VARCHAR NOT NULL,
+    sha256 VARCHAR NOT NULL,
+    stored_as VARCHAR NOT NULL,       -- file name inside the patient store
+    rows_stored BIGINT NOT NULL,
+    rows_rejected BIGINT NOT NULL,
+    quarantine VARCHAR,               -- where rejected rows were written, if any
+    arrival_from TIMESTAMP,
+    arrival_to TIMESTAMP,
+    providers INTEGER NOT NULL,
+    ingested_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+);
+""",
+    ),
 )

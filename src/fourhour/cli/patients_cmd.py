@@ -1,0 +1,199 @@
+"""`fourhour patients`: patient-level attendances: ingest, measure, export returns, generate."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from fourhour.cli import app, console
+from fourhour.cli.options import WarehouseOption
+from fourhour.errors import QueryError
+from fourhour.ingest.patients.synthetic import NATIONAL_YEAR, generate_year
+from fourhour.measures.disclosure import protect
+from fourhour.measures.patient import (
+    BASES,
+    COUNT_COLUMNS,
+    LEVELS,
+    PERIODS,
+    duckdb_engine,
+    measure_patients,
+    spark_engine,
+)
+from fourhour.periods import parse_date, parse_month, week_ending
+from fourhour.report.patient_returns import returns_csv
+from fourhour.settings import setting
+from fourhour.warehouse import open_warehouse
+from fourhour.warehouse.patients import ingest_patients
+
+patients_app = typer.Typer(
+    help="Patient-level A&E attendances (ECDS-like): ingest, measure on DuckDB or Spark, "
+    "export returns, generate a synthetic national year."
+)
+app.add_typer(patients_app, name="patients")
+ENGINES = ("duckdb", "spark")
+
+EngineOption = Annotated[
+    str,
+    typer.Option(
+        help="duckdb (embedded, the default) or spark (local mode, or $FOURHOUR_SPARK_MASTER)."
+    ),
+]
+
+
+def _engine(name: str):  # returns an Engine
+    if name not in ENGINES:
+        raise QueryError(f"unknown engine {name!r}; expected one of {', '.join(ENGINES)}")
+    return duckdb_engine() if name == "duckdb" else spark_engine(setting("spark_master"))
+
+
+@patients_app.command("ingest")
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="CSV or Parquet files of attendances.")],
+    quarantine: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write rejected rows and their reasons to this CSV and store the rest "
+            "(default: any bad row rejects the whole file)."
+        ),
+    ] = None,
+    warehouse: WarehouseOption = None,
+) -> None:
+    """Validate and store attendances (see docs/patients.md for the columns). Each file is all
+    or nothing unless --quarantine is given; re-ingesting a stored file changes nothing."""
+    if quarantine is not None and len(paths) > 1:
+        raise QueryError("--quarantine takes one input file at a time")
+    with open_warehouse(warehouse) as wh, Progress(
+        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,} rows"),
+        TimeElapsedColumn(), console=console, transient=True,
+    ) as progress:  # fmt: skip
+        for path in paths:
+            task = progress.add_task(path.name, total=None)
+            outcome = ingest_patients(
+                wh, path, quarantine=quarantine, progress=lambda n, t=task: progress.advance(t, n)
+            )
+            progress.remove_task(task)
+            line = f"{path}: [bold]{outcome.status}[/]"
+            if outcome.status == "ingested":
+                line += f", {outcome.rows_stored:,} attendances stored"
+            if outcome.rows_rejected:
+                line += f", {outcome.rows_rejected:,} rejected to {outcome.quarantine}"
+            console.print(line, highlight=False, soft_wrap=True)
+
+
+@patients_app.command("measures")
+def measures(
+    level: Annotated[str, typer.Option(help=f"One of {', '.join(LEVELS)}.")] = "national",
+    period: Annotated[str, typer.Option(help=f"One of {', '.join(PERIODS)}.")] = "month",
+    engine: EngineOption = "duckdb",
+    exact: Annotated[
+        bool,
+        typer.Option(
+            "--exact",
+            help="Authorised analysts only: exact figures below national level (by default "
+            "small numbers are protected: 1-7 shown as *, others rounded to 5).",
+        ),
+    ] = False,
+    csv: Annotated[Path | None, typer.Option(help="Write the table to this CSV.")] = None,
+    near_four_hours: Annotated[
+        bool, typer.Option(help="Also show departures by minute from 3.5 to 4.5 hours.")
+    ] = False,
+    warehouse: WarehouseOption = None,
+) -> None:
+    """Attendances, breaches, 12 hours from arrival, 12-hour decision-to-admit waits, median
+    and 95th percentile time in department, computed from the records."""
+    if level not in LEVELS or period not in PERIODS:
+        raise QueryError(
+            f"--level is one of {', '.join(LEVELS)}; --period one of {', '.join(PERIODS)}"
+        )
+    eng = _engine(engine)
+    with open_warehouse(warehouse, read_only=True) as wh, console.status(f"measuring on {engine}"):
+        result = measure_patients(wh, eng, levels=(level,), periods=(period,))
+    table = protect(result.table, COUNT_COLUMNS, BASES, exact=exact)
+    if csv:
+        table.to_csv(csv, index=False)
+        console.print(f"wrote {len(table):,} rows to {csv} ({table['disclosure'].iloc[0]})")
+        return
+    shown = Table(
+        title=f"{level} by {period}, from patient-level records ({engine}; "
+        f"{table['disclosure'].iloc[0]})"
+    )
+    columns = [
+        ("code", "code"), ("period_start", "from"), ("attendances", "attendances"),
+        ("performance_pct", "% in 4h"), ("type1_performance_pct", "type 1 %"),
+        ("over_12h_from_arrival", "12h from arrival"), ("dta_over_12h", "12h DTA waits"),
+        ("median_minutes", "median min"), ("p95_minutes", "95th pct min"),
+    ]  # fmt: skip
+    for _, title in columns:
+        shown.add_column(title, justify="right")
+    for r in table.to_dict("records"):
+        shown.add_row(*[_cell(r[c]) for c, _ in columns])
+    console.print(shown)
+    if near_four_hours:
+        near = result.near_four_hours
+        national = near[near["level"] == level].groupby("minutes")["departures"].sum()
+        peak = int(national.max()) or 1
+        for minute, n in national.items():
+            bar = "#" * max(1, round(40 * n / peak))
+            console.print(f"{minute:>4} min {bar} {n:,}", highlight=False)
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, float):
+        return "" if value != value else f"{value:,.1f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+@patients_app.command("to-returns")
+def to_returns(
+    out: Annotated[Path, typer.Option(help="The provider sheet CSV to write.")],
+    week_ending_: Annotated[
+        str | None, typer.Option("--week-ending", help="The Sunday ending the week.")
+    ] = None,
+    month: Annotated[str | None, typer.Option(help="The month, YYYY-MM.")] = None,
+    engine: EngineOption = "duckdb",
+    warehouse: WarehouseOption = None,
+) -> None:
+    """Write the provider returns for a week or month made from the records, in NHS England's
+    provider sheet layout (then `fourhour ingest` it to use it like any published return)."""
+    if bool(week_ending_) == bool(month):
+        raise QueryError("give exactly one of --week-ending YYYY-MM-DD or --month YYYY-MM")
+    period = week_ending(parse_date(week_ending_)) if week_ending_ else parse_month(month or "")
+    eng = _engine(engine)
+    with open_warehouse(warehouse, read_only=True) as wh:
+        result = measure_patients(wh, eng, levels=("provider",), periods=(period.granularity,))
+        names = dict(wh.con.execute("SELECT code, name FROM organisations").fetchall())
+    data = returns_csv(result.table, period, names)
+    tmp = out.with_suffix(out.suffix + ".tmp")
+    tmp.write_bytes(data)
+    tmp.replace(out)
+    console.print(f"wrote {out}: provider returns for the {period.label}")
+
+
+@patients_app.command("generate")
+def generate(
+    out: Annotated[Path, typer.Option(help="Folder to write the files into.")],
+    rows: Annotated[int, typer.Option(help="How many attendances.", min=1)] = NATIONAL_YEAR,
+    start: Annotated[str, typer.Option(help="First day of arrivals.")] = "2024-04-01",
+    days: Annotated[int, typer.Option(help="How many days.", min=1)] = 365,
+    providers: Annotated[int, typer.Option(help="How many providers.", min=1)] = 180,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 2014,
+    fmt: Annotated[str, typer.Option("--format", help="parquet or csv.")] = "parquet",
+) -> None:
+    """Write a SYNTHETIC year of patient-level attendances (25 million by default), one file
+    per month, with realistic arrival patterns, type mix, admissions and times."""
+    if fmt not in ("parquet", "csv"):
+        raise QueryError("--format is parquet or csv")
+    first = parse_date(start)
+    with console.status(f"generating {rows:,} synthetic attendances..."):
+        files = generate_year(
+            out, rows=rows, start=first, days=days, n_providers=providers, seed=seed, fmt=fmt
+        )
+    last = first + dt.timedelta(days=days - 1)
+    console.print(f"wrote {len(files)} files of SYNTHETIC attendances ({first} to {last}) in {out}")
