@@ -37,6 +37,7 @@ def _register() -> None:
         leaders_cmd,
         measures_cmd,
         orgs_cmd,
+        patients_cmd,
         warehouse_cmd,
     )
 
