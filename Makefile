@@ -10,16 +10,22 @@ $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found); set PYTHON=/path/to/python3.11"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
-# WeasyPrint (PDF reports) needs Pango from the system; installed only where it is missing.
-SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
+# WeasyPrint (PDF reports) needs Pango and HarfBuzz's subsetter, and the charts need Liberation
+# Sans (metric-compatible with Arial, the font vl-convert lays the charts out in); installed only
+# where missing.
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig \
+	fonts-liberation fonts-dejavu-core
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 system-deps:
-	@{ ldconfig -p || /sbin/ldconfig -p; } 2>/dev/null | grep -q libpangoft2 || { \
-		echo "Installing $(SYSTEM_PACKAGES) (Pango for WeasyPrint's PDF reports)"; \
+	@libs="$$({ ldconfig -p || /sbin/ldconfig -p; } 2>/dev/null)"; \
+	if ! echo "$$libs" | grep -q libpangoft2 || ! echo "$$libs" | grep -q libharfbuzz-subset \
+		|| ! fc-list 2>/dev/null | grep -qi "Liberation Sans"; then \
+		echo "Installing $(SYSTEM_PACKAGES) (for the PDF reports)"; \
 		$(SUDO) apt-get update -qq && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-			$(SYSTEM_PACKAGES); }
+			$(SYSTEM_PACKAGES); \
+	fi
 
 $(STAMP): $(BIN)/python pyproject.toml constraints.txt | system-deps
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -37,6 +43,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/patients_bench.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

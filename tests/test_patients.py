@@ -323,3 +323,21 @@ def test_spark_and_duckdb_give_identical_results(synthetic_weeks: Path) -> None:
     assert json.dumps(duck.table["attendances"].tolist()) == json.dumps(
         spark.table["attendances"].tolist()
     )
+
+
+def test_dense_histograms_and_sql_quantiles_agree(synthetic_weeks: Path) -> None:
+    from fourhour.measures.patient import compute, organisation_mapping, read_attendances
+    from fourhour.warehouse.patients import require_patients
+
+    with open_warehouse(synthetic_weeks, read_only=True) as wh:
+        files = require_patients(wh)
+        engine = duckdb_engine()
+        mapping = organisation_mapping(wh, files, engine)
+    results = {
+        method: compute(engine, read_attendances(engine, files), mapping, quantile_method=method)
+        for method in ("dense", "sql")
+    }
+    pd.testing.assert_frame_equal(results["dense"].table, results["sql"].table)
+    pd.testing.assert_frame_equal(
+        results["dense"].near_four_hours, results["sql"].near_four_hours, check_dtype=False
+    )

@@ -53,6 +53,7 @@ PERIOD_KEYS = {
     "quarter": "quarter_start",
     "fy": "fy_start",
 }
+DENSE_FROM_ROWS = 8_000_000  # below this, SQL quantiles are quicker than dense histograms
 NEAR_FOUR_HOURS = (210, 270)  # minutes in the departures-by-minute distribution
 TYPES = {"type1": (1,), "type2": (2,), "type3": (3, 4)}
 COUNT_COLUMNS = (
@@ -509,6 +510,7 @@ def compute(
     levels: Sequence[str] = LEVELS,
     periods: Sequence[str] = PERIODS,
     materialise: bool = True,
+    quantile_method: str = "auto",
 ) -> PatientMeasures:
     """Every measure at every requested level and period, exact (disclosure comes later).
 
@@ -549,7 +551,11 @@ def compute(
         table[c] = table[c].astype("int64")
     timings["counts"] = time.perf_counter() - start
     start = time.perf_counter()
-    if engine.name == "duckdb":
+    if quantile_method == "auto":  # dense histograms pay off for large volumes only
+        rows = int(cube["attendances"].sum())
+        dense = engine.name == "duckdb" and materialise and rows >= DENSE_FROM_ROWS
+        quantile_method = "dense" if dense else "sql"
+    if quantile_method == "dense":
         times, near = _dense_times(engine, enriched, orgs, levels, periods)
     else:
         times = _sql_time_quantiles(engine, enriched, orgs, levels, periods)
