@@ -10,6 +10,7 @@ only the synthetic demo set is benchmarked.
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import os
 import platform
 import re
@@ -384,6 +385,22 @@ def bench_synthetic(tmp: Path) -> None:
         table(BULLETIN_HEADERS, bulletin_rows(ro, cases))
 
 
+# ------------------------------------------------------------------------------- SPC engine
+
+
+def bench_spc() -> None:
+    """The SPC engine's own benchmark, bench/spc_bench.py, loaded by path and run here."""
+    spec = importlib.util.spec_from_file_location(
+        "spc_bench", Path(__file__).with_name("spc_bench.py")
+    )
+    if spec is None or spec.loader is None:
+        print("\n  bench/spc_bench.py not found: SPC engine not benchmarked")
+        return
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.main()
+
+
 def main() -> None:
     started = time.perf_counter()
     machine()
@@ -397,6 +414,11 @@ def main() -> None:
         else:
             print(f"\nNo real data set at {DATA}: benchmarking the synthetic set only.")
         bench_synthetic(Path(tmp))
+    try:  # the SPC engine (bench/spc_bench.py): its own section, with its own temporary files
+        bench_spc()
+    except Exception:
+        print("\n  the SPC benchmark stopped:")
+        traceback.print_exc()
     print(f"\nTotal benchmark time: {time.perf_counter() - started:.1f} s")
 
 
