@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
@@ -9,7 +10,9 @@ import typer
 
 from fourhour.cli import app, console
 from fourhour.cli.ingest_cmd import ingest
+from fourhour.ingest.patients.synthetic import generate_year
 from fourhour.ingest.synthetic import generate_weekly_returns
+from fourhour.measures.patient import duckdb_engine, measure_patients
 from fourhour.oversight.config import load_escalation_rules, load_funding_rules
 from fourhour.oversight.escalation import evaluate
 from fourhour.oversight.escalation_store import attach_status, record_run
@@ -22,6 +25,7 @@ from fourhour.report.bulletin import build_bulletin, render
 from fourhour.report.oversight import render_escalation, render_funding
 from fourhour.warehouse import open_warehouse
 from fourhour.warehouse.hierarchy import import_mapping
+from fourhour.warehouse.patients import ingest_patients
 
 
 @app.command()
@@ -50,10 +54,12 @@ def demo(
     html = directory / "bulletin.html"
     html.write_text(render(b, "html"), encoding="utf-8")
     _oversight(directory, data_dir, warehouse, latest, seed)
+    _patients(data_dir, warehouse, latest, seed)
     console.print(f"Wrote {html}. Try next:")
     console.print(f"  fourhour bulletin --week-ending {latest} --format markdown -w {warehouse}")
     console.print(f"  fourhour measures --level region --week-ending {latest} -w {warehouse}")
     console.print(f"  fourhour escalations list -w {warehouse}")
+    console.print(f"  fourhour patients measures --level provider --period week -w {warehouse}")
 
 
 def _oversight(directory: Path, data_dir: Path, warehouse: Path, latest, seed: int) -> None:
@@ -104,5 +110,32 @@ def _oversight(directory: Path, data_dir: Path, warehouse: Path, latest, seed: i
     console.print(
         f"  fourhour funding --quarter {quarter} --rules {files['funding_rules']} "
         f"--what-if-standard 90 -w {warehouse}",
+        highlight=False,
+    )
+
+
+def _patients(data_dir: Path, warehouse: Path, latest, seed: int) -> None:
+    """A SYNTHETIC week of patient-level attendances: ingest, measure, print England's week."""
+    start = latest - dt.timedelta(days=6)
+    files = generate_year(
+        data_dir / "patients", rows=480_000, start=start, days=7, n_providers=140, seed=seed
+    )
+    with open_warehouse(warehouse) as wh:
+        for f in files:
+            ingest_patients(wh, f)
+        result = measure_patients(wh, duckdb_engine(), levels=("national",), periods=("week",))
+    week = result.table[result.table["period_start"] == start].iloc[0]
+    near = result.near_four_hours
+    near = near[near["period_start"] == start].set_index("minutes")["departures"]
+    before = int(near.loc[235:239].sum())
+    after = int(near.loc[241:245].sum())
+    console.rule(f"From patient-level records (synthetic), week ending {latest}")
+    console.print(
+        f"{int(week['attendances']):,} attendances: {week['performance_pct']:.1f}% within four "
+        f"hours (type 1 {week['type1_performance_pct']:.1f}%); "
+        f"{int(week['over_12h_from_arrival']):,} spent over 12 hours from arrival; median time "
+        f"in the department {week['median_minutes']:.0f} minutes, 95th percentile "
+        f"{week['p95_minutes']:.0f}. {before:,} patients left in the 5 minutes before four "
+        f"hours, {after:,} in the 5 minutes after.",
         highlight=False,
     )

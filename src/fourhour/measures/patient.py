@@ -482,7 +482,16 @@ def _sql_time_quantiles(
             ks = [k for k in (LEVEL_IDS[level], PERIOD_KEYS[period]) if k]
             sets.append(exp.Tuple(expressions=[columns[k].copy() for k in ks]))
     select.set("group", exp.Group(grouping_sets=[exp.GroupingSets(expressions=sets)]))
-    for k in keys:  # GROUPING(k) is 1 where k was not among the set's keys
+    used = [
+        k
+        for k in keys
+        if any(k in (LEVEL_IDS[lv], PERIOD_KEYS[p]) for lv in levels for p in periods)
+    ]
+    select.set(  # keys in no grouping set cannot be selected
+        "expressions",
+        [e for e in select.expressions if e.alias_or_name not in set(keys) - set(used)],
+    )
+    for k in used:  # GROUPING(k) is 1 where k was not among the set's keys
         flag = exp.Anonymous(this="GROUPING", expressions=[columns[k].copy()])
         select.expressions.append(exp.alias_(flag, f"g_{k}"))
     raw = engine.sql(tree.sql(dialect=engine.dialect))
@@ -491,7 +500,7 @@ def _sql_time_quantiles(
         for period in periods:
             ks = [k for k in (LEVEL_IDS[level], PERIOD_KEYS[period]) if k]
             mask = np.ones(len(raw), dtype=bool)
-            for k in keys:
+            for k in used:
                 mask &= raw[f"g_{k}"].astype(int).to_numpy() == (0 if k in ks else 1)
             part = raw[mask].copy()
             id_col = LEVEL_IDS[level]
