@@ -38,6 +38,7 @@ def _register() -> None:
         measures_cmd,
         orgs_cmd,
         patients_cmd,
+        report_cmd,
         warehouse_cmd,
     )
 

@@ -1,0 +1,1092 @@
+"""Charts for the board report, as Vega-Lite (Altair) specifications.
+
+Each chart is a function that takes a pandas DataFrame and returns an `alt.Chart` (or a layered
+or concatenated chart) with a plain-English text alternative in its `description`, stated from
+the figures drawn. `save(chart, path)` writes SVG, PNG, PDF, HTML or JSON by the file's suffix;
+SVG, PNG and PDF are rendered by vl-convert, without a browser. `to_svg(chart)` gives the SVG
+text for embedding in HTML (and so in a vector PDF).
+
+Colours follow NHS England's "Making Data Count": grey for common cause, orange for concern,
+blue for improvement, purple where a special cause has no better or worse direction.
+
+The funnel plot's limits are exact binomial limits around the national proportion, interpolated
+as in Spiegelhalter (2005), with a second set widened for over-dispersion by his additive
+random-effects method on winsorised z-scores; `funnel_limits` and `overdispersion` compute them
+(docs/report.md works an example).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import altair as alt
+import numpy as np
+import pandas as pd
+import vl_convert as vlc
+
+from fourhour.errors import QueryError
+from fourhour.measures.performance import STANDARD_PCT, THRESHOLD_PCT
+
+# ------------------------------------------------------------------------------ look and feel
+
+FONT = "Arial, Helvetica, 'Liberation Sans', 'DejaVu Sans', sans-serif"
+WIDTH = 560  # plot area in pixels; with axes and labels a chart fits A4 portrait
+HEIGHT = 230
+TEXT = "#212B32"
+SECONDARY = "#425563"
+NHS_BLUE = "#005EB8"
+NHS_DARK_BLUE = "#003087"
+NHS_LIGHT_BLUE = "#41B6E6"
+NHS_RED = "#DA291C"
+PALE_GREY = "#E8EDEE"
+MID_GREY = "#AEB7BD"
+
+COMMON = "#7B7D7D"  # Making Data Count: common cause
+CONCERN = "#ED8B00"  # special cause of concern
+CONCERN_LIGHT = "#FFB81C"
+IMPROVEMENT = "#41B6E6"  # special cause of improvement (points)
+IMPROVEMENT_DARK = "#005EB8"
+NEITHER = "#490092"  # special cause with no improvement direction
+TARGET = NHS_RED
+
+POINT_KINDS = ("Common cause", "Improvement", "Concern", "Neither")
+POINT_COLOURS = (COMMON, IMPROVEMENT, CONCERN, NEITHER)
+
+VL_VERSION = ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
+LOCALE = "en-GB"
+FORMATS = (".svg", ".png", ".pdf", ".html", ".json")
+
+# z for two-sided 95% and 99.8% limits (normal quantiles 0.975 and 0.999)
+Z95 = 1.959963984540054
+Z998 = 3.090232306167813
+WINSOR = 0.10  # Spiegelhalter: winsorise z-scores at the 10th and 90th percentiles
+
+
+def _configure(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+    return (
+        chart.configure(font=FONT, background="white", padding=8)
+        .configure_view(stroke=None)
+        .configure_axis(
+            labelFontSize=10,
+            titleFontSize=10,
+            labelColor=SECONDARY,
+            titleColor=SECONDARY,
+            gridColor=PALE_GREY,
+            domainColor=MID_GREY,
+            tickColor=MID_GREY,
+            titleFontWeight="normal",
+        )
+        .configure_title(
+            fontSize=13,
+            subtitleFontSize=10,
+            anchor="start",
+            color=TEXT,
+            subtitleColor=SECONDARY,
+            offset=10,
+        )
+        .configure_legend(
+            labelFontSize=10,
+            titleFontSize=10,
+            labelColor=TEXT,
+            orient="bottom",
+            direction="horizontal",
+            symbolStrokeWidth=2,
+            columnPadding=16,
+            labelLimit=260,
+        )
+    )
+
+
+def _time_axis(dates: pd.Series) -> alt.Axis:
+    """Month-and-year labels that never crowd: every N months, about seven labels in all."""
+    first, last = pd.Timestamp(dates.min()), pd.Timestamp(dates.max())
+    months = (last.year - first.year) * 12 + last.month - first.month + 1
+    step = next(s for s in (1, 2, 3, 4, 6, 12, 24) if months / s <= 7 or s == 24)
+    return alt.Axis(
+        format="%b %Y",
+        labelAngle=0,
+        tickCount=alt.TimeIntervalStep(interval="month", step=step),
+        labelOverlap="greedy",
+    )
+
+
+def _title(text: str, subtitle: str | list[str] | None = None) -> alt.TitleParams:
+    if subtitle:
+        return alt.TitleParams(text, subtitle=subtitle)
+    return alt.TitleParams(text)
+
+
+# ----------------------------------------------------------------------------- numbers, text
+
+
+def as_float(values: Iterable[Any]) -> np.ndarray:
+    """Floats from DuckDB's Decimal, nullable Int64/Float64 or plain columns; NaN for missing."""
+    s = pd.Series(values) if not isinstance(values, pd.Series) else values
+    if s.dtype == object:
+        s = s.map(lambda v: np.nan if v is None or v is pd.NA else float(v))
+    return s.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+
+
+def as_dates(values: Iterable[Any]) -> pd.Series:
+    """Naive timestamps (Vega-Lite reads them as local dates, so no day shifts by zone)."""
+    s = values if isinstance(values, pd.Series) else pd.Series(values)
+    return pd.Series(pd.to_datetime(s).to_numpy(dtype="datetime64[ns]"), index=s.index)
+
+
+def pct(value: float | None) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    return f"{value:.1f}%"
+
+
+def the(label: str) -> str:
+    """'week ending 4 January 2015' -> 'the week ending 4 January 2015'; months stay bare."""
+    return f"the {label}" if label.startswith(("week", "Q")) else label
+
+
+def day(value: Any) -> str:
+    return f"{pd.Timestamp(value):%-d %B %Y}"
+
+
+def names_list(names: list[str], limit: int = 5) -> str:
+    """'A, B and C'; past `limit` names, 'A, B, C, D, E and 3 more'."""
+    if not names:
+        return ""
+    shown, more = names[:limit], len(names) - limit
+    if more > 0:
+        return ", ".join(shown) + f" and {more} more"
+    if len(shown) == 1:
+        return shown[0]
+    return ", ".join(shown[:-1]) + " and " + shown[-1]
+
+
+def _y_domain(values: Iterable[float], include: Iterable[float] = ()) -> list[float]:
+    """A percentage axis that shows every value and reference line, ending at 100."""
+    finite = [v for v in [*values, *include] if v is not None and np.isfinite(v)]
+    if not finite:
+        return [0.0, 100.0]
+    low = min(finite)
+    span = max(100.0 - low, 5.0)
+    low = max(0.0, math.floor((low - span * 0.08) / 5.0) * 5.0)
+    return [low, 100.0]
+
+
+def _records(frame: pd.DataFrame) -> pd.DataFrame:
+    """A frame Altair serialises cleanly: plain floats and naive timestamps, NaN as null."""
+    out = frame.copy()
+    for column in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[column]):
+            continue
+        if pd.api.types.is_numeric_dtype(out[column]) and not pd.api.types.is_bool_dtype(
+            out[column]
+        ):
+            out[column] = as_float(out[column])
+    return out
+
+
+# -------------------------------------------------------------------------- SPC icon labels
+
+VARIATION_LABELS = {
+    "common_cause": "Common cause variation",
+    "improvement": "Special cause – improvement",
+    "concern": "Special cause – concern",
+    "neither": "Special cause – neither better nor worse",
+}
+ASSURANCE_LABELS = {
+    "pass": "Consistently pass the target",
+    "fail": "Consistently fail the target",
+    "hit_and_miss": "Hit and miss the target",
+}
+
+
+@dataclass(frozen=True)
+class Icon:
+    """A Making Data Count icon as a labelled circle: colour, a letter, and words."""
+
+    key: str | None
+    label: str
+    colour: str
+    letter: str
+    short: str = ""  # a few words for tables
+
+
+def variation_icon(key: str | None) -> Icon:
+    """'special_cause_concern_low' -> orange 'L', "Special cause – concern (low)"."""
+    if not key:
+        return Icon(None, "Too few points for SPC", MID_GREY, "–", "Too few points")
+    if key == "common_cause":
+        return Icon(key, VARIATION_LABELS["common_cause"], COMMON, "~", "Common cause")
+    parts = key.removeprefix("special_cause_").split("_")
+    kind, side = parts[0], (parts[1] if len(parts) > 1 else "")
+    colour = {"improvement": IMPROVEMENT_DARK, "concern": CONCERN, "neither": NEITHER}.get(
+        kind, COMMON
+    )
+    label = VARIATION_LABELS.get(kind, key.replace("_", " "))
+    short = kind.capitalize()
+    if side:
+        label += f" ({side})"
+        short += f" ({side})"
+    return Icon(key, label, colour, {"high": "H", "low": "L"}.get(side, "!"), short)
+
+
+def assurance_icon(key: str | None) -> Icon:
+    if not key:
+        return Icon(None, "No assurance (no target or too few points)", MID_GREY, "–", "None")
+    colour = {"pass": IMPROVEMENT_DARK, "fail": CONCERN, "hit_and_miss": COMMON}.get(key, COMMON)
+    letter = {"pass": "P", "fail": "F", "hit_and_miss": "?"}.get(key, "?")
+    label = ASSURANCE_LABELS.get(key, key.replace("_", " "))
+    return Icon(key, label, colour, letter, label.removesuffix(" the target"))
+
+
+# ----------------------------------------------------------------------------------- SPC chart
+
+
+def _point_kind(special_cause: Any) -> str:
+    return {"improvement": "Improvement", "concern": "Concern", "neither": "Neither"}.get(
+        special_cause if isinstance(special_cause, str) else "", "Common cause"
+    )
+
+
+def _edge_labels(
+    items: list[tuple[float, str, str]], domain: list[float], height: int, gap: float = 11.0
+) -> pd.DataFrame:
+    """Labels for horizontal lines at the right edge of a plot, in pixels from the top, pushed
+    apart so that none overlaps (lines often lie within a few pixels of each other)."""
+    span = domain[1] - domain[0]
+    rows = sorted(
+        (height * (domain[1] - min(max(v, domain[0]), domain[1])) / span, text, colour)
+        for v, text, colour in items
+        if np.isfinite(v)
+    )
+    placed: list[list] = []
+    for y, text, colour in rows:
+        if placed and y - placed[-1][0] < gap:
+            y = placed[-1][0] + gap
+        placed.append([y, text, colour])
+    overflow = placed[-1][0] - height if placed else 0.0
+    if overflow > 0:  # pushed below the plot: shift the crowded labels back up
+        for row in placed:
+            row[0] -= overflow
+    return pd.DataFrame(placed, columns=["py", "text", "colour"])
+
+
+def _icons_panel(icons: list[Icon], width: int) -> alt.Chart:
+    """The variation and assurance icons as labelled circles side by side."""
+    frame = pd.DataFrame(
+        {
+            "px": [18 + k * 230 for k in range(len(icons))],
+            "label": [i.label for i in icons],
+            "colour": [i.colour for i in icons],
+            "letter": [i.letter for i in icons],
+            "heading": ["Variation", "Assurance"][: len(icons)],
+        }
+    )
+    x = alt.X("px:Q", scale=None)
+    base = alt.Chart(frame)
+    circle = base.mark_circle(size=650, opacity=1).encode(
+        x=x, y=alt.value(20), color=alt.Color("colour:N", scale=None)
+    )
+    letter = base.mark_text(
+        fontSize=13, fontWeight="bold", color="white", baseline="middle"
+    ).encode(x=x, y=alt.value(20), text="letter:N")
+    heading = base.mark_text(align="left", dx=22, fontSize=9, color=SECONDARY).encode(
+        x=x, y=alt.value(13), text="heading:N"
+    )
+    label = base.mark_text(align="left", dx=22, fontSize=10, color=TEXT).encode(
+        x=x, y=alt.value(27), text="label:N"
+    )
+    return alt.layer(circle, letter, heading, label).properties(width=width, height=40)
+
+
+def spc_chart(
+    points: pd.DataFrame,
+    summary: Mapping[str, Any] | pd.Series | None = None,
+    *,
+    title: str,
+    measure: str = "four-hour performance",
+    target: float | None = STANDARD_PCT,
+    unit: str = "%",
+    width: int = WIDTH - 50,
+    height: int = HEIGHT,
+) -> alt.TopLevelMixin:
+    """An XmR chart of one organisation's series in Making Data Count style.
+
+    `points` has the SPC engine's columns (period_end, value, segment, mean, ucl, lcl,
+    after_gap, special_cause, ...); `summary` is that organisation's summary row
+    (variation_icon, assurance_icon, mean, ucl, lcl). The latest limits, the icons and the
+    special-cause points are stated in the chart's description.
+    """
+    if points.empty:
+        raise QueryError(f"no points to chart for {title}")
+    frame = _records(points.sort_values("period_end").reset_index(drop=True))
+    frame["period_end"] = as_dates(frame["period_end"])
+    after_gap = (
+        frame["after_gap"].fillna(False).astype(bool)
+        if "after_gap" in frame
+        else pd.Series(False, index=frame.index)
+    )
+    frame["run"] = after_gap.cumsum().astype(int)
+    frame["segment"] = frame["segment"].astype(int) if "segment" in frame else 0
+    frame["kind"] = [_point_kind(v) for v in frame.get("special_cause", [None] * len(frame))]
+    s = dict(summary) if summary is not None else {}
+    v_icon = variation_icon(s.get("variation_icon"))
+    a_icon = assurance_icon(s.get("assurance_icon") if target is not None else None)
+
+    values = frame["value"].to_numpy(dtype=float)
+    limits = np.concatenate(
+        [frame[c].to_numpy(dtype=float) for c in ("ucl", "lcl") if c in frame] or [[]]
+    )
+    domain = _y_domain(
+        [*values, *limits[np.isfinite(limits)]], [target] if target is not None else []
+    )
+    x = alt.X("period_end:T", title=None, axis=_time_axis(frame["period_end"]))
+    yscale = alt.Scale(domain=domain, clamp=True)
+    y = alt.Y("value:Q", title=f"{measure[:1].upper()}{measure[1:]} ({unit})", scale=yscale)
+    base = alt.Chart(frame).encode(x=x)
+    limit_frame = frame[frame["mean"].notna()] if "mean" in frame else frame.iloc[:0]
+    lines = alt.Chart(limit_frame).encode(x=x, detail="segment:N")
+    layers = [
+        lines.mark_line(color=COMMON, strokeWidth=1.2).encode(y=alt.Y("mean:Q", scale=yscale)),
+        lines.mark_line(color=COMMON, strokeWidth=1, strokeDash=[5, 3]).encode(
+            y=alt.Y("ucl:Q", scale=yscale)
+        ),
+        lines.mark_line(color=COMMON, strokeWidth=1, strokeDash=[5, 3]).encode(
+            y=alt.Y("lcl:Q", scale=yscale)
+        ),
+        base.mark_line(color=COMMON, strokeWidth=1.4).encode(y=y, detail="run:N"),
+        base.mark_circle(size=30, opacity=1).encode(
+            y=y,
+            color=alt.Color(
+                "kind:N",
+                title=None,
+                scale=alt.Scale(domain=list(POINT_KINDS), range=list(POINT_COLOURS)),
+                legend=alt.Legend(orient="bottom", values=list(POINT_KINDS)),
+            ),
+            tooltip=[
+                alt.Tooltip("period_end:T", title="Period ending", format="%-d %b %Y"),
+                alt.Tooltip("value:Q", title=measure, format=".1f"),
+                *([alt.Tooltip("reason:N", title="Why")] if "reason" in frame else []),
+            ],
+        ),
+    ]
+    if target is not None:
+        layers.append(
+            alt.Chart(pd.DataFrame({"y": [target]}))
+            .mark_rule(color=TARGET, strokeWidth=1.2, strokeDash=[2, 2])
+            .encode(y=alt.Y("y:Q", scale=yscale))
+        )
+    last = limit_frame.tail(1)
+    items = [
+        (float(last[c].iloc[0]), text, COMMON)
+        for c, text in (("ucl", "Upper limit"), ("mean", "Mean"), ("lcl", "Lower limit"))
+        if len(last)
+    ]
+    if target is not None:
+        items.append((float(target), f"Target {target:g}{unit}", TARGET))
+    labels = _edge_labels(items, domain, height)
+    if len(labels):
+        layers.append(
+            alt.Chart(labels)
+            .mark_text(align="left", baseline="middle", fontSize=9)
+            .encode(
+                x=alt.value(width + 5),
+                y=alt.Y("py:Q", scale=None),
+                text="text:N",
+                color=alt.Color("colour:N", scale=None),
+            )
+        )
+    main = alt.layer(*layers).properties(width=width, height=height)
+    subtitle = f"{v_icon.label}" + (f" · {a_icon.label}" if target is not None else "")
+    chart = alt.vconcat(main, _icons_panel([v_icon, a_icon], width), spacing=6).properties(
+        title=_title(title, subtitle),
+        description=spc_description(frame, s, title=title, measure=measure, target=target),
+    )
+    return _configure(chart)
+
+
+def spc_description(
+    frame: pd.DataFrame,
+    summary: Mapping[str, Any],
+    *,
+    title: str,
+    measure: str,
+    target: float | None,
+) -> str:
+    n = len(frame)
+    first, latest = frame["period_end"].iloc[0], frame["period_end"].iloc[-1]
+    last = frame.iloc[-1]
+    text = (
+        f"Statistical process control (XmR) chart, {title}: {measure} for {n} periods from "
+        f"{day(first)} to {day(latest)}. Latest value {pct(float(last['value']))}."
+    )
+    mean = summary.get("mean", last.get("mean"))
+    ucl = summary.get("ucl", last.get("ucl"))
+    lcl = summary.get("lcl", last.get("lcl"))
+    if mean is not None and np.isfinite(float(mean)):
+        text += f" Mean {pct(float(mean))}; process limits {pct(float(lcl))} to {pct(float(ucl))}."
+    else:
+        text += " Too few points for process limits."
+    text += f" Variation: {variation_icon(summary.get('variation_icon')).label}."
+    if target is not None:
+        text += f" Target {target:g}%: {assurance_icon(summary.get('assurance_icon')).label}."
+    special = frame[frame["kind"] != "Common cause"]
+    if len(special):
+        counts = special["kind"].value_counts()
+        text += " Special-cause points: " + ", ".join(
+            f"{counts[k]} {k.lower()}" for k in POINT_KINDS if k in counts
+        )
+        text += "."
+    return text
+
+
+# ------------------------------------------------------------------------ national trend
+
+
+def national_trend_chart(
+    series: pd.DataFrame,
+    *,
+    title: str = "England: four-hour performance against the standard",
+    label: str = "all types",
+    standard: float = STANDARD_PCT,
+    unit_name: str = "week",
+) -> alt.TopLevelMixin:
+    """This year's series and the same period a year earlier, against the standard.
+
+    `series` has period_end, value (percent) and last_year_value (the same period a year
+    earlier, aligned to period_end; NaN where not held).
+    """
+    frame = _records(series[["period_end", "value", "last_year_value"]])
+    frame["period_end"] = as_dates(frame["period_end"])
+    if frame["value"].isna().all():
+        raise QueryError(f"no national figures to chart ({label})")
+    this_name, last_name = "This year", "Same period last year"
+    # Missing periods stay as nulls, so that the lines break there rather than bridge a gap.
+    long = frame.melt("period_end", var_name="series", value_name="pct")
+    long["series"] = long["series"].map({"value": this_name, "last_year_value": last_name})
+    shown = [
+        n for n in (this_name, last_name) if long.loc[long["series"] == n, "pct"].notna().any()
+    ]
+    long = long[long["series"].isin(shown)]
+    domain = _y_domain(long["pct"], [standard])
+    x = alt.X("period_end:T", title=None, axis=_time_axis(long["period_end"]))
+    y = alt.Y("pct:Q", title="Within four hours (%)", scale=alt.Scale(domain=domain))
+    colour = alt.Color(
+        "series:N",
+        title=None,
+        scale=alt.Scale(domain=shown, range=[NHS_BLUE, MID_GREY][: len(shown)]),
+        legend=alt.Legend(symbolType="stroke", symbolSize=300),
+    )
+    dash = alt.StrokeDash(
+        "series:N",
+        title=None,
+        scale=alt.Scale(domain=shown, range=[[1, 0], [5, 3]][: len(shown)]),
+    )
+    lines = (
+        alt.Chart(long)
+        .mark_line(strokeWidth=2, point=alt.OverlayMarkDef(size=12, filled=True))
+        .encode(
+            x=x,
+            y=y,
+            color=colour,
+            strokeDash=dash,
+            tooltip=[
+                alt.Tooltip("period_end:T", title="Period ending", format="%-d %b %Y"),
+                "series:N",
+                alt.Tooltip("pct:Q", format=".1f"),
+            ],
+        )
+    )
+    rule = (
+        alt.Chart(pd.DataFrame({"y": [standard]}))
+        .mark_rule(color=TARGET, strokeDash=[2, 2], strokeWidth=1.2)
+        .encode(y=alt.Y("y:Q", scale=alt.Scale(domain=domain)))
+    )
+    rule_label = (
+        alt.Chart(pd.DataFrame({"y": [standard], "t": [f"{standard:g}% standard"]}))
+        .mark_text(align="left", dx=2, dy=-6, fontSize=9, color=TARGET)
+        .encode(x=alt.value(2), y=alt.Y("y:Q", scale=alt.Scale(domain=domain)), text="t:N")
+    )
+    latest = frame[frame["value"].notna()].tail(1)
+    layers = [rule, rule_label, lines]
+    if len(latest):
+        end_label = pd.DataFrame(
+            {
+                "period_end": latest["period_end"],
+                "pct": latest["value"],
+                "t": [pct(float(latest["value"].iloc[0]))],
+            }
+        )
+        layers.append(
+            alt.Chart(end_label)
+            .mark_text(align="left", dx=6, fontSize=10, fontWeight="bold", color=NHS_BLUE)
+            .encode(x=x, y=y, text="t:N")
+        )
+    chart = alt.layer(*layers).properties(
+        width=WIDTH,
+        height=HEIGHT,
+        title=_title(title, f"{label[:1].upper()}{label[1:]}, by {unit_name}"),
+        description=trend_description(frame, label=label, standard=standard, unit_name=unit_name),
+    )
+    return _configure(chart)
+
+
+def trend_description(frame: pd.DataFrame, *, label: str, standard: float, unit_name: str) -> str:
+    now = frame[frame["value"].notna()]
+    if now.empty:
+        return f"Line chart of four-hour performance ({label}): no figures for this year."
+    last = now.iloc[-1]
+    text = (
+        f"Line chart of England's four-hour performance ({label}) over {len(now)} {unit_name}s, "
+        f"{day(now['period_end'].iloc[0])} to {day(last['period_end'])}, against the "
+        f"{standard:g}% standard. Latest {pct(float(last['value']))}"
+    )
+    if np.isfinite(float(last["last_year_value"])):
+        text += f", against {pct(float(last['last_year_value']))} a year earlier"
+    text += (
+        f". Range this year {pct(float(now['value'].min()))} to {pct(float(now['value'].max()))}; "
+    )
+    met = int((now["value"] >= standard).sum())
+    text += f"the standard was met in {met} of {len(now)} {unit_name}s."
+    return text
+
+
+# ------------------------------------------------------------------- type 1 vs all types
+
+
+def types_chart(
+    series: pd.DataFrame,
+    *,
+    title: str = "England: major A&E (type 1) and all A&E types",
+    standard: float = STANDARD_PCT,
+    unit_name: str = "week",
+) -> alt.TopLevelMixin:
+    """Type 1 against all types over time. `series`: period_end, type1_pct, all_types_pct.
+
+    Where all-types figures are not held (the weekly type 1 returns of 2010-2015) the chart
+    shows type 1 alone and says so.
+    """
+    frame = _records(series[["period_end", "type1_pct", "all_types_pct"]])
+    frame["period_end"] = as_dates(frame["period_end"])
+    has_all = bool(frame["all_types_pct"].notna().any())
+    names = {"type1_pct": "Type 1 (major A&E)", "all_types_pct": "All types"}
+    if frame["type1_pct"].isna().all() and not has_all:
+        raise QueryError("no type 1 or all-types figures to chart")
+    long = frame.melt("period_end", var_name="series", value_name="pct")
+    long["series"] = long["series"].map(names)
+    if not has_all:
+        long = long[long["series"] == names["type1_pct"]]
+    domain = _y_domain(long["pct"], [standard])
+    order = [names["all_types_pct"], names["type1_pct"]] if has_all else [names["type1_pct"]]
+    x = alt.X("period_end:T", title=None, axis=_time_axis(long["period_end"]))
+    y = alt.Y("pct:Q", title="Within four hours (%)", scale=alt.Scale(domain=domain))
+    lines = (
+        alt.Chart(long)
+        .mark_line(strokeWidth=2)
+        .encode(
+            x=x,
+            y=y,
+            color=alt.Color(
+                "series:N",
+                title=None,
+                scale=alt.Scale(domain=order, range=[NHS_LIGHT_BLUE, NHS_DARK_BLUE][-len(order) :]),
+                legend=alt.Legend(symbolType="stroke", symbolSize=300),
+            ),
+            tooltip=[
+                alt.Tooltip("period_end:T", title="Period ending", format="%-d %b %Y"),
+                "series:N",
+                alt.Tooltip("pct:Q", format=".1f"),
+            ],
+        )
+    )
+    rule = (
+        alt.Chart(pd.DataFrame({"y": [standard]}))
+        .mark_rule(color=TARGET, strokeDash=[2, 2], strokeWidth=1.2)
+        .encode(y=alt.Y("y:Q", scale=alt.Scale(domain=domain)))
+    )
+    subtitle = (
+        "The gap is minor units (types 2-4), which rarely breach"
+        if has_all
+        else "All-types figures are not published for these periods: type 1 only"
+    )
+    chart = alt.layer(rule, lines).properties(
+        width=WIDTH,
+        height=HEIGHT - 30,
+        title=_title(title, subtitle),
+        description=types_description(frame, has_all=has_all, unit_name=unit_name),
+    )
+    return _configure(chart)
+
+
+def types_description(frame: pd.DataFrame, *, has_all: bool, unit_name: str) -> str:
+    t1 = frame[frame["type1_pct"].notna()]
+    if t1.empty:
+        return "Line chart of all-types four-hour performance; no type 1 figures."
+    last = t1.iloc[-1]
+    text = (
+        f"Line chart of England's four-hour performance by {unit_name}, "
+        f"{day(frame['period_end'].iloc[0])} to {day(frame['period_end'].iloc[-1])}: "
+        f"type 1 (major A&E) latest {pct(float(last['type1_pct']))}"
+    )
+    if has_all and np.isfinite(float(last["all_types_pct"])):
+        gap = float(last["all_types_pct"]) - float(last["type1_pct"])
+        text += f", all types {pct(float(last['all_types_pct']))} ({gap:.1f} points higher)."
+    else:
+        text += ". All-types figures are not published for these periods, so type 1 alone."
+    return text
+
+
+# ---------------------------------------------------------------------------- funnel plot
+
+
+def _log_choose_pmf(n: int, p: float, k: np.ndarray) -> np.ndarray:
+    lg = np.vectorize(math.lgamma, otypes=[float])
+    log_pmf = (
+        math.lgamma(n + 1) - lg(k + 1) - lg(n - k + 1) + k * math.log(p) + (n - k) * math.log1p(-p)
+    )
+    return np.exp(log_pmf)
+
+
+def binomial_limit(n: int, p0: float, q: float) -> float:
+    """The q-quantile of Binomial(n, p0)/n, interpolated as Spiegelhalter (2005), appendix:
+    r is the smallest count with P(R <= r) >= q, alpha = (P(R <= r) - q) / P(R = r), and the
+    limit is (r - alpha) / n."""
+    if n <= 0:
+        return math.nan
+    if p0 <= 0.0 or p0 >= 1.0:
+        return float(p0)
+    sd = math.sqrt(n * p0 * (1 - p0))
+    lo = max(0, int(n * p0 - 12 * sd - 10))
+    hi = min(n, int(n * p0 + 12 * sd + 10))
+    k = np.arange(lo, hi + 1, dtype=float)
+    pmf = _log_choose_pmf(n, p0, k)
+    cdf = np.cumsum(pmf)
+    i = int(np.searchsorted(cdf, q, side="left"))
+    i = min(i, len(k) - 1)
+    alpha = (cdf[i] - q) / pmf[i] if pmf[i] > 0 else 0.0
+    return float((k[i] - alpha) / n)
+
+
+def funnel_limits(
+    p0: float, n: Iterable[int], z: float, tau2: float = 0.0, exact: bool | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper control limits (proportions) around p0 for each denominator n.
+
+    Without over-dispersion (tau2 = 0) these are exact binomial limits for the two-sided
+    probability matching z (interpolated, Spiegelhalter 2005). With tau2 > 0, the additive
+    random-effects limits p0 +/- z * sqrt(p0 (1 - p0) / n + tau2). Limits are clipped to [0, 1].
+    """
+    ns = np.asarray(list(n), dtype=float)
+    if tau2 > 0 or exact is False:
+        se = np.sqrt(p0 * (1 - p0) / ns + tau2)
+        return np.clip(p0 - z * se, 0, 1), np.clip(p0 + z * se, 0, 1)
+    tail = 0.5 * math.erfc(z / math.sqrt(2))
+    lower = np.array([binomial_limit(round(m), p0, tail) for m in ns])
+    upper = np.array([binomial_limit(round(m), p0, 1 - tail) for m in ns])
+    return lower, upper
+
+
+@dataclass(frozen=True)
+class Overdispersion:
+    """Spiegelhalter's over-dispersion estimate for k units around p0."""
+
+    k: int
+    phi: float  # mean of the squared winsorised z-scores; 1 with no over-dispersion
+    tau2: float  # additive between-unit variance on the proportion scale (0 if none)
+    significant: bool  # k * phi above the 95th percentile of chi-squared on k - 1 df
+
+    @property
+    def tau_points(self) -> float:
+        """The between-provider standard deviation in percentage points."""
+        return 100 * math.sqrt(self.tau2)
+
+
+def _chi2_quantile(q_z: float, df: int) -> float:
+    """Wilson-Hilferty approximation of a chi-squared quantile (z: the normal quantile)."""
+    h = 2.0 / (9.0 * df)
+    return df * (1 - h + q_z * math.sqrt(h)) ** 3
+
+
+def overdispersion(y: np.ndarray, n: np.ndarray, p0: float) -> Overdispersion:
+    """Spiegelhalter (2005), "Handling over-dispersion of performance indicators": z-scores
+    z_i = (y_i - p0) / sqrt(p0 (1 - p0) / n_i), winsorised at the 10th and 90th percentiles;
+    phi = mean(z^2); if k phi > k - 1, tau2 = (k phi - (k - 1)) / (sum w - sum w^2 / sum w)
+    with w_i = n_i / (p0 (1 - p0))."""
+    y = np.asarray(y, dtype=float)
+    n = np.asarray(n, dtype=float)
+    keep = np.isfinite(y) & np.isfinite(n) & (n > 0)
+    y, n = y[keep], n[keep]
+    k = len(y)
+    if k < 3 or not 0 < p0 < 1:
+        return Overdispersion(k, 1.0, 0.0, False)
+    var = p0 * (1 - p0)
+    z = (y - p0) / np.sqrt(var / n)
+    lo, hi = np.quantile(z, [WINSOR, 1 - WINSOR])
+    zw = np.clip(z, lo, hi)
+    phi = float(np.mean(zw**2))
+    w = n / var
+    denominator = w.sum() - (w**2).sum() / w.sum()
+    tau2 = max(0.0, (k * phi - (k - 1)) / denominator) if denominator > 0 else 0.0
+    significant = k * phi > _chi2_quantile(1.6448536269514722, k - 1)
+    return Overdispersion(k, phi, tau2 if significant else 0.0, significant)
+
+
+def funnel_data(
+    providers: pd.DataFrame, *, national_pct: float | None = None, points: int = 120
+) -> tuple[pd.DataFrame, pd.DataFrame, float, Overdispersion]:
+    """Providers with their position against the limits, the limit curves, p0 and the
+    over-dispersion estimate. `providers`: code, name, attendances, breaches."""
+    frame = providers[["code", "name", "attendances", "breaches"]].copy()
+    frame["attendances"] = as_float(frame["attendances"])
+    frame["breaches"] = as_float(frame["breaches"])
+    frame = frame[(frame["attendances"] > 0) & frame["breaches"].notna()].reset_index(drop=True)
+    if frame.empty:
+        raise QueryError("no providers with attendances to place on the funnel plot")
+    frame["name"] = frame["name"].fillna(frame["code"]).astype(str)
+    frame["p"] = (frame["attendances"] - frame["breaches"]) / frame["attendances"]
+    frame["pct"] = 100 * frame["p"]
+    p0 = (
+        national_pct / 100.0
+        if national_pct is not None
+        else float((frame["attendances"] - frame["breaches"]).sum() / frame["attendances"].sum())
+    )
+    od = overdispersion(frame["p"].to_numpy(), frame["attendances"].to_numpy(), p0)
+    n_max = float(frame["attendances"].max()) * 1.05
+    n_min = max(10.0, float(frame["attendances"].min()) * 0.8)
+    grid = np.unique(np.round(np.geomspace(n_min, n_max, points)))
+    curves = {"n": grid}
+    for name, z in (("95", Z95), ("998", Z998)):
+        lo, hi = funnel_limits(p0, grid, z)
+        curves[f"lower_{name}"], curves[f"upper_{name}"] = 100 * lo, 100 * hi
+        if od.tau2 > 0:
+            lo, hi = funnel_limits(p0, grid, z, od.tau2)
+            curves[f"adj_lower_{name}"], curves[f"adj_upper_{name}"] = 100 * lo, 100 * hi
+    limits = pd.DataFrame(curves)
+    lo998, hi998 = funnel_limits(p0, frame["attendances"], Z998, od.tau2)
+    frame["position"] = np.select(
+        [frame["p"] < lo998, frame["p"] > hi998], ["Below", "Above"], "Within"
+    )
+    if od.tau2 > 0:
+        lo998, hi998 = funnel_limits(p0, frame["attendances"], Z998)
+    frame["binomial_position"] = np.select(
+        [frame["p"] < lo998, frame["p"] > hi998], ["Below", "Above"], "Within"
+    )
+    return frame, limits, p0, od
+
+
+def funnel_chart(
+    providers: pd.DataFrame,
+    *,
+    national_pct: float | None = None,
+    title: str = "Providers: four-hour performance against attendances",
+    label: str = "all types",
+    period_label: str = "",
+    standard: float = STANDARD_PCT,
+) -> alt.TopLevelMixin:
+    """Every provider's performance against its attendances, with control limits around the
+    national proportion: exact binomial 95% and 99.8% limits, and, where the providers vary
+    more than chance allows (they always do for four-hour performance), the same limits widened
+    for over-dispersion. Providers outside the widened 99.8% limits are coloured and named."""
+    frame, limits, p0, od = funnel_data(providers, national_pct=national_pct)
+    adjusted = od.tau2 > 0
+    lim_cols = [c for c in limits.columns if c != "n"]
+    domain = _y_domain(
+        [*frame["pct"], *limits[[c for c in lim_cols if "998" in c]].to_numpy().ravel()],
+        [standard],
+    )
+    x = alt.X(
+        "n:Q",
+        title=f"Attendances ({label})",
+        scale=alt.Scale(zero=True, nice=True),
+        axis=alt.Axis(tickCount=8, format=",.0f"),
+    )
+    yscale = alt.Scale(domain=domain, clamp=True)
+
+    def curve(column: str, colour: str, dash: list[int], width: float = 1.2) -> alt.Chart:
+        return (
+            alt.Chart(limits)
+            .mark_line(color=colour, strokeDash=dash, strokeWidth=width, clip=True)
+            .encode(x=x, y=alt.Y(f"{column}:Q", scale=yscale, title=None))
+        )
+
+    layers: list[alt.Chart] = []
+    if adjusted:
+        layers.append(
+            alt.Chart(limits)
+            .mark_area(color=PALE_GREY, opacity=0.8, clip=True)
+            .encode(x=x, y=alt.Y("adj_lower_998:Q", scale=yscale), y2="adj_upper_998:Q")
+        )
+        for side in ("lower", "upper"):
+            layers.append(curve(f"adj_{side}_998", COMMON, [1, 0], 1.1))
+            layers.append(curve(f"adj_{side}_95", COMMON, [5, 3], 1.0))
+            layers.append(curve(f"{side}_998", SECONDARY, [1, 3], 1.0))
+    else:
+        for side in ("lower", "upper"):
+            layers.append(curve(f"{side}_998", COMMON, [1, 0], 1.1))
+            layers.append(curve(f"{side}_95", COMMON, [5, 3], 1.0))
+    layers.append(
+        alt.Chart(pd.DataFrame({"y": [100 * p0]}))
+        .mark_rule(color=TEXT, strokeWidth=1)
+        .encode(y=alt.Y("y:Q", scale=yscale))
+    )
+    layers.append(
+        alt.Chart(pd.DataFrame({"y": [standard]}))
+        .mark_rule(color=TARGET, strokeDash=[2, 2], strokeWidth=1.2)
+        .encode(y=alt.Y("y:Q", scale=yscale))
+    )
+    # The standard labelled at the left, England at the right: they are often close.
+    for value, text, colour, align, xpos in (
+        (standard, f"{standard:g}% standard", TARGET, "left", 4),
+        (100 * p0, f"England {pct(100 * p0)}", TEXT, "right", WIDTH - 4),
+    ):
+        layers.append(
+            alt.Chart(pd.DataFrame({"y": [value], "t": [text]}))
+            .mark_text(align=align, dy=-6, fontSize=9, fontWeight="bold", color=colour)
+            .encode(x=alt.value(xpos), y=alt.Y("y:Q", scale=yscale), text="t:N")
+        )
+    plotted = frame.rename(columns={"attendances": "n"})
+    layers.append(
+        alt.Chart(plotted)
+        .mark_circle(size=28, opacity=0.9, stroke="white", strokeWidth=0.4)
+        .encode(
+            x=x,
+            y=alt.Y("pct:Q", scale=yscale, title="Within four hours (%)"),
+            color=alt.Color(
+                "position:N",
+                title=None,
+                scale=alt.Scale(
+                    domain=["Below", "Within", "Above"], range=[CONCERN, COMMON, IMPROVEMENT]
+                ),
+                legend=alt.Legend(
+                    values=["Below", "Within", "Above"],
+                    labelExpr=(
+                        "{'Below': 'Below the lower 99.8% limit', 'Within': 'Within the limits',"
+                        " 'Above': 'Above the upper 99.8% limit'}[datum.label]"
+                    ),
+                ),
+            ),
+            tooltip=[
+                "name:N",
+                "code:N",
+                alt.Tooltip("n:Q", title="Attendances", format=","),
+                alt.Tooltip("pct:Q", title="Performance", format=".1f"),
+            ],
+        )
+    )
+    outliers = plotted[plotted["position"] == "Below"].nsmallest(8, "pct")
+    if len(outliers):
+        layers.append(
+            alt.Chart(outliers)
+            .mark_text(align="left", dx=5, dy=-3, fontSize=8, color=CONCERN)
+            .encode(x=x, y=alt.Y("pct:Q", scale=yscale), text="code:N")
+        )
+    limits_note = (
+        "Shaded: 99.8% limits widened for over-dispersion; dashed: 95%; dotted: plain binomial"
+        " 99.8%"
+        if adjusted
+        else "Solid: binomial 99.8% limits; dashed: 95%"
+    )
+    chart = alt.layer(*layers).properties(
+        width=WIDTH,
+        height=HEIGHT + 60,
+        title=_title(title, [f"{period_label}{', ' if period_label else ''}{label}", limits_note]),
+        description=funnel_description(frame, p0, od, label=label, period_label=period_label),
+    )
+    return _configure(chart)
+
+
+def funnel_description(
+    frame: pd.DataFrame, p0: float, od: Overdispersion, *, label: str, period_label: str
+) -> str:
+    below = frame[frame["position"] == "Below"].sort_values("pct")
+    above = frame[frame["position"] == "Above"].sort_values("pct", ascending=False)
+    where = f" for {the(period_label)}" if period_label else ""
+    text = (
+        f"Funnel plot of {len(frame)} providers' four-hour performance ({label}){where} "
+        f"against their attendances ({frame['attendances'].min():,.0f} to "
+        f"{frame['attendances'].max():,.0f}). England {pct(100 * p0)}."
+    )
+    if od.tau2 > 0:
+        text += (
+            f" Providers vary far more than chance alone would make them (over-dispersion "
+            f"factor {od.phi:,.1f}), so the limits are widened by a between-provider standard "
+            f"deviation of {od.tau_points:.1f} points."
+        )
+    named = names_list([f"{r.name} {r.pct:.1f}%" for r in below.itertuples()])
+    text += f" {len(below)} below the lower 99.8% limit" + (f" ({named})" if named else "")
+    text += f", {len(above)} above the upper 99.8% limit."
+    if od.tau2 > 0:
+        plain = frame["binomial_position"].value_counts()
+        text += (
+            f" Against plain binomial limits, {plain.get('Below', 0)} would be below and "
+            f"{plain.get('Above', 0)} above."
+        )
+    return text
+
+
+# ---------------------------------------------------------------------------- league table
+
+
+def league_chart(
+    providers: pd.DataFrame,
+    *,
+    title: str = "Providers ranked by four-hour performance",
+    label: str = "all types",
+    period_label: str = "",
+    standard: float = STANDARD_PCT,
+    threshold: float = THRESHOLD_PCT,
+    per_column: int = 50,
+    name_chars: int = 30,
+) -> alt.TopLevelMixin:
+    """A dot plot of every provider, ordered from lowest to highest performance, with the
+    standard and the threshold marked. `providers`: code, name, performance_pct. Long lists
+    are split into two side-by-side columns (more than `per_column` providers)."""
+    frame = providers[["code", "name", "performance_pct"]].copy()
+    frame["pct"] = as_float(frame["performance_pct"])
+    frame = frame[frame["pct"].notna()].sort_values(["pct", "code"]).reset_index(drop=True)
+    if frame.empty:
+        raise QueryError("no provider performance to rank")
+    frame["rank"] = np.arange(1, len(frame) + 1)
+    names = frame["name"].fillna(frame["code"]).astype(str)
+    short = names.where(names.str.len() <= name_chars, names.str.slice(0, name_chars - 1) + "…")
+    frame["label"] = [
+        f"{r}. {s} ({c})" for r, s, c in zip(frame["rank"], short, frame["code"], strict=True)
+    ]
+    frame["band"] = np.select(
+        [frame["pct"] < threshold, frame["pct"] >= standard],
+        [f"Below {threshold:g}%", f"At or above {standard:g}%"],
+        f"{threshold:g}% to {standard:g}%",
+    )
+    bands = [
+        f"Below {threshold:g}%",
+        f"{threshold:g}% to {standard:g}%",
+        f"At or above {standard:g}%",
+    ]
+    columns = 1 if len(frame) <= per_column else 2
+    rows = math.ceil(len(frame) / columns)
+    domain = _y_domain(frame["pct"], [threshold, standard])
+    xscale = alt.Scale(domain=domain)
+    step = min(14, max(7, 720 // rows))
+    font = min(10, step - 1)
+    panel_width = WIDTH - 200 if columns == 1 else 150
+    panels = []
+    for c in range(columns):
+        part = frame.iloc[c * rows : (c + 1) * rows]
+        y = alt.Y(
+            "label:N",
+            sort=alt.EncodingSortField("rank", order="ascending"),
+            title=None,
+            axis=alt.Axis(labelFontSize=font, labelLimit=200, ticks=False, labelPadding=6),
+        )
+        base = alt.Chart(part).encode(y=y)
+        stems = (
+            base.mark_rule(color=PALE_GREY, strokeWidth=1)
+            .encode(x=alt.X("lo:Q", scale=xscale), x2="pct:Q")
+            .transform_calculate(lo=str(domain[0]))
+        )
+        dots = base.mark_circle(size=34, opacity=1).encode(
+            x=alt.X("pct:Q", scale=xscale, title="Within four hours (%)"),
+            color=alt.Color(
+                "band:N",
+                title=None,
+                scale=alt.Scale(domain=bands, range=[CONCERN, COMMON, IMPROVEMENT_DARK]),
+                legend=alt.Legend(values=bands) if c == 0 else None,
+            ),
+            tooltip=["name:N", "code:N", alt.Tooltip("pct:Q", format=".1f")],
+        )
+        refs = pd.DataFrame(
+            {
+                "x": [threshold, standard],
+                "c": [CONCERN, TARGET],
+                "t": [f"{threshold:g}%", f"{standard:g}%"],
+            }
+        )
+        rules = (
+            alt.Chart(refs)
+            .mark_rule(strokeDash=[2, 2], strokeWidth=1.1)
+            .encode(x=alt.X("x:Q", scale=xscale), color=alt.Color("c:N", scale=None))
+        )
+        rule_labels = (
+            alt.Chart(refs)
+            .mark_text(dy=-6, fontSize=9, baseline="bottom")
+            .encode(
+                x=alt.X("x:Q", scale=xscale),
+                y=alt.value(0),
+                text="t:N",
+                color=alt.Color("c:N", scale=None),
+            )
+        )
+        panels.append(
+            alt.layer(stems, rules, dots, rule_labels).properties(
+                width=panel_width, height=alt.Step(step)
+            )
+        )
+    chart = alt.hconcat(*panels, spacing=12).properties(
+        title=_title(
+            title,
+            f"{period_label}{', ' if period_label else ''}{label}; lowest first",
+        ),
+        description=league_description(
+            frame, label=label, period_label=period_label, standard=standard, threshold=threshold
+        ),
+    )
+    return _configure(chart)
+
+
+def league_description(
+    frame: pd.DataFrame, *, label: str, period_label: str, standard: float, threshold: float
+) -> str:
+    worst, best = frame.iloc[0], frame.iloc[-1]
+    n_below = int((frame["pct"] < threshold).sum())
+    n_met = int((frame["pct"] >= standard).sum())
+    median = float(frame["pct"].median())
+    where = f" in {the(period_label)}" if period_label else ""
+    return (
+        f"Dot plot of {len(frame)} providers ranked by four-hour performance ({label}){where}. "
+        f"Lowest: {worst['name'] if isinstance(worst['name'], str) else worst['code']} "
+        f"{pct(float(worst['pct']))}; highest: "
+        f"{best['name'] if isinstance(best['name'], str) else best['code']} "
+        f"{pct(float(best['pct']))}; median {pct(median)}. {n_met} met the {standard:g}% "
+        f"standard; {n_below} were below {threshold:g}%."
+    )
+
+
+# ------------------------------------------------------------------------------- exporting
+
+
+def _spec(chart: alt.TopLevelMixin | dict) -> dict:
+    return chart if isinstance(chart, dict) else chart.to_dict()
+
+
+def to_svg(chart: alt.TopLevelMixin | dict) -> str:
+    """The chart (or its Vega-Lite spec) as SVG text, rendered by vl-convert (no browser)."""
+    return vlc.vegalite_to_svg(
+        _spec(chart), vl_version=VL_VERSION, format_locale=LOCALE, time_format_locale=LOCALE
+    )
+
+
+def save(chart: alt.TopLevelMixin, path: str | Path, *, scale: float = 2.0) -> Path:
+    """Write the chart to `path` in the format its suffix names: .svg, .png (at `scale`), .pdf,
+    .html (self-contained, no network needed to view it) or .json (the Vega-Lite spec)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise QueryError(
+            f"cannot save a chart as {path.name!r}; expected a file ending {', '.join(FORMATS)}"
+        )
+    spec = _spec(chart)
+    options = {"vl_version": VL_VERSION, "format_locale": LOCALE, "time_format_locale": LOCALE}
+    if suffix == ".svg":
+        path.write_text(vlc.vegalite_to_svg(spec, **options), encoding="utf-8")
+    elif suffix == ".png":
+        path.write_bytes(vlc.vegalite_to_png(spec, scale=scale, **options))
+    elif suffix == ".pdf":
+        path.write_bytes(vlc.vegalite_to_pdf(spec, **options))
+    elif suffix == ".html":
+        path.write_text(vlc.vegalite_to_html(spec, bundle=True, **options), encoding="utf-8")
+    else:
+        path.write_text(chart.to_json(indent=2) + "\n", encoding="utf-8")
+    return path
