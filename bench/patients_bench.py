@@ -43,7 +43,11 @@ def run_fourhour(store: str, engine_name: str) -> dict:
     from fourhour.measures import patient as P
 
     files = sorted(Path(store).glob("*.parquet"))
-    engine = P.duckdb_engine() if engine_name == "duckdb" else P.spark_engine("local[2]")
+    engine = (
+        P.duckdb_engine(memory_limit=os.environ.get("FOURHOUR_DUCKDB_MEMORY"))
+        if engine_name == "duckdb"
+        else P.spark_engine("local[2]")
+    )
     start = time.perf_counter()
     result = P.compute(engine, P.read_attendances(engine, files), mapping())
     total = time.perf_counter() - start
