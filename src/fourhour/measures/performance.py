@@ -68,8 +68,10 @@ def _aggregates() -> str:
     )
     parts.append("sum(adm_other)::BIGINT AS other_emergency_admissions")
     parts.append(
-        "CASE WHEN count(dta_4_12h) + count(dta_over_12h) > 0 THEN "
-        "coalesce(sum(dta_4_12h), 0) + coalesce(sum(dta_over_12h), 0) END::BIGINT "
+        # Over 4 hours needs the 4-12 hour waits: where only 12-hour waits were published (the
+        # weekly sitreps from January 2015), it is left empty rather than understated.
+        "CASE WHEN count(dta_4_12h) > 0 THEN "
+        "sum(dta_4_12h) + coalesce(sum(dta_over_12h), 0) END::BIGINT "
         "AS trolley_waits_over_4h"
     )
     parts.append("sum(dta_over_12h)::BIGINT AS trolley_waits_over_12h")
