@@ -195,3 +195,20 @@ def test_help_documents_every_command() -> None:
         "make test",
     ):
         assert command in readme
+
+
+def test_trolley_waits_when_only_twelve_hour_waits_were_published(tmp_path: Path) -> None:
+    """The weekly sitreps from January 2015 publish 12-hour waits only: over 4 hours is not
+    published (never understated as the 12-hour count), and the bulletin says so."""
+    import datetime as dt
+
+    from fourhour.periods import week_ending
+    from fourhour.report.bulletin import build_bulletin, render
+    from tests.oversight_world import put_return
+
+    with open_warehouse(tmp_path / "t.duckdb") as wh:
+        put_return(wh, "RAA", dt.date(2015, 1, 4), 1000, 200, dta_12h=7, type1_only=True)
+        b = build_bulletin(wh, week_ending(dt.date(2015, 1, 4)))
+    assert b["trolley_waits"]["over_4h"] is None and b["trolley_waits"]["over_12h"] == 7
+    assert "7 patients waited more than twelve hours" in render(b, "text")
+    assert "4-12 hours were not published" in render(b, "text")
