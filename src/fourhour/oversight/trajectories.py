@@ -67,54 +67,42 @@ def _known_trusts(wh: Warehouse, records, path: Path) -> None:
             )
 
 
-def import_trajectories(wh: Warehouse, path: Path, *, replace: bool = False) -> ImportOutcome:
-    what = "trajectories"
-    table = read_table(path, TRAJECTORY_COLUMNS, what)
-    if not table.records:
+def _import_per_trust(
+    wh: Warehouse,
+    path: Path,
+    columns: tuple,
+    *,
+    what: str,
+    table: str,
+    key: str,
+    value: str,
+    replace: bool,
+) -> ImportOutcome:
+    """Read, validate (trusts known, one row per trust and `key`) and store a per-trust table."""
+    parsed = read_table(path, columns, what)
+    if not parsed.records:
         raise ReaderError(Location(str(path), 1), "the file has a header but no rows")
-    _known_trusts(wh, table.records, path)
+    _known_trusts(wh, parsed.records, path)
     frame = pd.DataFrame(
         [
-            {
-                ROW: r.row,
-                "org_code": r["trust_code"],
-                "month": r["month"],
-                "trajectory_pct": r["trajectory_pct"],
-            }
-            for r in table.records
+            {ROW: r.row, "org_code": r["trust_code"], key: r[key], value: r[value]}
+            for r in parsed.records
         ]
     )
-    duplicate_keys(frame, ["org_code", "month"], path, what)
-    return store_reference(
-        wh,
-        path,
-        frame,
-        table="trajectories",
-        keys=["org_code", "month"],
-        what=what,
-        replace=replace,
-    )
+    keys = ["org_code", key]
+    duplicate_keys(frame, keys, path, what)
+    return store_reference(wh, path, frame, table=table, keys=keys, what=what, replace=replace)
+
+
+def import_trajectories(wh: Warehouse, path: Path, *, replace: bool = False) -> ImportOutcome:
+    return _import_per_trust(
+        wh, path, TRAJECTORY_COLUMNS, what="trajectories", table="trajectories", key="month",
+        value="trajectory_pct", replace=replace,
+    )  # fmt: skip
 
 
 def import_allocations(wh: Warehouse, path: Path, *, replace: bool = False) -> ImportOutcome:
-    what = "fund allocations"
-    table = read_table(path, ALLOCATION_COLUMNS, what)
-    if not table.records:
-        raise ReaderError(Location(str(path), 1), "the file has a header but no rows")
-    _known_trusts(wh, table.records, path)
-    frame = pd.DataFrame(
-        [
-            {
-                ROW: r.row,
-                "org_code": r["trust_code"],
-                "financial_year": r["financial_year"],
-                "allocation_gbp": r["allocation_gbp"],
-            }
-            for r in table.records
-        ]
-    )
-    keys = ["org_code", "financial_year"]
-    duplicate_keys(frame, keys, path, what)
-    return store_reference(
-        wh, path, frame, table="fund_allocations", keys=keys, what=what, replace=replace
-    )
+    return _import_per_trust(
+        wh, path, ALLOCATION_COLUMNS, what="fund allocations", table="fund_allocations",
+        key="financial_year", value="allocation_gbp", replace=replace,
+    )  # fmt: skip
