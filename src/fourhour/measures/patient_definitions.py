@@ -1,0 +1,211 @@
+"""Patient-level measures: the definitions (DOMAIN.md, "The four-hour standard").
+
+This module is the one home of what each patient-level measure counts:
+
+- time in department = departure - arrival, in whole minutes (rounded down);
+- a **breach**: time in department over 240 minutes;
+- **12 hours from arrival**: time in department over 720 minutes;
+- a **12-hour decision-to-admit wait** ("trolley wait"): an admitted patient who left the
+  department more than 720 minutes after the decision to admit; **4-12 hours**: over 240 and at
+  most 720;
+- department types as the returns publish them: type 1, type 2, and types 3 and 4 together;
+- **median and 95th percentile** time in department: exact, interpolated (position q x (n-1)
+  in the sorted minutes, as DuckDB's quantile_cont and Spark's percentile);
+- every attendance counts in the period of its **arrival** (weeks end on Sunday, financial
+  years start on 1 April); providers roll up to systems and regions with the mapping in force at
+  the end of the latest day measured; England is every attendance.
+
+The per-attendance quantities (`enrich`) and the count cube are Ibis expressions that either
+engine executes; `roll_up` sums the small cube to every level and period, the same for both.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+
+BREACH_MINUTES = 240
+TWELVE_HOURS = 720
+LEVELS = ("provider", "system", "region", "national")
+PERIODS = ("week", "month", "quarter", "fy")
+LEVEL_IDS = {"provider": "pid", "system": "sid", "region": "rid", "national": None}
+PERIOD_KEYS = {
+    "week": "week_start",
+    "month": "month_start",
+    "quarter": "quarter_start",
+    "fy": "fy_start",
+}
+DENSE_FROM_ROWS = 8_000_000  # below this, SQL quantiles are quicker than dense histograms
+NEAR_FOUR_HOURS = (210, 270)  # minutes in the departures-by-minute distribution
+TYPES = {"type1": (1,), "type2": (2,), "type3": (3, 4)}
+COUNT_COLUMNS = (
+    "attendances", "breaches", "over_12h_from_arrival", "admitted", "dta_4_12h", "dta_over_12h",
+    "type1_attendances", "type1_breaches", "type1_admitted",
+    "type2_attendances", "type2_breaches", "type2_admitted",
+    "type3_attendances", "type3_breaches", "type3_admitted",
+)  # fmt: skip
+QUANTILES = {
+    "median_minutes": ("all", 0.5),
+    "p95_minutes": ("all", 0.95),
+    "type1_median_minutes": ("type1", 0.5),
+    "type1_p95_minutes": ("type1", 0.95),
+}
+# Each percentage or time and the count it rests on (for disclosure control).
+BASES = {
+    "performance_pct": "attendances",
+    "type1_performance_pct": "type1_attendances",
+    "type2_performance_pct": "type2_attendances",
+    "type3_performance_pct": "type3_attendances",
+    "median_minutes": "attendances",
+    "p95_minutes": "attendances",
+    "type1_median_minutes": "type1_attendances",
+    "type1_p95_minutes": "type1_attendances",
+}
+
+
+# ------------------------------------------------------------------------------ definitions
+
+
+def enrich(t: ir.Table, orgs: ir.Table) -> ir.Table:
+    """The per-attendance quantities every measure is built from, with the provider's id."""
+    seconds = t.departure.epoch_seconds() - t.arrival.epoch_seconds()
+    dta_seconds = t.departure.epoch_seconds() - t.decision_to_admit.epoch_seconds()
+    minutes = (seconds // 60).cast("int32")
+    dta_wait = (dta_seconds // 60).cast("int32")
+    joined = t.left_join(orgs, t.provider_code == orgs.org_code)
+    admitted = joined.admitted
+    return joined.select(
+        pid=joined.pid.cast("int16"),
+        day=joined.arrival.date(),
+        minutes=minutes,
+        type_group=ibis.cases(
+            (joined.department_type == 1, 1), (joined.department_type == 2, 2), else_=3
+        ).cast("int8"),
+        admitted=admitted,
+        breach=minutes > BREACH_MINUTES,
+        over_12h=minutes > TWELVE_HOURS,
+        dta_band=ibis.cases(
+            (admitted & (dta_wait > TWELVE_HOURS), 2),
+            (admitted & (dta_wait > BREACH_MINUTES), 1),
+            else_=0,
+        ).cast("int8"),
+    )
+
+
+def count_cube(t: ir.Table) -> ir.Table:
+    """Attendances per provider, day and combination of the flags every count is made of."""
+    keys = ["pid", "day", "type_group", "admitted", "breach", "over_12h", "dta_band"]
+    return t.group_by(keys).aggregate(n=t.count())
+
+
+def counts_from_cube(cube: pd.DataFrame) -> pd.DataFrame:
+    """Each additive measure per cube row: the attendances that meet its definition."""
+    n = cube["n"].astype("int64")
+    out = pd.DataFrame({"pid": cube["pid"], "day": cube["day"]})
+    out["attendances"] = n
+    out["breaches"] = n * cube["breach"]
+    out["over_12h_from_arrival"] = n * cube["over_12h"]
+    out["admitted"] = n * cube["admitted"]
+    out["dta_4_12h"] = n * (cube["dta_band"] == 1)
+    out["dta_over_12h"] = n * (cube["dta_band"] == 2)
+    for key, group in (("type1", 1), ("type2", 2), ("type3", 3)):
+        of_type = cube["type_group"] == group
+        out[f"{key}_attendances"] = n * of_type
+        out[f"{key}_breaches"] = n * (of_type & cube["breach"])
+        out[f"{key}_admitted"] = n * (of_type & cube["admitted"])
+    return out
+
+
+def near_four_hours(t: ir.Table, period: str) -> ir.Table:
+    """Departures per provider, week or month of arrival, and minute in department, around the
+    four-hour mark."""
+    lo, hi = NEAR_FOUR_HOURS
+    near = t.filter((t.minutes >= lo) & (t.minutes <= hi))
+    start = near.day.truncate("W" if period == "week" else "M").name("day")
+    return near.group_by(["pid", start, "minutes"]).aggregate(departures=near.count())
+
+
+@dataclass
+class Organisations:
+    """Integer ids for providers, systems and regions (joins and groups stay cheap)."""
+
+    frame: pd.DataFrame  # code, system_code, region_code, pid, sid, rid
+
+    @classmethod
+    def from_mapping(cls, mapping: pd.DataFrame) -> Organisations:
+        f = mapping[["code", "system_code", "region_code"]].astype(str).copy()
+        f = f.drop_duplicates("code").sort_values("code").reset_index(drop=True)
+        f["pid"] = np.arange(len(f), dtype=np.int32)
+        f["sid"] = pd.factorize(f["system_code"], sort=True)[0].astype(np.int32)
+        f["rid"] = pd.factorize(f["region_code"], sort=True)[0].astype(np.int32)
+        return cls(f)
+
+    def codes(self, level: str) -> dict[int, str]:
+        if level == "national":
+            return {}
+        key = LEVEL_IDS[level]
+        col = {"pid": "code", "sid": "system_code", "rid": "region_code"}[key]
+        return dict(zip(self.frame[key], self.frame[col], strict=True))
+
+
+def _period_starts(days: pd.Series) -> dict[str, pd.Series]:
+    """The first day of each day's week, month, quarter and financial year (via its distinct
+    days, so that a long cube costs no more than the calendar)."""
+    distinct = pd.Series(pd.unique(days))
+    d = pd.to_datetime(distinct)
+    fy_year = d.dt.year - (d.dt.month < 4)
+    table = {
+        "week_start": (d - pd.to_timedelta(d.dt.weekday, unit="D")).dt.date,
+        "month_start": d.dt.to_period("M").dt.start_time.dt.date,
+        "quarter_start": d.dt.to_period("Q").dt.start_time.dt.date,
+        "fy_start": pd.to_datetime(fy_year.astype(str) + "-04-01").dt.date,
+    }
+    return {k: days.map(dict(zip(distinct, v, strict=True))) for k, v in table.items()}
+
+
+def _period_end(granularity: str, start: dt.date) -> dt.date:
+    if granularity == "week":
+        return start + dt.timedelta(days=6)
+    months = {"month": 1, "quarter": 3, "fy": 12}[granularity]
+    first = start.year * 12 + start.month - 1 + months
+    return dt.date(first // 12, first % 12 + 1, 1) - dt.timedelta(days=1)
+
+
+def roll_up(
+    cube: pd.DataFrame,
+    orgs: Organisations,
+    values: Sequence[str],
+    levels: Sequence[str],
+    periods: Sequence[str],
+    extra: Sequence[str] = (),
+) -> pd.DataFrame:
+    """Sum a per-provider, per-day cube to every level and period (counts add up exactly)."""
+    cube = cube.groupby(["pid", "day", *extra], sort=False)[list(values)].sum().reset_index()
+    ids = orgs.frame.set_index("pid")
+    cube["sid"] = ids["sid"].reindex(cube["pid"]).to_numpy()
+    cube["rid"] = ids["rid"].reindex(cube["pid"]).to_numpy()
+    for key, starts in _period_starts(cube["day"]).items():
+        cube[key] = starts.to_numpy()
+    parts = []
+    for level in levels:
+        id_col = LEVEL_IDS[level]
+        codes = orgs.codes(level)
+        for period in periods:
+            keys = [k for k in (id_col, PERIOD_KEYS[period], *extra) if k]
+            g = cube.groupby(keys, sort=True)[list(values)].sum().reset_index()
+            g.insert(0, "level", level)
+            g.insert(1, "granularity", period)
+            g.insert(2, "code", g[id_col].map(codes) if id_col else "ENGLAND")
+            g = g.rename(columns={PERIOD_KEYS[period]: "period_start"})
+            parts.append(g.drop(columns=[id_col] if id_col else []))
+    out = pd.concat(parts, ignore_index=True)
+    out["period_end"] = [
+        _period_end(g, s) for g, s in zip(out["granularity"], out["period_start"], strict=True)
+    ]
+    return out
