@@ -68,6 +68,39 @@ def ingest(
     _summary(outcomes)
 
 
+PER_FILE_UP_TO = 12  # beyond this many files, one row per layout and status
+
+
+def _rows(outcomes: list[IngestOutcome]) -> list[tuple[str, ...]]:
+    out = []
+    for o in outcomes:
+        status = o.status
+        if o.replaced_ingest_ids:
+            status += f" (revises ingest {', '.join(map(str, o.replaced_ingest_ids))})"
+        out.append(
+            (Path(o.file).name, o.layout, status, f"{o.rows_read:,}", f"{o.inserted:,}",
+             f"{o.replaced:,}", f"{o.unchanged:,}")
+        )  # fmt: skip
+    return out
+
+
+def _grouped(outcomes: list[IngestOutcome]) -> list[tuple[str, ...]]:
+    """Many files: one row per layout and status ('fourhour warehouse log' has every file)."""
+    groups: dict[tuple[str, str], list[IngestOutcome]] = {}
+    for o in outcomes:
+        groups.setdefault((o.layout, o.status), []).append(o)
+    out = []
+    for (layout, status), members in groups.items():
+        names = sorted(Path(o.file).name for o in members)
+        label = names[0] if len(names) == 1 else f"{len(names)} files"
+        out.append(
+            (label, layout, status, f"{sum(o.rows_read for o in members):,}",
+             f"{sum(o.inserted for o in members):,}", f"{sum(o.replaced for o in members):,}",
+             f"{sum(o.unchanged for o in members):,}")
+        )  # fmt: skip
+    return out
+
+
 def _summary(outcomes: list[IngestOutcome]) -> None:
     if not outcomes:
         return
@@ -82,19 +115,9 @@ def _summary(outcomes: list[IngestOutcome]) -> None:
         ("unchanged", "right"),
     ):
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
-    for o in outcomes:
-        status = o.status
-        if o.replaced_ingest_ids:
-            status += f" (revises ingest {', '.join(map(str, o.replaced_ingest_ids))})"
-        table.add_row(
-            Path(o.file).name,
-            o.layout,
-            status,
-            f"{o.rows_read:,}",
-            f"{o.inserted:,}",
-            f"{o.replaced:,}",
-            f"{o.unchanged:,}",
-        )
+    rows = _rows(outcomes) if len(outcomes) <= PER_FILE_UP_TO else _grouped(outcomes)
+    for r in rows:
+        table.add_row(*r)
     console.print(table)
     for o in outcomes:
         for note in o.notes:
