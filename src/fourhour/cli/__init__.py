@@ -29,6 +29,7 @@ def _register() -> None:
     # Each module adds its commands to `app`; imported here so that `fourhour --help` lists all.
     from fourhour.cli import (  # noqa: F401
         bulletin_cmd,
+        capacity_cmd,
         demo_cmd,
         escalate_cmd,
         fetch_cmd,

@@ -1,0 +1,348 @@
+"""`fourhour simulate`, `fourhour sweep`, `fourhour calibrate`: the capacity model of one trust
+(docs/capacity.md)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from fourhour.capacity.calibrate import calibrate as fit_provider
+from fourhour.capacity.chart import check_chart_path, save_chart, sweep_chart
+from fourhour.capacity.confidence import CONFIDENCE
+from fourhour.capacity.records import patient_records, write_records
+from fourhour.capacity.results import CapacityResult
+from fourhour.capacity.scenario import Scenario, ScenarioError, load_scenario
+from fourhour.capacity.simulate import DEFAULT_REPLICATIONS, simulate, warm_up_engine
+from fourhour.capacity.sweep import LEVERS, default_bed_range, knee, parse_range, sweep
+from fourhour.cli import app, console
+from fourhour.cli.options import WarehouseOption
+from fourhour.warehouse import open_warehouse
+
+ScenarioArgument = Annotated[
+    Path | None,
+    typer.Argument(
+        help="Scenario TOML: only what differs from the default trust (see docs/capacity.md). "
+        "Default: the default trust.",
+        show_default=False,
+    ),
+]
+ReplicationsOption = Annotated[
+    int, typer.Option("--replications", "-r", help="Independent replications (parallel threads).")
+]
+SWEEP_REPLICATIONS = 20
+
+
+@contextmanager
+def _progress(label: str, total: int) -> Iterator[Callable[[int, int], None]]:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task(label, total=total)
+        yield lambda done, _total: progress.update(task, completed=done)
+
+
+def _prepare() -> None:
+    with console.status("preparing the simulation engine (compiled once, then cached)"):
+        warm_up_engine()
+
+
+def _fmt(value: float, unit: str) -> str:
+    if value != value:  # NaN
+        return "-"
+    if unit == "count":
+        return f"{value:,.0f}"
+    if unit in ("minutes",):
+        return f"{value:,.0f}"
+    return f"{value:,.1f}" if abs(value) < 100 or unit == "%" else f"{value:,.0f}"
+
+
+def _describe(s: Scenario) -> str:
+    pools = ", ".join(
+        f"{p.name} {p.beds}"
+        + (f"+{p.escalation_beds}" if p.escalation_beds else "")
+        + (" (ring-fenced)" if p.ring_fenced and len(s.pools) > 1 else "")
+        for p in s.pools
+    )
+    return (
+        f"{s.arrivals.per_day:,.0f} arrivals a day, beds: {pools}, discharges "
+        f"{s.discharge.window[0]:g}-{s.discharge.window[1]:g}h, "
+        f"UTC streaming {s.utc.streaming_share:.0%} of minors, {s.period.days} days from "
+        f"{s.period.start}"
+    )
+
+
+def _print_result(result: CapacityResult) -> None:
+    s = result.scenario
+    console.print(f"[bold]{s.name}[/]: {_describe(s)}", highlight=False, soft_wrap=True)
+    console.print(
+        f"{result.replications} replications in {result.seconds:.1f} s; means with "
+        f"{CONFIDENCE:.0%} confidence intervals across replications (SYNTHETIC)",
+        highlight=False,
+    )
+    table = Table()
+    for title, justify in (
+        ("measure", "left"),
+        ("mean", "right"),
+        ("interval", "right"),
+        ("unit", "left"),
+    ):
+        table.add_column(title, justify=justify)
+    for r in result.summary().to_dict("records"):
+        interval = (
+            ""
+            if r["low"] != r["low"]
+            else f"{_fmt(r['low'], r['unit'])} - {_fmt(r['high'], r['unit'])}"
+        )
+        table.add_row(r["label"], _fmt(r["mean"], r["unit"]), interval, r["unit"])
+    console.print(table)
+    tid = result.time_in_department()
+    bands = Table(title="time in department (% of attendances)")
+    bands.add_column("hours")
+    for kind in ("type 1", "all types"):
+        bands.add_column(kind, justify="right")
+    for band in tid["band"].unique():
+        row = [band]
+        for kind in ("type 1", "all types"):
+            r = tid[(tid["band"] == band) & (tid["types"] == kind)].iloc[0]
+            row.append(f"{r['pct']:.1f}")
+        bands.add_row(*row)
+    console.print(bands)
+
+
+@app.command("simulate")
+def simulate_command(
+    scenario: ScenarioArgument = None,
+    replications: ReplicationsOption = DEFAULT_REPLICATIONS,
+    seed: Annotated[
+        int | None, typer.Option(help="Override the scenario's seed.", show_default=False)
+    ] = None,
+    records: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also write the first replication's attendances as patient-level records "
+            "(.parquet or .csv) for `fourhour patients ingest`.",
+            show_default=False,
+        ),
+    ] = None,
+    csv: Annotated[
+        Path | None,
+        typer.Option(help="Write every replication's measures to this CSV.", show_default=False),
+    ] = None,
+) -> None:
+    """Simulate one trust (SYNTHETIC): A&E arrivals, cubicles, admissions waiting for beds,
+    bed pools and discharges; four-hour performance, 12-hour waits, occupancy and time in
+    department with confidence intervals across replications."""
+    s = load_scenario(scenario)
+    _prepare()
+    with _progress("replications", replications) as progress:
+        result = simulate(s, replications, seed=seed, progress=progress)
+    _print_result(result)
+    if csv:
+        result.per_replication().to_csv(csv, index=False)
+        console.print(f"wrote {replications} replications' measures to {csv}")
+    if records:
+        with console.status("writing patient-level records"):
+            frame = patient_records(s, seed=seed)
+            write_records(frame, records)
+        console.print(
+            f"wrote {len(frame):,} SYNTHETIC attendances to {records} "
+            f"(`fourhour patients ingest {records}` reads them)",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+@app.command("sweep")
+def sweep_command(
+    scenarios: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Scenario TOML files, one curve each (default: the default trust).",
+            show_default=False,
+        ),
+    ] = None,
+    beds: Annotated[
+        str | None,
+        typer.Option(
+            help="Total core beds START:STOP:STEP (or a list), e.g. 500:700:20. The default "
+            "sweeps beds for expected occupancy of about 72% to 97%.",
+            show_default=False,
+        ),
+    ] = None,
+    demand: Annotated[
+        str | None,
+        typer.Option(
+            help="A&E arrivals as multiples of the scenario's, e.g. 0.8:1.2:0.05.",
+            show_default=False,
+        ),
+    ] = None,
+    los: Annotated[
+        str | None,
+        typer.Option(
+            help="Lengths of stay as multiples of the scenario's, e.g. 0.8:1.2:0.05.",
+            show_default=False,
+        ),
+    ] = None,
+    streaming: Annotated[
+        str | None,
+        typer.Option(
+            help="Share of minors streamed to the UTC, e.g. 0:1:0.25.", show_default=False
+        ),
+    ] = None,
+    replications: ReplicationsOption = SWEEP_REPLICATIONS,
+    out: Annotated[
+        Path,
+        typer.Option(help="The chart: .png, .svg, .pdf, .html or .json by suffix."),
+    ] = Path("sweep.png"),
+    csv: Annotated[
+        Path | None, typer.Option(help="Also write the table to this CSV.", show_default=False)
+    ] = None,
+) -> None:
+    """Step one lever (beds, demand, length of stay or UTC streaming) and draw four-hour
+    performance (type 1 and all types) against mean bed occupancy: flat at moderate occupancy,
+    then the knee."""
+    given = {
+        k: v
+        for k, v in (("beds", beds), ("demand", demand), ("los", los), ("streaming", streaming))
+        if v is not None
+    }
+    if len(given) > 1:
+        raise ScenarioError(f"sweep one lever at a time (given: --{', --'.join(given)})")
+    check_chart_path(out)
+    loaded = [load_scenario(p) for p in scenarios] if scenarios else [load_scenario(None)]
+    if given:
+        lever, text = next(iter(given.items()))
+        values = parse_range(text, lever)
+    else:
+        lever, values = "beds", default_bed_range(loaded[0])
+    _prepare()
+    with _progress(f"sweeping {LEVERS[lever].label}", len(values) * len(loaded)) as progress:
+        table = sweep(loaded, lever, values, replications, progress=progress)
+    shown = Table(
+        title=f"four-hour performance against occupancy, sweeping {LEVERS[lever].label} "
+        f"({replications} replications a point; {CONFIDENCE:.0%} intervals; SYNTHETIC)"
+    )
+    several = len(loaded) > 1
+    heads = (["scenario"] if several else []) + [
+        LEVERS[lever].name,
+        "occupancy %",
+        "midnight %",
+        "type 1 %",
+        "type 1 interval",
+        "all types %",
+        "12h DTA waits",
+        "12h from arrival",
+    ]
+    for h in heads:
+        shown.add_column(h, justify="left" if h == "scenario" else "right")
+    for r in table.to_dict("records"):
+        v = r["value"]
+        row = ([r["scenario"]] if several else []) + [
+            f"{v:g}",
+            f"{r['mean_occupancy_pct']:.1f}",
+            f"{r['midnight_occupancy_pct']:.1f}",
+            f"{r['type1_pct']:.1f}",
+            f"{r['type1_pct_low']:.1f} - {r['type1_pct_high']:.1f}",
+            f"{r['all_types_pct']:.1f}",
+            f"{r['dta_over_12h']:,.0f}",
+            f"{r['over_12h_from_arrival']:,.0f}",
+        ]
+        shown.add_row(*row)
+    console.print(shown)
+    for name in table["scenario"].unique():
+        k = knee(table[table["scenario"] == name])
+        where = f"from about {k:.0f}% mean occupancy" if k else "nowhere in this range"
+        console.print(
+            f"{name}: type 1 performance falls more than a point below its best {where}",
+            highlight=False,
+        )
+    chart = sweep_chart(
+        table,
+        title=f"Four-hour performance against bed occupancy: "
+        f"{loaded[0].name if not several else 'scenarios compared'}",
+    )
+    save_chart(chart, out)
+    if csv:
+        table.to_csv(csv, index=False)
+    console.print(f"wrote the chart to {out}" + (f" and the table to {csv}" if csv else ""))
+
+
+@app.command("calibrate")
+def calibrate_command(
+    provider: Annotated[str, typer.Option(help="The provider's ODS code, e.g. RXQ.")],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Where to write the scenario (default: PROVIDER.toml).", show_default=False
+        ),
+    ] = None,
+    template: Annotated[
+        Path | None,
+        typer.Option(
+            help="Scenario whose settings are kept where the returns say nothing "
+            "(default: the default trust).",
+            show_default=False,
+        ),
+    ] = None,
+    check: Annotated[
+        int,
+        typer.Option(
+            help="Simulate the fitted scenario with this many replications and show "
+            "it beside the observed figures (0: don't)."
+        ),
+    ] = 10,
+    warehouse: WarehouseOption = None,
+) -> None:
+    """Fit arrivals, admission rates and beds to a provider's returns and bed sitreps in the
+    warehouse, and write the scenario TOML."""
+    base = load_scenario(template) if template else None
+    with open_warehouse(warehouse, read_only=True) as wh:
+        fitted = fit_provider(wh, provider, base)
+    path = out or Path(f"{fitted.provider}.toml")
+    path.write_text(fitted.toml(), encoding="utf-8")
+    o = fitted.observed
+    console.print(
+        f"fitted {fitted.provider} to its {o['granularity']}ly returns {o['period_from']} to "
+        f"{o['period_to']}: {o['attendances_per_day']:,.0f} arrivals a day, "
+        f"{fitted.scenario.beds} beds; wrote {path}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    for note in fitted.notes:
+        console.print(f"[dim]note:[/] {note}", highlight=False, soft_wrap=True)
+    if check <= 0:
+        return
+    _prepare()
+    with _progress("checking the fit", check) as progress:
+        result = simulate(fitted.scenario, check, progress=progress)
+    table = Table(title="observed against simulated (SYNTHETIC), means and 95% intervals")
+    for h in ("measure", "observed", "simulated", "interval"):
+        table.add_column(h, justify="left" if h == "measure" else "right")
+    days = fitted.scenario.period.days
+    rows = (
+        ("type 1 within four hours %", o["type1_pct"], "type1_pct", 1.0),
+        ("all types within four hours %", o["all_types_pct"], "all_types_pct", 1.0),
+        ("12-hour DTA waits a day", o["dta_over_12h_per_day"], "dta_over_12h", 1 / days),
+        ("bed occupancy %", o["occupancy_pct"], "mean_occupancy_pct", 1.0),
+    )
+    for label, seen, measure, factor in rows:
+        ci = result.interval(measure)
+        table.add_row(
+            label,
+            "-" if seen is None else f"{seen:,.1f}",
+            f"{ci.mean * factor:,.1f}",
+            "" if math.isnan(ci.low) else f"{ci.low * factor:,.1f} - {ci.high * factor:,.1f}",
+        )
+    console.print(table)
