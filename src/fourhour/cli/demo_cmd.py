@@ -55,6 +55,7 @@ def demo(
     html.write_text(render(b, "html"), encoding="utf-8")
     _oversight(directory, data_dir, warehouse, latest, seed)
     _patients(data_dir, warehouse, latest, seed)
+    _capacity(data_dir, warehouse)
     console.print(f"Wrote {html}. Try next:")
     console.print(f"  fourhour bulletin --week-ending {latest} --format markdown -w {warehouse}")
     console.print(f"  fourhour measures --level region --week-ending {latest} -w {warehouse}")
@@ -137,5 +138,22 @@ def _patients(data_dir: Path, warehouse: Path, latest, seed: int) -> None:
         f"in the department {week['median_minutes']:.0f} minutes, 95th percentile "
         f"{week['p95_minutes']:.0f}. {before:,} patients left in the 5 minutes before four "
         f"hours, {after:,} in the 5 minutes after.",
+        highlight=False,
+    )
+
+
+def _capacity(data_dir: Path, warehouse: Path) -> None:
+    """Simulate the default (synthetic) trust, store its patients as patient-level records and
+    measure them like any other: the capacity model feeding the rest of the pipeline."""
+    from fourhour.cli.capacity_cmd import simulate_command
+
+    console.rule("Capacity model: the default trust, simulated (synthetic)")
+    records = data_dir / "SYNTHETIC-simulated-trust.parquet"
+    simulate_command(scenario=None, replications=20, seed=None, records=records, csv=None)
+    with open_warehouse(warehouse) as wh:
+        ingest_patients(wh, records)
+    console.print(
+        f"Stored the first replication's patients ({records.name}) as patient-level records; "
+        f"try: fourhour sweep --out sweep.png, or fourhour patients measures -w {warehouse}",
         highlight=False,
     )
