@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint format install system-deps clean
+.PHONY: demo test bench lint format install system-deps clean assets chromium
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found); set PYTHON=/path/to/python3.11"; exit 1; }
@@ -34,16 +34,43 @@ $(STAMP): $(BIN)/python pyproject.toml constraints.txt | system-deps
 
 install: system-deps $(STAMP)
 
+# The web dashboard's front-end (npm: nhsuk-frontend, and axe-core for the accessibility tests),
+# copied into a git-ignored folder that `fourhour serve` serves itself: never committed, never a
+# CDN. The NHS font's @font-face rules point at a CDN, so they are dropped (Arial stands in).
+VENDOR := src/fourhour/web/static/vendor
+NHSUK := node_modules/nhsuk-frontend/dist/nhsuk
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts
+	@touch $@
+
+$(VENDOR)/.copied: node_modules/.package-lock.json
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)
+	sed -E 's/@font-face\{[^}]*\}//g' $(NHSUK)/nhsuk-frontend.min.css > $(VENDOR)/nhsuk-frontend.min.css
+	cp $(NHSUK)/nhsuk-frontend.min.js $(VENDOR)/
+	cp -R $(NHSUK)/assets $(VENDOR)/assets
+	cp node_modules/axe-core/axe.min.js $(VENDOR)/
+	@touch $@
+
+assets: $(VENDOR)/.copied
+
+# Debian's Chromium drives the browser tests (Playwright with executable_path); only if missing.
+chromium:
+	@[ -x /usr/bin/chromium ] || { echo "Installing Debian's chromium (for the browser tests)"; \
+		$(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install \
+			-y -qq --no-install-recommends chromium; }
+
 demo: $(STAMP)
 	$(BIN)/fourhour demo --dir demo
 
-test: $(STAMP)
+test: $(STAMP) assets chromium
 	$(BIN)/ruff check src tests bench
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/patients_bench.py
+	$(BIN)/python bench/capacity_bench.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -40,6 +40,8 @@ def _register() -> None:
         orgs_cmd,
         patients_cmd,
         report_cmd,
+        serve_cmd,
+        tokens_cmd,
         warehouse_cmd,
     )
 

@@ -226,4 +226,28 @@ CREATE TABLE patient_files (
 );
 """,
     ),
+    Migration(
+        "0005_web",
+        """
+-- API tokens for `fourhour serve`: only the SHA-256 of a token is stored, never the token.
+CREATE SEQUENCE api_token_id_seq START 1;
+CREATE TABLE api_tokens (
+    id BIGINT PRIMARY KEY,
+    name VARCHAR NOT NULL,
+    role VARCHAR NOT NULL,            -- analyst | viewer
+    sha256 VARCHAR NOT NULL UNIQUE,
+    created_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    revoked_at TIMESTAMP
+);
+-- Every request that presented a token (token_id NULL: the token was unknown or revoked).
+CREATE TABLE audit_log (
+    "at" TIMESTAMP NOT NULL,         -- quoted: AT is a keyword in DuckDB
+    token_id BIGINT,
+    method VARCHAR NOT NULL,
+    path VARCHAR NOT NULL,
+    query VARCHAR,
+    status INTEGER NOT NULL
+);
+""",
+    ),
 )

@@ -1,0 +1,76 @@
+"""`fourhour serve`: the web dashboard and JSON API over the warehouse."""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from fourhour.cli import app, console, err_console
+from fourhour.cli.options import WarehouseOption
+from fourhour.errors import QueryError
+from fourhour.settings import warehouse_path
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@app.command()
+def serve(
+    host: Annotated[
+        str,
+        typer.Option(help="Address to listen on. Loopback by default: only this machine."),
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
+    funding_rules: Annotated[
+        Path | None,
+        typer.Option(help="Funding rules TOML (default: the shipped 2016/17 and 2017/18 STF)."),
+    ] = None,
+    escalation_rules: Annotated[
+        Path | None, typer.Option(help="Escalation rules TOML laid over the shipped defaults.")
+    ] = None,
+    warehouse: WarehouseOption = None,
+) -> None:
+    """Serve the dashboard (England, providers, systems and regions, oversight, capacity) and
+    the JSON API under /api/v1 (OpenAPI description at /api/v1/openapi.json). Aggregate
+    published figures are public; exact patient-level figures need an analyst token
+    (`fourhour tokens create`)."""
+    import uvicorn
+
+    from fourhour.web.app import create_app
+    from fourhour.web.config import WebConfig
+
+    path = warehouse_path(warehouse)
+    if not path.exists():
+        raise QueryError(
+            f"no warehouse at {path}",
+            hint="ingest some files first (fourhour ingest FILE...) or pass --warehouse PATH",
+        )
+    config = WebConfig(
+        warehouse=path, funding_rules=funding_rules, escalation_rules=escalation_rules
+    )
+    application = create_app(config)
+    if not _is_loopback(host):
+        err_console.print(
+            f"[bold yellow]warning:[/] listening on {host}: reachable from other machines. "
+            "Put it behind TLS before sending tokens over a network.",
+            highlight=False,
+        )
+    console.print(f"fourhour serving {path} on http://{host}:{port}/ (Ctrl-C stops it)")
+    uvicorn.run(
+        application,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        server_header=False,
+        proxy_headers=False,
+    )

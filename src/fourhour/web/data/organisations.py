@@ -1,0 +1,463 @@
+"""Providers, systems and regions: league tables with SPC icons, and one organisation's page
+(SPC chart, type breakdown, trolley waits, trajectory and funding, accountable leaders)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fourhour.errors import QueryError
+from fourhour.measures import STANDARD_PCT, THRESHOLD_PCT, measure_table
+from fourhour.measures.performance import _aggregates, _finish
+from fourhour.measures.spc import SpcOptions, SpcResult, xmr
+from fourhour.oversight.leaders import accountable
+from fourhour.periods import Period
+from fourhour.report import charts
+from fourhour.report.series import HISTORY, SPC_FREQ, org_series, periods_back
+from fourhour.warehouse import Warehouse
+from fourhour.warehouse.hierarchy import UNMAPPED, parents_sql, provider_parents
+from fourhour.web.data.england import TYPE_LABELS
+from fourhour.web.data.periods import BASIS_LABELS
+from fourhour.web.data.tables import Column, Table, clean
+from fourhour.web.errors import NotFound
+from fourhour.web.figures import Figure, render
+
+LEVELS = ("provider", "system", "region")
+PLURAL = {"provider": "providers", "system": "systems", "region": "regions"}
+TROLLEY_PERIODS = 13  # periods of trolley waits shown on an organisation's page
+
+
+def url(level: str, code: str) -> str:
+    return f"/{PLURAL[level]}/{code}"
+
+
+def level_series(wh: Warehouse, period: Period, count: int, level: str) -> pd.DataFrame:
+    """Every organisation at `level`, one row per period: counts and performance by type
+    (systems and regions as mapped at the end of `period`)."""
+    if level in ("provider", "system"):
+        return org_series(wh, period, count, level=level)
+    start = periods_back(period, count)[0].end
+    frame = wh.con.execute(
+        f"""
+        SELECT coalesce(p.parent_code, '{UNMAPPED}') AS code, r.period_end, {_aggregates()}
+        FROM provider_returns r
+        LEFT JOIN ({parents_sql("region", period.end)}) p ON p.child_code = r.org_code
+        WHERE r.granularity = ? AND r.period_end BETWEEN ? AND ?
+        GROUP BY ALL ORDER BY 1, 2
+        """,
+        [period.granularity, start, period.end],
+    ).df()
+    frame["period_end"] = pd.to_datetime(frame["period_end"])
+    return _finish(frame)
+
+
+def basis_of(table: pd.DataFrame) -> str:
+    """All types where every organisation has them this period, else type 1."""
+    if len(table) and table["all_types_attendances"].notna().all():
+        return "all_types"
+    return "type1"
+
+
+def spc_of(history: pd.DataFrame, period: Period, basis: str) -> SpcResult:
+    column = f"{basis}_performance_pct"
+    series = history[["code", "period_end", column]].rename(columns={column: "value"})
+    series = series.assign(value=charts.as_float(series["value"]))
+    series = series[np.isfinite(series["value"].to_numpy())]
+    return xmr(
+        series,
+        freq=SPC_FREQ[period.granularity],
+        options=SpcOptions(improvement="up"),
+        target=STANDARD_PCT,
+    )
+
+
+def _parents(wh: Warehouse, period: Period, level: str, codes: list[str]) -> pd.DataFrame:
+    """code -> system and region (providers), or region (systems), as at the end of period."""
+    if level == "region" or not codes:
+        return pd.DataFrame(columns=["code"])
+    if level == "provider":
+        return provider_parents(wh, codes, period.end)
+    providers = wh.con.execute(
+        "SELECT DISTINCT org_code FROM provider_returns WHERE granularity = ? AND period_end = ?",
+        [period.granularity, period.end],
+    ).fetchall()
+    parents = provider_parents(wh, [p[0] for p in providers], period.end)
+    by_system = (
+        parents.groupby("system_code")[["region_code", "region_name"]]
+        .agg(lambda s: s.mode().iloc[0] if len(s.mode()) else None)
+        .reset_index()
+        .rename(columns={"system_code": "code"})
+    )
+    return by_system
+
+
+def league(wh: Warehouse, period: Period, level: str) -> dict[str, Any]:
+    """Every organisation at `level` for `period`, lowest performance first, with the same
+    period last year and SPC icons from its history (target 95%)."""
+    table = measure_table(wh, period, level)
+    basis = basis_of(table)
+    column = f"{basis}_performance_pct"
+    last = measure_table(wh, period.same_period_last_year(), level)
+    last_pct = dict(zip(last["code"], charts.as_float(last[column]), strict=True))
+    history = level_series(wh, period, HISTORY[period.granularity], level)
+    spc = spc_of(history, period, basis)
+    summary = spc.summary.set_index("code")
+    parents = _parents(wh, period, level, list(table["code"])).set_index("code")
+    rows = []
+    for r in table.to_dict("records"):
+        code = r["code"]
+        pct = clean(r[column])
+        ly = last_pct.get(code)
+        ly = None if ly is None or np.isnan(ly) else float(ly)
+        s = summary.loc[code] if code in summary.index else None
+        v = charts.variation_icon(None if s is None else s["variation_icon"])
+        a = charts.assurance_icon(None if s is None else s["assurance_icon"])
+        p = parents.loc[code] if code in parents.index else None
+        row = {
+            "code": code,
+            "name": r["name"] if isinstance(r["name"], str) else code,
+            "url": url(level, code),
+            "attendances": clean(r[f"{basis}_attendances"]),
+            "breaches": clean(r[f"{basis}_breaches"]),
+            "performance_pct": pct,
+            "last_year_pct": ly,
+            "change_points": None if pct is None or ly is None else pct - ly,
+            "type1_pct": clean(r["type1_performance_pct"]),
+            "trolley_waits_over_12h": clean(r["trolley_waits_over_12h"]),
+            "variation": v.short,
+            "variation_icon": v.key,
+            "variation_label": v.label,
+            "variation_letter": v.letter,
+            "assurance": a.short,
+            "assurance_icon": a.key,
+            "assurance_label": a.label,
+            "assurance_letter": a.letter,
+            "spc_mean": None if s is None else clean(s["mean"]),
+            "spc_points": 0 if s is None else int(s["n_points"]),
+        }
+        if level == "provider":
+            row.update(
+                system_code=None if p is None else p["system_code"],
+                system=None if p is None else p["system_name"],
+                region_code=None if p is None else p["region_code"],
+                region=None if p is None else p["region_name"],
+            )
+        elif level == "system":
+            row.update(
+                region_code=None if p is None else p["region_code"],
+                region=None if p is None else p["region_name"],
+            )
+        if level != "provider":
+            row["providers"] = int(r["providers"])
+        rows.append(row)
+    rows.sort(key=lambda r: (r["performance_pct"] is None, r["performance_pct"] or 0, r["code"]))
+    for i, r in enumerate(rows, 1):
+        r["rank"] = i if r["performance_pct"] is not None else None
+    return {
+        "period": period,
+        "level": level,
+        "basis": basis,
+        "basis_label": BASIS_LABELS[basis],
+        "rows": rows,
+        "spc": spc,
+        "history": history,
+        "count_below_threshold": sum(
+            1 for r in rows if r["performance_pct"] is not None and r["performance_pct"] < 80
+        ),
+    }
+
+
+def league_table(
+    data: dict[str, Any], region: str | None = None, system: str | None = None
+) -> Table:
+    level, period = data["level"], data["period"]
+    rows = data["rows"]
+    if region:
+        rows = [r for r in rows if r.get("region_code") == region]
+    if system:
+        rows = [r for r in rows if r.get("system_code") == system]
+    columns = [
+        Column("rank", "Rank", "number"),
+        Column("code", "Code", "code"),
+        Column("name", {"provider": "Provider", "system": "System", "region": "Region"}[level],
+               link="url"),
+    ]  # fmt: skip
+    if level == "provider":
+        columns += [
+            Column("system", "System", filter=True),
+            Column("region", "Region", filter=True),
+        ]
+    elif level == "system":
+        columns += [
+            Column("region", "Region", filter=True),
+            Column("providers", "Providers", "count"),
+        ]
+    else:
+        columns += [Column("providers", "Providers", "count")]
+    columns += [
+        Column("attendances", "Attendances", "count"),
+        Column("performance_pct", "Within 4 hours (%)", "pct"),
+        Column("last_year_pct", "Same period last year (%)", "pct"),
+        Column("change_points", "Change (points)", "change"),
+        Column("variation", "SPC variation", icon="variation"),
+        Column("assurance", "SPC assurance (95%)", icon="assurance"),
+    ]
+    return Table(
+        f"{PLURAL[level]}",
+        f"{PLURAL[level].capitalize()} ranked by four-hour performance ({data['basis_label']}), "
+        f"{period.label}, lowest first",
+        columns,
+        rows,
+        note=f"SPC icons from up to {HISTORY[period.granularity]} {period.granularity}s of "
+        f"history (Making Data Count rules, target {STANDARD_PCT:g}%).",
+    )
+
+
+def league_figure(data: dict[str, Any]) -> Figure | None:
+    rows = [r for r in data["rows"] if r["performance_pct"] is not None]
+    if not rows:
+        return None
+    frame = pd.DataFrame(
+        {
+            "code": [r["code"] for r in rows],
+            "name": [r["name"] for r in rows],
+            "performance_pct": [r["performance_pct"] for r in rows],
+        }
+    )
+    plural = PLURAL[data["level"]]
+    return render(
+        charts.league_chart(
+            frame,
+            title=f"{plural.capitalize()} ranked by four-hour performance",
+            label=data["basis_label"],
+            period_label=data["period"].label,
+        ),
+        f"fig-{plural}-league",
+        title=f"{plural.capitalize()} ranked by four-hour performance",
+    )
+
+
+# ------------------------------------------------------------------------------ one page
+
+
+def _known(wh: Warehouse, level: str, code: str) -> bool:
+    if level == "provider":
+        return bool(
+            wh.con.execute(
+                "SELECT count(*) FROM provider_returns WHERE org_code = ?", [code]
+            ).fetchone()[0]
+        )
+    if code == UNMAPPED:
+        return True
+    column = "system_code" if level == "system" else "region_code"
+    relation = ("'system', 'area_team'") if level == "system" else "'region'"
+    return bool(
+        wh.con.execute(
+            f"SELECT (SELECT count(*) FROM org_hierarchy WHERE {column} = $1) + "
+            f"(SELECT count(*) FROM org_relations WHERE relation IN ({relation}) "
+            "AND coalesce(parent_code, parent_name) = $1)",
+            [code],
+        ).fetchone()[0]
+    )
+
+
+def _types_table(row: dict[str, Any], key: str, label: str) -> Table:
+    rows = []
+    for t, name in TYPE_LABELS.items():
+        rows.append(
+            {
+                "type": name,
+                "attendances": clean(row.get(f"{t}_attendances")),
+                "breaches": clean(row.get(f"{t}_breaches")),
+                "performance_pct": clean(row.get(f"{t}_performance_pct")),
+            }
+        )
+    return Table(
+        f"{key}-types",
+        f"{label} by department type",
+        [
+            Column("type", "Department type"),
+            Column("attendances", "Attendances", "count"),
+            Column("breaches", "Over 4 hours", "count"),
+            Column("performance_pct", "Within 4 hours (%)", "pct"),
+        ],
+        rows,
+        sortable=False,
+        note="Blank: not published for the period (the 2010-2015 weekly returns are type 1 only).",
+    )
+
+
+def _trolley_table(history: pd.DataFrame, period: Period, key: str, label: str) -> Table:
+    recent = history.sort_values("period_end").tail(TROLLEY_PERIODS)
+    rows = [
+        {
+            "period_end": pd.Timestamp(r["period_end"]).date(),
+            "over_4h": clean(r["trolley_waits_over_4h"]),
+            "over_12h": clean(r["trolley_waits_over_12h"]),
+            "admissions": clean(r["emergency_admissions_via_ae"]),
+        }
+        for r in recent.to_dict("records")
+    ]
+    unit = period.granularity
+    return Table(
+        f"{key}-trolley",
+        f"{label}: trolley waits (from decision to admit to admission), last {len(rows)} {unit}s",
+        [
+            Column("period_end", f"{unit.capitalize()} ending", "date"),
+            Column("over_4h", "Over 4 hours (incl. over 12)", "count"),
+            Column("over_12h", "Over 12 hours", "count"),
+            Column("admissions", "Emergency admissions via A&E", "count"),
+        ],
+        rows,
+        note="Blank: not published (the weekly returns from January 2015 give only 12-hour waits).",
+    )
+
+
+def _leaders(wh: Warehouse, on: dt.date, level: str, code: str, row: dict) -> list[dict]:
+    if level == "provider":
+        found = accountable(
+            wh, on, trusts=[code], system=row.get("system_code"), region=row.get("region_code")
+        )
+    elif level == "system":
+        found = accountable(wh, on, system=code, region=row.get("region_code"))
+    else:
+        found = accountable(wh, on, region=code)
+    return [leader.as_dict() for leader in found]
+
+
+def members(period: Period, level: str, code: str, providers: dict) -> Table:
+    """The providers of a system, or the systems of a region, with their figures."""
+    if level == "system":
+        rows = [r for r in providers["rows"] if r.get("system_code") == code]
+        child = "provider"
+    else:
+        rows = [r for r in providers["rows"] if r.get("region_code") == code]
+        child = "system"
+    columns = [
+        Column("code", "Code", "code"),
+        Column("name", child.capitalize(), link="url"),
+        Column("attendances", "Attendances", "count"),
+        Column("performance_pct", "Within 4 hours (%)", "pct"),
+        Column("change_points", "Change on last year (points)", "change"),
+        Column("variation", "SPC variation", icon="variation"),
+    ]
+    return Table(
+        "members",
+        f"{PLURAL[child].capitalize()} in this {level}, {period.label} "
+        f"({providers['basis_label']}), lowest first",
+        columns,
+        rows,
+    )
+
+
+def detail(
+    wh: Warehouse,
+    period: Period,
+    level: str,
+    code: str,
+    data: dict[str, Any],
+) -> dict[str, Any]:
+    """One organisation's page; `data` is the league of its level for the same period."""
+    row = next((r for r in data["rows"] if r["code"] == code), None)
+    if row is None:
+        what = {"provider": "provider", "system": "system", "region": "region"}[level]
+        if not _known(wh, level, code):
+            raise NotFound(
+                f"no {what} with code {code!r} in the warehouse",
+                hint=f"see /{PLURAL[level]} for the codes held",
+            )
+        raise NotFound(
+            f"{what} {code} has no returns for the {period.label}",
+            hint="choose another period",
+        )
+    label = f"{row['name']} ({code})" if row["name"] != code else code
+    history = data["history"]
+    own = history[history["code"] == code]
+    spc = data["spc"]
+    points = spc.points[spc.points["code"] == code]
+    figure = None
+    if len(points):
+        summary = spc.summary.set_index("code").loc[code]
+        figure = render(
+            charts.spc_chart(
+                points,
+                summary,
+                title=f"{label}: {period.granularity}ly SPC chart, {data['basis_label']}",
+            ),
+            "fig-spc",
+            title=f"{label}: {period.granularity}ly SPC chart",
+        )
+    now = own[own["period_end"] == pd.Timestamp(period.end)]
+    now_row = now.iloc[0].to_dict() if len(now) else {}
+    spc_rows = [
+        {
+            "period_end": pd.Timestamp(p["period_end"]).date(),
+            "value": clean(p["value"]),
+            "mean": clean(p["mean"]),
+            "lcl": clean(p["lcl"]),
+            "ucl": clean(p["ucl"]),
+            "special_cause": p["special_cause"] if isinstance(p["special_cause"], str) else None,
+            "reason": p["reason"] if isinstance(p["reason"], str) else None,
+        }
+        for p in points.to_dict("records")
+    ]
+    spc_table = Table(
+        "spc",
+        f"{label}: SPC chart values ({data['basis_label']})",
+        [
+            Column("period_end", f"{period.granularity.capitalize()} ending", "date"),
+            Column("value", "Within 4 hours (%)", "pct"),
+            Column("mean", "Mean (%)", "pct"),
+            Column("lcl", "Lower process limit (%)", "pct"),
+            Column("ucl", "Upper process limit (%)", "pct"),
+            Column("special_cause", "Special cause"),
+            Column("reason", "Reason"),
+        ],
+        spc_rows,
+    )
+    return {
+        "level": level,
+        "code": code,
+        "name": row["name"],
+        "label": label,
+        "row": row,
+        "period": period,
+        "basis": data["basis"],
+        "basis_label": data["basis_label"],
+        "rank": row["rank"],
+        "of": sum(1 for r in data["rows"] if r["rank"] is not None),
+        "figure": figure,
+        "standard_pct": STANDARD_PCT,
+        "threshold_pct": THRESHOLD_PCT,
+        "tables": {
+            "types": _types_table(now_row, "org", label),
+            "trolley": _trolley_table(own, period, "org", label),
+            "spc": spc_table,
+        },
+        "leaders": _leaders(wh, period.end, level, code, row),
+    }
+
+
+def trajectory(wh: Warehouse, code: str, period: Period) -> Table:
+    """The trust's agreed monthly trajectories for the financial year of `period`."""
+    fy = period.end.year if period.end.month >= 4 else period.end.year - 1
+    rows = wh.con.execute(
+        "SELECT month, trajectory_pct FROM trajectories WHERE org_code = ? "
+        "AND month BETWEEN ? AND ? ORDER BY month",
+        [code, dt.date(fy, 4, 1), dt.date(fy + 1, 3, 1)],
+    ).fetchall()
+    return Table(
+        "trajectory",
+        f"Agreed four-hour trajectory, {fy}/{(fy + 1) % 100:02d}",
+        [Column("month", "Month"), Column("trajectory_pct", "Trajectory (%)", "pct")],
+        [{"month": m.strftime("%Y-%m"), "trajectory_pct": float(p)} for m, p in rows],
+        sortable=False,
+    )
+
+
+def check_level(level: str) -> None:
+    if level not in LEVELS:  # pragma: no cover - routes pass known levels
+        raise QueryError(f"unknown level {level!r}")

@@ -1,0 +1,221 @@
+"""Oversight: the summons list with its evidence (the escalation engine run read-only, as
+`fourhour escalate --no-record`), escalation history, and the funding ledger by quarter."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from fourhour.errors import FourhourError
+from fourhour.oversight.config import load_escalation_rules, load_funding_rules
+from fourhour.oversight.escalation import evaluate
+from fourhour.oversight.escalation_store import attach_status, list_escalations, show_escalation
+from fourhour.oversight.funding import assess_quarter, fy_label, quarter_label
+from fourhour.oversight.synthetic import last_complete_quarter
+from fourhour.periods import Period, parse_quarter
+from fourhour.warehouse import Warehouse
+from fourhour.web.data.tables import Column, Table, clean_tree
+from fourhour.web.errors import NotFound
+
+RULE_LABELS = {
+    "below_standard": "Below the standard",
+    "below_floor": "Below the floor",
+    "yoy_deterioration": "Worse than a year earlier",
+    "sustained_decline": "Sustained decline",
+    "trolley_waits_12h": "12-hour trolley waits",
+    "special_cause": "SPC signal of concern",
+}
+
+
+def summons(wh: Warehouse, week: dt.date, rules_path: Path | None) -> dict[str, Any]:
+    """The engine's result for the week, with each summoned system's live escalation; nothing
+    is recorded."""
+    result = evaluate(wh, week, load_escalation_rules(rules_path))
+    return clean_tree(attach_status(wh, result.as_dict()))
+
+
+def summons_table(payload: dict[str, Any]) -> Table:
+    rows = [
+        {
+            "rank": s["rank"],
+            "code": s["code"],
+            "name": s["name"],
+            "url": f"/systems/{s['code']}",
+            "region": s.get("region"),
+            "score": s["score"],
+            "performance_pct": s["performance_pct"],
+            "last_year_pct": s["last_year_pct"],
+            "attendances": s["attendances"],
+            "trolley_waits_12h": s["trolley_waits_12h"],
+            "rules": "; ".join(RULE_LABELS.get(r["rule"], r["rule"]) for r in s["rules_fired"]),
+            "status": s.get("status") or "not escalated",
+        }
+        for s in payload["summons"]
+    ]
+    return Table(
+        "summons",
+        f"Summons list: the {len(rows)} systems to summon, {payload['window']['weeks']} weeks "
+        f"ending {payload['week_ending']}",
+        [
+            Column("rank", "Rank", "number"),
+            Column("code", "Code", "code"),
+            Column("name", "System", link="url"),
+            Column("region", "Region", filter=True),
+            Column("score", "Score", "number"),
+            Column("performance_pct", "Within 4 hours (%)", "pct"),
+            Column("last_year_pct", "Same weeks last year (%)", "pct"),
+            Column("attendances", "Attendances", "count"),
+            Column("trolley_waits_12h", "12-hour waits", "count"),
+            Column("rules", "Rules fired"),
+            Column("status", "Escalation status", filter=True),
+        ],
+        rows,
+    )
+
+
+def systems_table(payload: dict[str, Any]) -> Table:
+    rows = [
+        {
+            **s,
+            "url": f"/systems/{s['code']}",
+            "rules": "; ".join(RULE_LABELS.get(r, r) for r in s["rules_fired"]),
+            "summoned": "yes" if s["summoned"] else "no",
+        }
+        for s in payload["systems"]
+    ]
+    return Table(
+        "systems",
+        f"Every system scored ({payload['systems_scored']}), week ending {payload['week_ending']}",
+        [
+            Column("rank", "Rank", "number"),
+            Column("code", "Code", "code"),
+            Column("name", "System", link="url"),
+            Column("score", "Score", "number"),
+            Column("performance_pct", "Within 4 hours (%)", "pct"),
+            Column("rules", "Rules fired"),
+            Column("summoned", "Summoned", filter=True),
+            Column("recovered_weeks", "Weeks recovering", "count"),
+        ],
+        rows,
+    )
+
+
+def escalations(wh: Warehouse) -> Table:
+    rows = [{**e, "url": f"/oversight/escalations/{e['id']}"} for e in list_escalations(wh)]
+    return Table(
+        "escalations",
+        f"Escalations ({len(rows)}): live first, then closed",
+        [
+            Column("id", "Id", "number", link="url"),
+            Column("system_code", "Code", "code"),
+            Column("system_name", "System"),
+            Column("status", "Status", filter=True),
+            Column("opened", "Opened (week ending)", "date"),
+            Column("last_week", "Latest week", "date"),
+            Column("closed", "Closed (week ending)", "date"),
+        ],
+        rows,
+    )
+
+
+def escalation(wh: Warehouse, escalation_id: int) -> dict[str, Any]:
+    try:
+        e = show_escalation(wh, escalation_id)
+    except FourhourError:
+        raise NotFound(
+            f"no escalation {escalation_id}", hint="see /oversight for the escalations held"
+        ) from None
+    history = Table(
+        "history",
+        f"History of escalation {escalation_id}",
+        [
+            Column("seq", "#", "number"),
+            Column("week_ending", "Week ending", "date"),
+            Column("event", "Event"),
+            Column("status", "Status"),
+            Column("note", "Note"),
+        ],
+        e["history"],
+        sortable=False,
+    )
+    return {"escalation": clean_tree(e), "history": history}
+
+
+# ---------------------------------------------------------------------------- funding
+
+
+def default_quarter(latest: Period) -> Period:
+    """The last quarter the returns cover completely."""
+    return parse_quarter(last_complete_quarter(latest.end))
+
+
+def funding(wh: Warehouse, q: Period, rules_path: Path | None) -> dict[str, Any]:
+    """The A&E funding ledger for quarter `q` (oversight.funding.assess_quarter)."""
+    years, source = load_funding_rules(rules_path)
+    label = fy_label(q)
+    if label not in years:
+        raise NotFound(
+            f"no funding rules for the financial year {label} (rules: {source})",
+            hint="rules cover " + ", ".join(sorted(years)) + "; start the server with "
+            "--funding-rules FILE for other years",
+        )
+    ledger = assess_quarter(wh, q, years)
+    return clean_tree(ledger.as_dict())
+
+
+def funding_tables(ledger: dict[str, Any]) -> dict[str, Table]:
+    trusts = [
+        {**t, "url": f"/providers/{t['code']}"}
+        for t in sorted(ledger["trusts"], key=lambda t: (t["status"] or "", t["code"]))
+    ]
+    money = [
+        Column("trusts", "Trusts", "count"),
+        Column("earned", "Earned", "count"),
+        Column("withheld", "Withheld", "count"),
+        Column("not_assessable", "Not assessable", "count"),
+        Column("element_gbp", "A&E element (£)", "gbp"),
+        Column("earned_gbp", "Earned (£)", "gbp"),
+        Column("withheld_gbp", "Withheld (£)", "gbp"),
+    ]
+    return {
+        "trusts": Table(
+            "ledger",
+            f"Funding ledger, {ledger['quarter']} (assessed in {ledger['assessed']})",
+            [
+                Column("code", "Code", "code"),
+                Column("name", "Trust", link="url"),
+                Column("region_name", "Region", filter=True),
+                Column("status", "Status", filter=True),
+                Column("route", "Route"),
+                Column("performance_pct", "Within 4 hours (%)", "pct"),
+                Column("trajectory_pct", "Trajectory (%)", "pct"),
+                Column("element_gbp", "A&E element (£)", "gbp"),
+                Column("earned_gbp", "Earned (£)", "gbp"),
+                Column("reason", "Reason"),
+            ],
+            trusts,
+        ),
+        "regions": Table(
+            "regions",
+            f"Totals by region, {ledger['quarter']}",
+            [Column("code", "Code", "code"), Column("name", "Region"), *money],
+            ledger["totals"]["regions"],
+        ),
+        "systems": Table(
+            "systems",
+            f"Totals by system, {ledger['quarter']}",
+            [Column("code", "Code", "code"), Column("name", "System"), *money],
+            ledger["totals"]["systems"],
+        ),
+    }
+
+
+def funding_row(ledger: dict[str, Any] | None, code: str) -> dict[str, Any] | None:
+    if not ledger:
+        return None
+    return next((t for t in ledger["trusts"] if t["code"] == code), None)
+
+
+def quarter_text(q: Period) -> str:
+    return quarter_label(q)

@@ -1,0 +1,82 @@
+"""Which weeks and months the warehouse holds, and the period a page looks at."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from fourhour.periods import Period, month, week_ending
+from fourhour.warehouse import Warehouse
+
+BASIS_LABELS = {"all_types": "all types", "type1": "type 1 (major A&E)"}
+
+
+@dataclass(frozen=True)
+class Held:
+    weeks: tuple[dt.date, ...]  # weeks ending, oldest first (provider returns)
+    months: tuple[dt.date, ...]  # first days of months (provider returns or national totals)
+    synthetic: bool
+
+    @property
+    def latest_week(self) -> Period | None:
+        return week_ending(self.weeks[-1]) if self.weeks else None
+
+    @property
+    def latest_month(self) -> Period | None:
+        return month(self.months[-1].year, self.months[-1].month) if self.months else None
+
+    @property
+    def latest(self) -> Period | None:
+        """The period pages show by default: the latest week, else the latest month."""
+        return self.latest_week or self.latest_month
+
+    def holds(self, period: Period) -> bool:
+        if period.granularity == "week":
+            return period.end in set(self.weeks)
+        if period.granularity == "month":
+            return period.start in set(self.months)
+        return False
+
+    def as_dict(self) -> dict:
+        return {
+            "weeks": {
+                "count": len(self.weeks),
+                "first": self.weeks[0].isoformat() if self.weeks else None,
+                "latest": self.weeks[-1].isoformat() if self.weeks else None,
+            },
+            "months": {
+                "count": len(self.months),
+                "first": self.months[0].strftime("%Y-%m") if self.months else None,
+                "latest": self.months[-1].strftime("%Y-%m") if self.months else None,
+            },
+            "synthetic": self.synthetic,
+        }
+
+
+def held(wh: Warehouse) -> Held:
+    weeks = [
+        r[0]
+        for r in wh.con.execute(
+            "SELECT DISTINCT period_end FROM provider_returns WHERE granularity = 'week' ORDER BY 1"
+        ).fetchall()
+    ]
+    months = [
+        r[0]
+        for r in wh.con.execute(
+            "SELECT DISTINCT period_start FROM provider_returns WHERE granularity = 'month' "
+            "UNION SELECT DISTINCT period_start FROM published_totals "
+            "WHERE granularity = 'month' AND area = 'ENGLAND' ORDER BY 1"
+        ).fetchall()
+    ]
+    counts = wh.con.execute(
+        "SELECT count(*) FILTER (WHERE file ILIKE '%SYNTHETIC%'), count(*) FROM ingest_log"
+    ).fetchone()
+    synthetic = bool(counts[0]) and counts[0] == counts[1]
+    return Held(tuple(weeks), tuple(months), synthetic)
+
+
+def period_key(period: Period) -> str:
+    """The period as a query parameter value: week=2025-03-30 or month=2025-03."""
+    if period.granularity == "week":
+        return f"week={period.end.isoformat()}"
+    return f"month={period.start:%Y-%m}"

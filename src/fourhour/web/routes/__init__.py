@@ -1,0 +1,1 @@
+"""HTTP routes: pages per area (England, organisations, oversight, capacity) and the API."""

@@ -1,0 +1,35 @@
+"""What every route needs: the site, and the period parameters documented once."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Query
+from starlette.requests import Request
+
+from fourhour.web.site import Site
+
+WeekParam = Annotated[
+    str | None,
+    Query(
+        description="The Sunday that ends the week, YYYY-MM-DD (default: the latest held).",
+        examples=["2025-03-30"],
+        max_length=40,
+    ),
+]
+MonthParam = Annotated[
+    str | None,
+    Query(description="The month, YYYY-MM (instead of week).", examples=["2025-03"], max_length=40),
+]
+CodeFilter = Annotated[
+    str | None,
+    Query(description="Only organisations in this system or region (its code).", max_length=40),
+]
+DownloadParam = Annotated[
+    str | None,
+    Query(description="Download the named table on this page as CSV.", max_length=40),
+]
+
+
+def site_of(request: Request) -> Site:
+    return request.app.state.site

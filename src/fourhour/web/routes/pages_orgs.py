@@ -1,0 +1,169 @@
+"""Providers, systems and regions: league tables (sortable, filterable, with SPC icons) and one
+page per organisation."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+from starlette.requests import Request
+from starlette.responses import Response
+
+from fourhour.web import views
+from fourhour.web.data import oversight as oversight_data
+from fourhour.web.data.organisations import PLURAL, league_table, members
+from fourhour.web.params import choose_period, parse_code
+from fourhour.web.routes.common import (
+    CodeFilter,
+    DownloadParam,
+    MonthParam,
+    WeekParam,
+    site_of,
+)
+
+router = APIRouter(include_in_schema=False)
+CodePath = Annotated[str, Path(max_length=40)]
+TITLES = {"provider": "Providers", "system": "Systems", "region": "Regions"}
+
+
+async def _list(
+    request: Request,
+    level: str,
+    week: str | None,
+    month: str | None,
+    region: str | None,
+    system: str | None,
+) -> Response:
+    site = site_of(request)
+
+    def build() -> Response:
+        held = site.held()
+        period = choose_period(held, week, month)
+        region_code = parse_code("region", region)
+        system_code = parse_code("system", system)
+        data = views.league(site, period, level)
+        table = league_table(data, region_code, system_code)
+        figure = (
+            views.league_figure(site, period, level) if not (region_code or system_code) else None
+        )
+        regions = sorted(
+            {(r["region_code"], r["region"]) for r in data["rows"] if r.get("region_code")},
+            key=lambda x: str(x[1]),
+        )
+        systems = sorted(
+            {(r["system_code"], r["system"]) for r in data["rows"] if r.get("system_code")},
+            key=lambda x: str(x[1]),
+        )
+        return site.page(
+            request,
+            "league.html.j2",
+            tables={"league": table},
+            held=held,
+            data=data,
+            table=table,
+            figure=figure,
+            level=level,
+            plural=PLURAL[level],
+            title=TITLES[level],
+            wide=True,
+            regions=regions,
+            systems=systems,
+            region=region_code,
+            system=system_code,
+        )
+
+    return await site.cached_response(request, build)
+
+
+async def _detail(
+    request: Request, level: str, code: str, week: str | None, month: str | None
+) -> Response:
+    site = site_of(request)
+
+    def build() -> Response:
+        held = site.held()
+        org = parse_code("code", code)
+        period = choose_period(held, week, month)
+        d = views.detail(site, period, level, org)
+        tables = dict(d["tables"])
+        context = {}
+        if level == "provider":
+            tables["trajectory"] = views.trajectory(site, org, period)
+            quarter = oversight_data.default_quarter(period)
+            ledger, why = views.funding_or_none(site, quarter)
+            context["funding"] = oversight_data.funding_row(ledger, org)
+            context["funding_quarter"] = oversight_data.quarter_text(quarter)
+            context["funding_missing"] = why
+        else:
+            child = "provider" if level == "system" else "system"
+            tables["members"] = members(period, level, org, views.league(site, period, child))
+        return site.page(
+            request,
+            "organisation.html.j2",
+            tables=tables,
+            held=held,
+            d=d,
+            level=level,
+            plural=PLURAL[level],
+            title=d["label"],
+            **context,
+        )
+
+    return await site.cached_response(request, build)
+
+
+@router.get("/providers")
+async def providers_page(
+    request: Request,
+    week: WeekParam = None,
+    month: MonthParam = None,
+    region: CodeFilter = None,
+    system: CodeFilter = None,
+    download: DownloadParam = None,
+) -> Response:
+    return await _list(request, "provider", week, month, region, system)
+
+
+@router.get("/systems")
+async def systems_page(
+    request: Request,
+    week: WeekParam = None,
+    month: MonthParam = None,
+    region: CodeFilter = None,
+    download: DownloadParam = None,
+) -> Response:
+    return await _list(request, "system", week, month, region, None)
+
+
+@router.get("/regions")
+async def regions_page(
+    request: Request,
+    week: WeekParam = None,
+    month: MonthParam = None,
+    download: DownloadParam = None,
+) -> Response:
+    return await _list(request, "region", week, month, None, None)
+
+
+@router.get("/providers/{code}")
+async def provider_page(
+    request: Request, code: CodePath, week: WeekParam = None, month: MonthParam = None,
+    download: DownloadParam = None,
+) -> Response:  # fmt: skip
+    return await _detail(request, "provider", code, week, month)
+
+
+@router.get("/systems/{code}")
+async def system_page(
+    request: Request, code: CodePath, week: WeekParam = None, month: MonthParam = None,
+    download: DownloadParam = None,
+) -> Response:  # fmt: skip
+    return await _detail(request, "system", code, week, month)
+
+
+@router.get("/regions/{code}")
+async def region_page(
+    request: Request, code: CodePath, week: WeekParam = None, month: MonthParam = None,
+    download: DownloadParam = None,
+) -> Response:  # fmt: skip
+    return await _detail(request, "region", code, week, month)

@@ -1,0 +1,203 @@
+"""The server's state: settings, the warehouse access, the result cache, the audit log and the
+templates; and the helpers every route uses to compute (cached), render and download."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Hashable
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlencode
+
+from jinja2 import ChainableUndefined, ChoiceLoader, Environment, PackageLoader
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from fourhour.warehouse import Warehouse
+from fourhour.web.config import WebConfig
+from fourhour.web.data.periods import Held, held
+from fourhour.web.data.tables import Table
+from fourhour.web.db import ResultCache, WarehouseAccess
+from fourhour.web.errors import BadParameter
+from fourhour.web.security.audit import AuditLog
+from fourhour.web.security.auth import TokenCache, is_analyst
+
+T = TypeVar("T")
+STATIC = Path(__file__).parent / "static"
+VENDOR = STATIC / "vendor"
+KNOWN = frozenset(
+    {
+        "week", "month", "region", "system", "download", "quarter", "level", "period", "exact",
+        "beds", "los_days", "discharge_from", "discharge_to", "arrivals_per_day", "streaming_pct",
+    }
+)  # fmt: skip
+NAVIGATION = (
+    ("/", "England"),
+    ("/providers", "Providers"),
+    ("/systems", "Systems"),
+    ("/regions", "Regions"),
+    ("/oversight", "Oversight"),
+    ("/capacity", "Capacity"),
+    ("/api", "API"),
+)
+
+
+def _pct(value: float | None, digits: int = 1) -> str:
+    return "–" if value is None else f"{value:.{digits}f}%"
+
+
+def _num(value: float | None) -> str:
+    return "–" if value is None else f"{value:,.0f}"
+
+
+def _change(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value:+.1f}" if round(value, 1) != 0 else "0.0"
+
+
+def _gbp(value: float | None) -> str:
+    return "–" if value is None else f"£{value:,.0f}"
+
+
+def _number(value: Any) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def environment() -> Environment:
+    env = Environment(
+        loader=ChoiceLoader(
+            [PackageLoader("fourhour.web", "templates"), PackageLoader("nhsuk_frontend_jinja")]
+        ),
+        undefined=ChainableUndefined,
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(pct=_pct, count=_num, change=_change, gbp=_gbp, number=_number)
+    env.globals["navigation"] = NAVIGATION
+    return env
+
+
+class Site:
+    def __init__(self, config: WebConfig) -> None:
+        self.config = config
+        self.access = WarehouseAccess(config)
+        self.cache = ResultCache(config.cache_entries)
+        self.audit = AuditLog(self.access)
+        self.tokens = TokenCache(self.access)
+        self.templates = environment()
+        self.assets = (VENDOR / "nhsuk-frontend.min.css").exists()
+        self.started = time.time()
+
+    def shutdown(self) -> None:
+        """At the server's shutdown: write the audit log and release the warehouse (both
+        resume if the application is started again, as test clients do)."""
+        self.audit.flush()
+        self.access.release()
+
+    def close(self) -> None:
+        self.audit.close()
+        self.access.close()
+
+    # ----------------------------------------------------------------------- computing
+
+    def compute(self, key: Hashable, work: Callable[[Warehouse], T]) -> T:
+        """`work(wh)` cached on the data version (blocking: call from a worker thread)."""
+        version = self.access.version()
+
+        def run() -> T:
+            with self.access.warehouse() as wh:
+                return work(wh)
+
+        return self.cache.get(version, key, run)
+
+    def held(self) -> Held:
+        return self.compute(("held",), held)
+
+    def fresh(self, key: Hashable) -> Any:
+        """A cached value without touching the warehouse, if the version is still fresh."""
+        version = self.access.fresh_version()
+        return None if version is None else self.cache.peek(version, key)
+
+    async def cached_response(
+        self, request: Request, build: Callable[[], Response], *, vary: Hashable = ()
+    ) -> Response:
+        """The whole response for this URL (and role), rebuilt only when the data changes."""
+        # Keyed on the parameters fourhour reads (others are ignored, so that junk parameters
+        # cannot fill the cache with copies of a page).
+        params = tuple(sorted((k, v) for k, v in request.query_params.multi_items() if k in KNOWN))
+        key = ("response", request.url.path, params, is_analyst(request), vary)
+        hit = self.fresh(key)
+        if hit is None:
+            hit = await run_in_threadpool(self._cached_response, key, build)
+        body, media, headers, status = hit
+        return Response(body, status_code=status, media_type=media, headers=dict(headers))
+
+    def _cached_response(self, key: Hashable, build: Callable[[], Response]) -> tuple:
+        def make() -> tuple:
+            response = build()
+            headers = tuple(
+                (k, v) for k, v in response.headers.items() if k.lower() == "content-disposition"
+            )
+            return bytes(response.body), response.media_type, headers, response.status_code
+
+        return self.cache.get(self.access.version(), key, make)
+
+    # ----------------------------------------------------------------------- rendering
+
+    def compute_free(self, key: Hashable, work: Callable[[], T]) -> T:
+        """`work()` (no warehouse needed) cached like `compute`."""
+        return self.cache.get(self.access.version(), key, work)
+
+    def render(self, template: str, **context: Any) -> str:
+        return self.templates.get_template(template).render(
+            assets=self.assets, synthetic=context.pop("synthetic", None), **context
+        )
+
+    def page(
+        self,
+        request: Request,
+        template: str,
+        tables: dict[str, Table] | None = None,
+        status: int = 200,
+        **context: Any,
+    ) -> Response:
+        """The page, or with ?download=NAME the table NAME as CSV."""
+        wanted = request.query_params.get("download")
+        if wanted is not None:
+            return csv_response(wanted, tables or {}, request.url.path)
+        held_now = context.get("held")
+        html = self.render(
+            template,
+            request_path=request.url.path,
+            query=urlencode(
+                [(k, v) for k, v in request.query_params.multi_items() if k in KNOWN - {"download"}]
+            ),
+            tables=tables or {},
+            synthetic=held_now.synthetic if held_now else None,
+            **context,
+        )
+        return HTMLResponse(html, status_code=status)
+
+
+def csv_response(name: str, tables: dict[str, Table], path: str) -> Response:
+    by_name = {t.name: t for t in tables.values() if t is not None}
+    if name not in by_name:
+        raise BadParameter(
+            "download",
+            f"{name[:40]!r} is not a table on this page; expected one of "
+            + ", ".join(sorted(by_name)),
+        )
+    table = by_name[name]
+    stem = path.strip("/").replace("/", "-") or "england"
+    return Response(
+        table.csv(),
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": f'attachment; filename="{stem}-{table.name}.csv"'},
+    )
