@@ -25,7 +25,7 @@ import pandas as pd
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from fourhour.errors import FourhourError, QueryError
+from fourhour.errors import QueryError
 from fourhour.measures import STANDARD_PCT, THRESHOLD_PCT, measure_table
 from fourhour.measures.spc import SpcOptions, SpcResult, xmr
 from fourhour.periods import Period
