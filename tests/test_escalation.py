@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from fourhour.cli import app
 from fourhour.errors import QueryError
+from fourhour.ingest.org_facts import name_code
 from fourhour.oversight.config import RulesError, load_escalation_rules
 from fourhour.oversight.escalation import evaluate
 from fourhour.oversight.escalation_store import (
@@ -22,10 +23,19 @@ from fourhour.oversight.escalation_store import (
     update_status,
 )
 from fourhour.oversight.leaders import import_leaders
-from fourhour.periods import week_ending
+from fourhour.periods import parse_month, week_ending
 from fourhour.warehouse import open_warehouse
 from fourhour.warehouse.hierarchy import import_mapping
-from tests.oversight_world import MAPPING_HEADER, WEEK, mapping_row, put_series, wobble, write
+from fourhour.warehouse.load import ingest_file
+from tests.oversight_world import (
+    MAPPING_HEADER,
+    WEEK,
+    mapping_row,
+    put_return,
+    put_series,
+    wobble,
+    write,
+)
 
 E = dt.date(2025, 1, 5)  # a Sunday
 runner = CliRunner()
@@ -315,3 +325,54 @@ def test_escalate_cli(world: Path) -> None:
     assert bad.exit_code != 0
     saturday = runner.invoke(app, ["escalate", "--week-ending", "2025-01-04", "-w", str(world)])
     assert saturday.exit_code != 0
+
+
+def test_escalation_survives_a_coded_mapping_and_continues_on_monthly_returns(
+    tmp_path: Path,
+) -> None:
+    """A system first known by name only (an area-team file without codes) is escalated under
+    a code derived from its name; importing a coded mapping re-keys the escalation instead of
+    detaching it, and the next run, on monthly returns, continues the same escalation."""
+    path = tmp_path / "w.duckdb"
+    teams = write(
+        tmp_path,
+        "trust_to_area_team_2015-03.csv",
+        "area_team,org_code,org_name\n"
+        "Riverside Area Team,P1,P1 Hospital NHS Trust\n"
+        "Hillside Area Team,P2,P2 Hospital NHS Trust\n",
+    )
+    week_end = dt.date(2015, 3, 1)
+    with open_warehouse(path) as wh:
+        ingest_file(wh, teams)
+        put_series(wh, "P1", week_end, [*wobble(96, 60), 70, 70, 70, 70])
+        put_series(wh, "P2", week_end, wobble(97, 64))
+        first = evaluate(wh, week_end, load_escalation_rules())
+        record_run(wh, first)
+        derived = name_code("Riverside Area Team")
+        assert [s["code"] for s in first.summons] == [derived]
+        assert first.summons[0]["name"] == "Riverside Area Team"
+        mapping = MAPPING_HEADER + (
+            "P1,P1 Hospital NHS Trust,QRV,Riverside Area Team,area_team,Y57,South of England,"
+            "2013-04-01,,\n"
+            "P2,P2 Hospital NHS Trust,QHS,Hillside Area Team,area_team,Y57,South of England,"
+            "2013-04-01,,\n"
+        )
+        import_mapping(wh, write(tmp_path, "coded.csv", mapping))
+        moved = list_escalations(wh)
+        assert [(e["system_code"], e["status"]) for e in moved] == [("QRV", "open")]
+        # A month later, on monthly returns, the same system is summoned again: one escalation.
+        for code, pct in (("P1", 70), ("P2", 97)):
+            for month_end in (dt.date(2015, 4, 30), dt.date(2015, 5, 31), dt.date(2015, 6, 30)):
+                put_return(wh, code, month_end, 4000, round(40 * (100 - pct)), granularity="month")
+        outcome = record_run(
+            wh, evaluate(wh, parse_month("2015-06"), load_escalation_rules(None, "month"))
+        )
+        assert [(e["system_code"], e["event"]) for e in outcome.events] == [
+            ("QRV", "summoned_again")
+        ]
+        shown = show_escalation(wh, moved[0]["id"])
+    assert [(h["granularity"], h["event"]) for h in shown["history"]] == [
+        ("week", "opened"),
+        ("month", "summoned_again"),
+    ]
+    assert shown["latest_evidence"]["code"] == "QRV"

@@ -297,7 +297,8 @@ def score_period(m: dict[str, pd.DataFrame], j: int, rules: EscalationRules) -> 
         t[f"period_{k}"] = series.iloc[:, j - k] if j - k >= 0 else np.nan
     t.index.name = "system_code"
     t = t.reset_index()
-    t = t[t["system_code"] != UNMAPPED]
+    # Scored: those with returns in the window (history alone does not make a system current).
+    t = t[(t["system_code"] != UNMAPPED) & (t["periods_with_data"] > 0)]
     t = t.sort_values(
         ["score", "perf", "att", "system_code"],
         ascending=[False, True, False, True],

@@ -211,16 +211,19 @@ def successor_sql(on: dt.date) -> str:
 def names_sql(start: dt.date, end: dt.date | None = None) -> str:
     """SQL: code -> the organisation's name as it was in the period `start`..`end`.
 
-    The name a source used for that period comes first; then the name last used before it;
-    then the first used after it (so today's name only when nothing older is known).
+    The name a return for that period used comes first, then a reference file's name dated
+    within it; then the name last used before it; then the first used after it (so today's
+    name only when nothing older is known).
     """
     end = end or start
     return f"""
         SELECT code, name FROM (
             SELECT code, name, row_number() OVER (
                 PARTITION BY code ORDER BY
-                    CASE WHEN seen_from <= DATE '{end}' AND seen_to >= DATE '{start}' THEN 0
-                         WHEN seen_to < DATE '{start}' THEN 1 ELSE 2 END,
+                    CASE WHEN seen_from <= DATE '{end}' AND seen_to >= DATE '{start}'
+                              AND source = 'returns' THEN 0
+                         WHEN seen_from <= DATE '{end}' AND seen_to >= DATE '{start}' THEN 1
+                         WHEN seen_to < DATE '{start}' THEN 2 ELSE 3 END,
                     CASE WHEN seen_to < DATE '{start}' THEN DATE '{start}' - seen_to
                          WHEN seen_from > DATE '{end}' THEN seen_from - DATE '{end}'
                          ELSE 0 END,

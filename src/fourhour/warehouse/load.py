@@ -270,6 +270,7 @@ def _store_names(con: duckdb.DuckDBPyConnection, result: ReadResult, returns: pd
                 {
                     "code": named["org_code"].astype(str),
                     "name": named["org_name"].astype(str).str.strip(),
+                    "source": "returns",
                     "seen_from": pd.to_datetime(named["period_start"]).dt.date,
                     "seen_to": pd.to_datetime(named["period_end"]).dt.date,
                 }
@@ -282,6 +283,7 @@ def _store_names(con: duckdb.DuckDBPyConnection, result: ReadResult, returns: pd
                 {
                     "code": dated["code"],
                     "name": dated["name"].astype(str).str.strip(),
+                    "source": "reference",
                     "seen_from": dated["as_of"],
                     "seen_to": dated["as_of"],
                 }
@@ -297,6 +299,7 @@ def _store_names(con: duckdb.DuckDBPyConnection, result: ReadResult, returns: pd
                 {
                     "code": orgs["code"],
                     "name": orgs["name"].astype(str).str.strip(),
+                    "source": "returns" if len(result.returns) else "reference",
                     "seen_from": as_of,
                     "seen_to": as_of,
                 }
@@ -306,21 +309,21 @@ def _store_names(con: duckdb.DuckDBPyConnection, result: ReadResult, returns: pd
         return False
     frame = pd.concat(parts, ignore_index=True)
     frame = frame[frame["name"] != ""]
-    frame = frame.groupby(["code", "name"], as_index=False).agg(
+    frame = frame.groupby(["code", "name", "source"], as_index=False).agg(
         seen_from=("seen_from", "min"), seen_to=("seen_to", "max")
     )
     con.register("incoming_names", frame)
     try:
         changed = con.execute(
             """
-            SELECT count(*) FROM incoming_names i LEFT JOIN org_names n USING (code, name)
+            SELECT count(*) FROM incoming_names i LEFT JOIN org_names n USING (code, name, source)
             WHERE n.code IS NULL OR i.seen_from < n.seen_from OR i.seen_to > n.seen_to
             """
         ).fetchone()[0]
         con.execute(
             """
-            INSERT INTO org_names SELECT code, name, seen_from, seen_to FROM incoming_names
-            ON CONFLICT (code, name) DO UPDATE SET
+            INSERT INTO org_names SELECT code, name, source, seen_from, seen_to
+            FROM incoming_names ON CONFLICT (code, name, source) DO UPDATE SET
                 seen_from = least(org_names.seen_from, excluded.seen_from),
                 seen_to = greatest(org_names.seen_to, excluded.seen_to)
             """
@@ -517,8 +520,8 @@ def _rekey_surrogates(con: duckdb.DuckDBPyConnection) -> bool:
         con.execute("UPDATE provider_returns SET org_code = ? WHERE org_code = ?", [real, code])
         con.execute("DELETE FROM organisations WHERE code = ?", [code])
         con.execute(
-            "INSERT INTO org_names SELECT ?, name, seen_from, seen_to FROM org_names "
-            "WHERE code = ? ON CONFLICT (code, name) DO UPDATE SET "
+            "INSERT INTO org_names SELECT ?, name, source, seen_from, seen_to FROM org_names "
+            "WHERE code = ? ON CONFLICT (code, name, source) DO UPDATE SET "
             "seen_from = least(org_names.seen_from, excluded.seen_from), "
             "seen_to = greatest(org_names.seen_to, excluded.seen_to)",
             [real, code],

@@ -258,12 +258,13 @@ CREATE TABLE audit_log (
 CREATE TABLE org_names (
     code VARCHAR NOT NULL,
     name VARCHAR NOT NULL,
+    source VARCHAR NOT NULL,          -- returns (a return for the period) | reference
     seen_from DATE NOT NULL,
     seen_to DATE NOT NULL,
-    PRIMARY KEY (code, name)
+    PRIMARY KEY (code, name, source)
 );
 INSERT INTO org_names
-SELECT code, name, coalesce(name_as_of, CAST(updated_at AS DATE)),
+SELECT code, name, 'reference', coalesce(name_as_of, CAST(updated_at AS DATE)),
        coalesce(name_as_of, CAST(updated_at AS DATE))
 FROM organisations WHERE name IS NOT NULL AND name <> '';
 -- Escalations of trusts (level 'provider') beside local systems, on weekly, monthly or
