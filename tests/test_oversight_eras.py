@@ -238,3 +238,27 @@ def test_no_mapping_at_system_level_is_an_error_naming_the_import(
     )
     assert direct.exit_code == 0, direct.output
     assert "Summons list of trusts" in direct.output
+
+
+def test_web_oversight_page_and_api_for_a_month(real_copy: Path, tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from fourhour.web.app import create_app
+    from tests.web_world import config
+
+    with TestClient(create_app(config(real_copy, None))) as client:  # type: ignore[arg-type]
+        page = client.get("/oversight", params={"month": "2026-01"})
+        assert page.status_code == 200, page.text[:500]
+        assert "the 3 months November 2025 to January 2026" in page.text
+        assert "Integrated Care Board" in page.text
+        trusts = client.get("/oversight", params={"month": "2018-01", "level": "provider"})
+        assert trusts.status_code == 200, trusts.text[:500]
+        assert "Trusts escalated directly" in trusts.text
+        api = client.get("/api/v1/oversight/summons", params={"month": "2026-01"})
+        assert api.status_code == 200, api.text[:500]
+        body = api.json()
+        assert body["granularity"] == "month" and body["summons"][0]["kind"] == "icb"
+        weekly = client.get("/api/v1/oversight/summons", params={"week": "2015-01-04"})
+        assert weekly.status_code == 200 and weekly.json()["summons"][0]["kind"] == "area_team"
+        bad = client.get("/api/v1/oversight/summons", params={"level": "region"})
+        assert bad.status_code == 400

@@ -40,7 +40,7 @@ from fourhour.warehouse.hierarchy import (
     SYSTEM_KIND_NAMES,
     UNMAPPED,
     hierarchy_notes,
-    names_sql,
+    names_for,
     provider_parents,
 )
 
@@ -315,13 +315,7 @@ def score_period(m: dict[str, pd.DataFrame], j: int, rules: EscalationRules) -> 
 def _provider_parents(wh: Warehouse, codes: list[str], period: Period) -> pd.DataFrame:
     """Each trust as its own 'system', named as it was in the period, with its region."""
     parents = provider_parents(wh, codes, period.end)
-    names = dict(
-        wh.con.execute(
-            f"SELECT code, name FROM ({names_sql(period.start, period.end)}) "
-            "WHERE code IN (SELECT unnest(?))",
-            [codes],
-        ).fetchall()
-    )
+    names = names_for(wh, codes, period.start, period.end)
     parents["system_code"] = parents["code"]
     parents["system_name"] = parents["code"].map(names).fillna(parents["code"])
     parents["system_kind"] = "provider"
@@ -375,6 +369,8 @@ def evaluate(
                 hint=MAPPING_HINT,
             )
         notes += hierarchy_notes(active, "system", period.end)
+    active = parents[parents["code"].isin(set(in_window["org_code"]))]
+    notes += hierarchy_notes(active, "region", period.end)
     columns = pd.DatetimeIndex([pd.Timestamp(p.end) for p in periods])
     m = _matrices(rows, parents, columns, basis)
     j = len(columns) - 1
@@ -441,13 +437,7 @@ def _drivers(
     sums["perf"] = (sums[att_col] - sums[br_col]) / sums[att_col] * 100
     top = sums[sums["excess"] > 0].sort_values(["excess", "perf"], ascending=[False, True])
     top = top.head(DRIVERS)
-    names = dict(
-        wh.con.execute(
-            f"SELECT code, name FROM ({names_sql(period.start, period.end)}) "
-            "WHERE code IN (SELECT unnest(?))",
-            [list(top.index)],
-        ).fetchall()
-    )
+    names = names_for(wh, list(top.index), period.start, period.end)
     return [
         {
             "code": code,

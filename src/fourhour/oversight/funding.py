@@ -34,7 +34,12 @@ from fourhour.oversight.explain import explain_funding
 from fourhour.oversight.leaders import accountable
 from fourhour.periods import Period, fy_start_year, quarter_containing
 from fourhour.warehouse import Warehouse
-from fourhour.warehouse.hierarchy import provider_parents, successor_sql
+from fourhour.warehouse.hierarchy import (
+    hierarchy_notes,
+    names_for,
+    provider_parents,
+    successor_sql,
+)
 
 
 @dataclass
@@ -215,12 +220,10 @@ def assess_quarter(
             f"nothing to assess for {quarter_label(q)}: no returns, trajectories or allocations",
             hint="ingest the quarter's returns and import trajectories and allocations first",
         )
-    names = dict(
-        wh.con.execute(
-            "SELECT code, name FROM organisations WHERE code IN (SELECT unnest(?))", [codes]
-        ).fetchall()
-    )
-    parents = provider_parents(wh, codes, q.end).set_index("code")
+    names = names_for(wh, codes, q.start, q.end)  # as the trusts were named in the quarter
+    parents = provider_parents(wh, codes, q.end)
+    notes += hierarchy_notes(parents, "system", q.end) + hierarchy_notes(parents, "region", q.end)
+    parents = parents.set_index("code")
     if not allocations:
         notes.append(
             f"no allocations are recorded for {label}: decisions are shown without amounts "

@@ -234,11 +234,27 @@ def names_sql(start: dt.date, end: dt.date | None = None) -> str:
     """
 
 
-def name_as_of(wh: Warehouse, code: str, start: dt.date, end: dt.date | None = None) -> str | None:
-    found = wh.con.execute(
-        f"SELECT name FROM ({names_sql(start, end)}) WHERE code = ?", [code]
-    ).fetchone()
-    return found[0] if found else None
+def names_for(
+    wh: Warehouse, codes: list[str], start: dt.date, end: dt.date | None = None
+) -> dict[str, str]:
+    """code -> the name as it was in the period (names_sql), else the latest name known."""
+    wanted = list(dict.fromkeys(codes))
+    if not wanted:
+        return {}
+    latest = dict(
+        wh.con.execute(
+            "SELECT code, name FROM organisations "
+            "WHERE list_contains(?, code) AND name IS NOT NULL",
+            [wanted],
+        ).fetchall()
+    )
+    dated = dict(
+        wh.con.execute(
+            f"SELECT code, name FROM ({names_sql(start, end)}) WHERE list_contains(?, code)",
+            [wanted],
+        ).fetchall()
+    )
+    return {c: dated.get(c) or latest[c] for c in wanted if c in dated or c in latest}
 
 
 def parents_sql(level: str, on: dt.date) -> str:
