@@ -4,6 +4,7 @@ parameters validated, the error shape, the security headers, tokens, roles and t
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import re
 import subprocess
@@ -296,10 +297,16 @@ def test_csv_matches_the_table_and_quotes_nothing_as_a_formula(client) -> None:
         ("/api/v1/england?month=2025-13", 400, "not a month in the calendar"),
         ("/api/v1/england?month=2025-01", 404, "no returns for January 2025"),
         ("/api/v1/england?week=2025-03-30&month=2025-03", 400, "not both"),
-        ("/api/v1/providers?region=NO-PE", 400, "not an organisation code"),
+        ("/api/v1/providers?region=NO-PE", 404, "no region with the code or name 'NO-PE'"),
+        ("/api/v1/providers?region=" + "x" * 41, 400, "at most 40 characters"),
         ("/api/v1/providers/ZZZ99", 404, "no provider with code 'ZZZ99'"),
         ("/api/v1/oversight/funding?quarter=2024Q5", 400, "not a quarter"),
-        ("/api/v1/oversight/escalations/0", 400, "out of range"),
+        ("/api/v1/oversight/escalations/0", 400, "expected a positive whole number"),
+        ("/api/v1/oversight/escalations/99999999999999999999", 400, "not an id"),
+        ("/api/v1/england?month=9999-12", 400, "outside the years"),
+        ("/api/v1/england?week=9999-12-31", 400, "outside the years"),
+        ("/api/v1/oversight/funding?quarter=0000-01Q1", 400, "outside the years"),
+        ("/api/v1/providers?colour=red&zz=1", 400, "unknown query parameters 'colour', 'zz'"),
         ("/api/v1/oversight/escalations/999", 404, "no escalation 999"),
         ("/api/v1/capacity?beds=5", 400, "out of range"),
         ("/api/v1/capacity?los_days=nan", 400, "out of range"),
@@ -373,6 +380,75 @@ def test_openapi_describes_every_api_route(client) -> None:
         assert p in paths
     assert not any(p.startswith("/providers") for p in paths), "pages stay out of the API doc"
     assert client.get("/docs").status_code == 404  # no CDN-loaded docs
+    assert schema["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    assert {"bearer": []} in schema["security"]
+    for path, ops in schema["paths"].items():
+        responses = ops["get"]["responses"]
+        assert "422" not in responses, path  # parameter errors are 400s
+        ok = responses["200"]["content"]["application/json"]["schema"]
+        assert ok.get("$ref", "").startswith("#/components/schemas/"), path
+    league = schema["components"]["schemas"]["LeagueOut"]
+    assert {"period", "level", "count", "organisations"} <= set(league["required"])
+
+
+def test_head_is_answered_like_get_without_a_body(client) -> None:
+    for path in ("/", "/providers", "/api/v1/periods"):
+        get, head = client.get(path), client.head(path)
+        assert head.status_code == get.status_code == 200
+        assert head.content == b""
+        assert head.headers["content-type"] == get.headers["content-type"]
+
+
+def test_unknown_query_parameters_are_refused_by_name(client) -> None:
+    r = client.get(f"/providers?wek={WEEK}")
+    assert r.status_code == 400 and "unknown query parameter" in r.text and "wek" in r.text
+    assert client.get("/capacity?bedz=3").status_code == 400
+    assert client.get(f"/providers?week={WEEK}&region=").status_code == 200
+
+
+def test_organisations_named_in_old_links_redirect_to_their_code(client) -> None:
+    row = client.get("/api/v1/providers").json()["organisations"][0]
+    region = client.get(f"/api/v1/regions/{row['region_code']}").json()["name"]
+    for old, new in (
+        (f"/regions/{region}", f"/regions/{row['region_code']}"),
+        (f"/regions/{region.upper()}?week={WEEK}", f"/regions/{row['region_code']}?week={WEEK}"),
+        (f"/providers?region={region}", f"/providers?region={row['region_code']}"),
+        (f"/api/v1/regions/{region}", f"/api/v1/regions/{row['region_code']}"),
+    ):
+        r = client.get(old, follow_redirects=False)
+        assert r.status_code == 301 and r.headers["location"] == new.replace(" ", "%20"), old
+    assert client.get("/regions/No Such Place").status_code == 404
+
+
+def test_links_keep_the_period_and_csv_is_keyed_by_it(client) -> None:
+    earlier = (LAST - dt.timedelta(weeks=10)).isoformat()
+    page = Page(client.get(f"/providers?week={earlier}").text)
+    period_pages = [
+        link
+        for link in page.links
+        if link.startswith(("/providers", "/systems", "/regions", "/oversight?", "/?"))
+        or link in ("/", "/oversight")
+    ]
+    assert period_pages and all(f"week={earlier}" in link for link in period_pages), period_pages
+    r = client.get(f"/providers?week={earlier}&download=providers")
+    assert f"providers-week-ending-{earlier}.csv" in r.headers["content-disposition"]
+    header, first = r.text.splitlines()[:2]
+    assert header.startswith("period,period_start,period_end,") and "breaches" in header
+    assert first.startswith(f"week,{(LAST - dt.timedelta(weeks=10, days=6)).isoformat()},{earlier}")
+
+
+def test_the_league_chart_renders(client) -> None:
+    page = Page(client.get(f"/providers?week={WEEK}").text)
+    assert page.figures and page.figures[0]["svg"], "the league chart is drawn"
+
+
+def test_dates_outside_the_service_years_are_400_not_500(client) -> None:
+    for path in (
+        "/?month=9999-12",
+        "/providers?week=9999-12-31",
+        "/oversight/funding?quarter=0000-01Q1",
+    ):
+        assert client.get(path).status_code == 400, path
 
 
 # ---------------------------------------------------------------------- tokens, roles

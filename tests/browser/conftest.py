@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -26,14 +27,24 @@ CHROMIUM_ARGS = [
 SCREENSHOTS = Path(__file__).parent / "screenshots"  # git-ignored: look at them, don't commit
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def require_browser() -> None:
     if not CHROMIUM.exists():
         pytest.skip("Debian's chromium is not installed (make test installs it)")
     if not (VENDOR / "axe.min.js").exists():
         pytest.skip("the front-end assets are not installed (make assets)")
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    require_browser()
     path, rules = build(tmp_path_factory.mktemp("browser"))
-    app = app_for(path, rules, version_ttl_s=1.0, idle_release_s=2.0)
+    with serve(app_for(path, rules, version_ttl_s=1.0, idle_release_s=2.0)) as url:
+        yield url
+
+
+@contextmanager
+def serve(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """The app served by uvicorn on a free loopback port, for the duration."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

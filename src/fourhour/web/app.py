@@ -7,7 +7,7 @@ import logging
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
@@ -17,6 +17,7 @@ from starlette.staticfiles import StaticFiles
 from fourhour.errors import FourhourError
 from fourhour.web.config import WebConfig
 from fourhour.web.errors import error_body, status_of
+from fourhour.web.requests import HeadAsGet, reject_unknown_parameters
 from fourhour.web.security.auth import TokenAuth
 from fourhour.web.security.headers import SecurityHeaders
 from fourhour.web.site import STATIC, VENDOR, Site
@@ -73,8 +74,28 @@ def create_app(config: WebConfig) -> FastAPI:
         docs_url=None,  # the interactive docs load scripts from a CDN: not here
         redoc_url=None,
         lifespan=lifespan,
+        dependencies=[Depends(reject_unknown_parameters)],
     )
     app.state.site = site
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            from fastapi.openapi.utils import get_openapi
+
+            from fourhour.web.routes.api_schemas import tidy_openapi
+
+            app.openapi_schema = tidy_openapi(
+                get_openapi(
+                    title=app.title,
+                    version=app.version,
+                    summary=app.summary,
+                    description=app.description,
+                    routes=app.routes,
+                )
+            )
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     @app.exception_handler(FourhourError)
     async def fourhour_error(request: Request, exc: FourhourError) -> Response:
@@ -119,6 +140,7 @@ def create_app(config: WebConfig) -> FastAPI:
     app.add_middleware(CatchAll)
     app.add_middleware(TokenAuth, tokens=site.tokens, audit=site.audit)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(HeadAsGet)
     return app
 
 

@@ -17,6 +17,17 @@ CODE_PATTERN = CODE.pattern
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 MONTH_PATTERN = r"^\d{4}-\d{2}$"
 MAX_TEXT = 40  # no parameter needs more; longer values are refused before parsing
+# The years a date, week, month or quarter may name: A&E returns began in 2010 and nothing is
+# forecast beyond a few years; outside this range a period is refused (400), never computed.
+FIRST_YEAR, LAST_YEAR = 2000, 2099
+MAX_ID = 2**31 - 1  # escalation ids and the like: a positive 32-bit number
+
+
+def _check_year(name: str, text: str, year: int) -> None:
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise BadParameter(
+            name, f"{text!r} is outside the years {FIRST_YEAR}-{LAST_YEAR} this service covers"
+        )
 
 
 def _text(name: str, value: str) -> str:
@@ -29,6 +40,7 @@ def parse_day(name: str, value: str) -> dt.date:
     text = _text(name, value)
     if not re.match(DATE_PATTERN, text):
         raise BadParameter(name, f"{text!r} is not a date; expected YYYY-MM-DD, e.g. 2025-03-30")
+    _check_year(name, text, int(text[:4]))
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
@@ -52,8 +64,9 @@ def parse_month_param(name: str, value: str) -> Period:
     if not re.match(MONTH_PATTERN, text):
         raise BadParameter(name, f"{text!r} is not a month; expected YYYY-MM, e.g. 2025-03")
     year, number = int(text[:4]), int(text[5:])
-    if not 1 <= number <= 12 or year < 1900:
+    if not 1 <= number <= 12:
         raise BadParameter(name, f"{text!r} is not a month in the calendar")
+    _check_year(name, text, year)
     return month(year, number)
 
 
@@ -157,6 +170,7 @@ def parse_quarter_param(name: str, value: str) -> Period:
             name,
             f"{text!r} is not a quarter; expected a financial year and quarter, e.g. 2024-25Q4",
         )
+    _check_year(name, text, int(found.group(1)))
     try:
         return parse_quarter(text)
     except QueryError as exc:  # pragma: no cover - the pattern admits only valid quarters
@@ -164,4 +178,7 @@ def parse_quarter_param(name: str, value: str) -> Period:
 
 
 def parse_id(name: str, value: str | int) -> int:
-    return parse_int(name, value, 1, 2**62, 1)
+    text = _text(name, str(value))
+    if not re.match(r"^\d{1,10}$", text) or not 1 <= int(text) <= MAX_ID:
+        raise BadParameter(name, f"{text!r} is not an id; expected a positive whole number")
+    return int(text)

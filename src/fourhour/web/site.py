@@ -3,6 +3,7 @@ templates; and the helpers every route uses to compute (cached), render and down
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Hashable
 from pathlib import Path
@@ -12,11 +13,12 @@ from urllib.parse import urlencode
 from jinja2 import ChainableUndefined, ChoiceLoader, Environment, PackageLoader
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from fourhour.periods import Period
 from fourhour.warehouse import Warehouse
 from fourhour.web.config import WebConfig
-from fourhour.web.data.periods import Held, held
+from fourhour.web.data.periods import Held, held, period_key
 from fourhour.web.data.tables import Table
 from fourhour.web.db import ResultCache, WarehouseAccess
 from fourhour.web.errors import BadParameter
@@ -143,7 +145,9 @@ class Site:
         def make() -> tuple:
             response = build()
             headers = tuple(
-                (k, v) for k, v in response.headers.items() if k.lower() == "content-disposition"
+                (k, v)
+                for k, v in response.headers.items()
+                if k.lower() in ("content-disposition", "location")
             )
             return bytes(response.body), response.media_type, headers, response.status_code
 
@@ -170,9 +174,11 @@ class Site:
     ) -> Response:
         """The page, or with ?download=NAME the table NAME as CSV."""
         wanted = request.query_params.get("download")
+        period = page_period(context)
         if wanted is not None:
-            return csv_response(wanted, tables or {}, request.url.path)
+            return csv_response(wanted, tables or {}, request.url.path, period)
         held_now = context.get("held")
+        context.setdefault("period_query", period_key(period) if period else "")
         html = self.render(
             template,
             request_path=request.url.path,
@@ -183,10 +189,58 @@ class Site:
             synthetic=held_now.synthetic if held_now else None,
             **context,
         )
+        if period is not None:
+            html = carry_period(html, period_key(period))
         return HTMLResponse(html, status_code=status)
 
 
-def csv_response(name: str, tables: dict[str, Table], path: str) -> Response:
+# Pages that take week= or month=: a link to one of them from a page for a period keeps it.
+PERIOD_PAGES = re.compile(r"^/(?:(?:providers|systems|regions)(?:/[^/]+)?|oversight)?$")
+HREF = re.compile(r'href="(/[^"?#]*)(\?[^"#]*)?(#[^"]*)?"')
+HAS_PERIOD = re.compile(r"(?:^\?|&amp;|&)(?:week|month|quarter)=")
+
+
+def page_period(context: dict[str, Any]) -> Period | None:
+    """The period a page shows (its `period`, or its organisation's or league's)."""
+    for candidate in (
+        context.get("period"),
+        (context.get("d") or {}).get("period") if isinstance(context.get("d"), dict) else None,
+        (context.get("data") or {}).get("period")
+        if isinstance(context.get("data"), dict)
+        else None,
+    ):
+        if isinstance(candidate, Period) and candidate.granularity in ("week", "month"):
+            return candidate
+    return None
+
+
+def carry_period(html: str, key: str) -> str:
+    """Add `key` (week=... or month=...) to every link to a period page that names none."""
+
+    def keep(m: re.Match) -> str:
+        path, query, fragment = m.group(1), m.group(2) or "", m.group(3) or ""
+        if not PERIOD_PAGES.match(path) or HAS_PERIOD.search(query):
+            return m.group(0)
+        joined = f"{query}&amp;{key}" if query and query != "?" else f"?{key}"
+        return f'href="{path}{joined}{fragment}"'
+
+    return HREF.sub(keep, html)
+
+
+def moved(request: Request, path: str | None = None, **params: str) -> Response:
+    """A permanent redirect to `path` (default: this one) with `params` replaced in the query
+    (old links by organisation name land on the code's address, the period kept)."""
+    query = [(k, v) for k, v in request.query_params.multi_items() if k not in params]
+    query += [(k, v) for k, v in params.items() if v]
+    target = (path or request.url.path) + (f"?{urlencode(query)}" if query else "")
+    return RedirectResponse(target, status_code=301)
+
+
+def csv_response(
+    name: str, tables: dict[str, Table], path: str, period: Period | None = None
+) -> Response:
+    """The table as CSV, named after the page, the table and the period (if the page has one),
+    with the period as its first columns."""
     by_name = {t.name: t for t in tables.values() if t is not None}
     if name not in by_name:
         raise BadParameter(
@@ -195,9 +249,23 @@ def csv_response(name: str, tables: dict[str, Table], path: str) -> Response:
             + ", ".join(sorted(by_name)),
         )
     table = by_name[name]
+    period = table.meta.get("period", period)
     stem = path.strip("/").replace("/", "-") or "england"
+    parts = [stem] if stem == table.name else [stem, table.name]
+    keys: dict[str, str] = {}
+    if period is not None:
+        keys = {"period": period.granularity, "period_start": period.start.isoformat(),
+                "period_end": period.end.isoformat()}  # fmt: skip
+        parts.append(
+            f"week-ending-{period.end}"
+            if period.granularity == "week"
+            else f"{period.start:%Y-%m}"
+            if period.granularity == "month"
+            else f"{period.start}-to-{period.end}"
+        )
+    filename = "-".join(parts) + ".csv"
     return Response(
-        table.csv(),
+        table.csv(keys),
         media_type="text/csv; charset=utf-8",
-        headers={"content-disposition": f'attachment; filename="{stem}-{table.name}.csv"'},
+        headers={"content-disposition": f'attachment; filename="{filename}"'},
     )

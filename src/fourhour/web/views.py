@@ -7,9 +7,12 @@ from typing import Any
 
 from fourhour.errors import FourhourError
 from fourhour.periods import Period
+from fourhour.warehouse.hierarchy import names_for
 from fourhour.web.data import england as england_data
 from fourhour.web.data import organisations as orgs
 from fourhour.web.data import oversight as oversight_data
+from fourhour.web.errors import BadParameter, NotFound
+from fourhour.web.params import CODE, MAX_TEXT
 from fourhour.web.site import Site
 
 
@@ -19,6 +22,41 @@ def england(site: Site, period: Period) -> dict[str, Any]:
 
 def league(site: Site, period: Period, level: str) -> dict[str, Any]:
     return site.compute(("league", period, level), lambda wh: orgs.league(wh, period, level))
+
+
+def code_of(site: Site, level: str, text: str) -> str | None:
+    """The code of the organisation at `level` named or coded by `text` (None if none)."""
+    return site.compute(("code-of", level, text), lambda wh: orgs.code_of(wh, level, text))
+
+
+def org_code(site: Site, name: str, level: str, text: str | None) -> str | None:
+    """A path or filter value: the organisation's code. A name that resolves raises Moved (the
+    caller redirects); one that is neither a known code nor a name is a 400 (not code-like) or
+    left to the page's own 404."""
+    if text is None or text == "":
+        return None
+    value = text.strip()
+    if len(value) > MAX_TEXT:
+        raise BadParameter(name, f"too long ({len(value)} characters; at most {MAX_TEXT})")
+    code = code_of(site, level, value)
+    if code is not None:
+        if code != value:
+            raise Moved(name, code)
+        return code
+    if CODE.match(value):
+        return value.upper()
+    raise NotFound(
+        f"no {level} with the code or name {value!r} in the warehouse",
+        hint=f"see /{orgs.PLURAL[level]} for the {orgs.PLURAL[level]} held",
+    )
+
+
+class Moved(Exception):
+    """The parameter `name` named an organisation whose code is `code`: redirect there."""
+
+    def __init__(self, name: str, code: str) -> None:
+        super().__init__(name, code)
+        self.name, self.code = name, code
 
 
 def league_figure(site: Site, period: Period, level: str) -> Any:
@@ -31,6 +69,33 @@ def detail(site: Site, period: Period, level: str, code: str) -> dict[str, Any]:
     return site.compute(
         ("detail", period, level, code), lambda wh: orgs.detail(wh, period, level, code, data)
     )
+
+
+def detail_or_none(site: Site, period: Period, level: str, code: str) -> dict[str, Any] | None:
+    """The organisation's page for `period`, or None when it is known but has no figures then
+    (a 404 when the code is not known at all)."""
+    data = league(site, period, level)
+    if not any(r["code"] == code for r in data["rows"]):
+        site.compute(("known", level, code), lambda wh: orgs.require_known(wh, level, code))
+        return None
+    return detail(site, period, level, code)
+
+
+def periods_with_data(site: Site, level: str, code: str, period: Period) -> tuple:
+    g = period.granularity
+    return site.compute(
+        ("periods-with-data", level, code, g),
+        lambda wh: orgs.periods_with_data(wh, level, code, g),
+    )
+
+
+def name_of(site: Site, code: str, period: Period) -> str:
+    """The organisation's name as it was in `period` (else the latest known, else the code)."""
+    names = site.compute(
+        ("name", code, period),
+        lambda wh: names_for(wh, [code], period.start, period.end),
+    )
+    return names.get(code, code)
 
 
 def summons(site: Site, period: Period, level: str = "system") -> dict[str, Any]:

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from fourhour.errors import QueryError
+from fourhour.ingest.org_facts import era_of
 from fourhour.measures import STANDARD_PCT, THRESHOLD_PCT, measure_table
 from fourhour.measures.performance import _aggregates, _finish
 from fourhour.measures.spc import SpcOptions, SpcResult, xmr
@@ -20,7 +21,7 @@ from fourhour.report.series import HISTORY, SPC_FREQ, org_series, periods_back
 from fourhour.warehouse import Warehouse
 from fourhour.warehouse.hierarchy import UNMAPPED, parents_sql, provider_parents
 from fourhour.web.data.england import TYPE_LABELS
-from fourhour.web.data.periods import BASIS_LABELS
+from fourhour.web.data.periods import BASIS_LABELS, period_key
 from fourhour.web.data.tables import Column, Table, clean
 from fourhour.web.errors import NotFound
 from fourhour.web.figures import Figure, render
@@ -30,8 +31,56 @@ PLURAL = {"provider": "providers", "system": "systems", "region": "regions"}
 TROLLEY_PERIODS = 13  # periods of trolley waits shown on an organisation's page
 
 
-def url(level: str, code: str) -> str:
-    return f"/{PLURAL[level]}/{code}"
+KINDS = {"provider": ("provider",), "system": ("system", "area_team"), "region": ("region",)}
+
+
+def url(level: str, code: str, period: Period | None = None) -> str:
+    """The organisation's page, for `period` when given (links keep the period chosen)."""
+    base = f"/{PLURAL[level]}/{code}"
+    return f"{base}?{period_key(period)}" if period is not None else base
+
+
+def _name_key(text: str) -> str:
+    return " ".join(text.lower().replace("&", " and ").replace(",", " ").split())
+
+
+def code_of(wh: Warehouse, level: str, text: str) -> str | None:
+    """The code of the organisation at `level` that `text` names or codes, else None.
+
+    Old links used names (/regions/London, /systems/London%20Area%20Team,
+    ?region=East+of+England); any name an organisation of that level has carried (case,
+    spacing and "&"/"and" aside) is accepted, the most recently used first.
+    """
+    kinds = list(KINDS[level])
+    exact = wh.con.execute(
+        "SELECT code FROM organisations WHERE upper(code) = upper(?) AND list_contains(?, kind)",
+        [text, kinds],
+    ).fetchone()
+    if exact:
+        return exact[0]
+    if level == "provider":
+        held = wh.con.execute(
+            "SELECT org_code FROM provider_returns WHERE org_code = upper(?) LIMIT 1", [text]
+        ).fetchone()
+        if held:
+            return held[0]
+    key = _name_key(text)
+    keyed = [  # _name_key in SQL
+        rf"regexp_replace(lower(replace(replace({c}, '&', ' and '), ',', ' ')), '\s+', ' ', 'g')"
+        for c in ("coalesce(n.name, o.name)", "o.name")
+    ]
+    found = wh.con.execute(
+        f"""
+        SELECT o.code FROM organisations o
+        LEFT JOIN org_names n ON n.code = o.code
+        WHERE list_contains(?, o.kind) AND (
+            lower(o.name) = ? OR lower(n.name) = ? OR {keyed[0]} = ? OR {keyed[1]} = ?
+        )
+        ORDER BY coalesce(n.seen_to, o.name_as_of) DESC NULLS LAST, o.code LIMIT 1
+        """,
+        [kinds, text.lower(), text.lower(), key, key],
+    ).fetchone()
+    return found[0] if found else None
 
 
 def level_series(wh: Warehouse, period: Period, count: int, level: str) -> pd.DataFrame:
@@ -119,7 +168,7 @@ def league(wh: Warehouse, period: Period, level: str) -> dict[str, Any]:
         row = {
             "code": code,
             "name": r["name"] if isinstance(r["name"], str) else code,
-            "url": url(level, code),
+            "url": url(level, code, period),
             "attendances": clean(r[f"{basis}_attendances"]),
             "breaches": clean(r[f"{basis}_breaches"]),
             "performance_pct": pct,
@@ -264,7 +313,50 @@ def _known(wh: Warehouse, level: str, code: str) -> bool:
     )
 
 
-def _types_table(row: dict[str, Any], key: str, label: str) -> Table:
+def periods_with_data(wh: Warehouse, level: str, code: str, granularity: str) -> tuple:
+    """The periods of `granularity` in which the organisation has figures: a provider's own
+    returns; for a system or region, its member providers' returns in the eras its
+    relations date from (an area team's weeks of 2013-2016, an ICB's months from 2022...).
+    Weeks by their last day, months by their first, as `Held` keeps them."""
+    day = "period_end" if granularity == "week" else "period_start"
+    if level == "provider":
+        rows = wh.con.execute(
+            f"SELECT DISTINCT {day}, period_end FROM provider_returns "
+            "WHERE org_code = ? AND granularity = ?",
+            [code, granularity],
+        ).fetchall()
+        return tuple(sorted(r[0] for r in rows))
+    column = "system_code" if level == "system" else "region_code"
+    relation = "'system', 'area_team'" if level == "system" else "'region'"
+    members = f"""
+        SELECT child_code AS code, as_of FROM org_relations
+        WHERE relation IN ({relation}) AND coalesce(parent_code, parent_name) = $1
+        UNION ALL SELECT provider_code, valid_from FROM org_hierarchy WHERE {column} = $1
+    """
+    era = "system" if level == "system" else "region"
+    eras = {
+        era_of(era, r[0]).key
+        for r in wh.con.execute(f"SELECT DISTINCT as_of FROM ({members})", [code]).fetchall()
+    }
+    rows = wh.con.execute(
+        f"SELECT DISTINCT r.{day}, r.period_end FROM provider_returns r "
+        f"WHERE r.granularity = $2 AND r.org_code IN (SELECT code FROM ({members}))",
+        [code, granularity],
+    ).fetchall()
+    return tuple(sorted(r[0] for r in rows if era_of(era, r[1]).key in eras))
+
+
+def require_known(wh: Warehouse, level: str, code: str) -> bool:
+    """True, or NotFound naming the code when no organisation of `level` has it."""
+    if not _known(wh, level, code):
+        raise NotFound(
+            f"no {level} with code {code!r} in the warehouse",
+            hint=f"see /{PLURAL[level]} for the codes held",
+        )
+    return True
+
+
+def _types_table(row: dict[str, Any], key: str, label: str, period: Period) -> Table:
     rows = []
     for t, name in TYPE_LABELS.items():
         rows.append(
@@ -286,7 +378,27 @@ def _types_table(row: dict[str, Any], key: str, label: str) -> Table:
         ],
         rows,
         sortable=False,
-        note="Blank: not published for the period (the 2010-2015 weekly returns are type 1 only).",
+        note=_blank_note(
+            rows,
+            ("attendances",),
+            "the 2010-2015 weekly returns are type 1 only"
+            if period.granularity == "week" and period.end.year <= WEEKLY_TYPE1_ONLY_UNTIL
+            else None,
+        ),
+    )
+
+
+WEEKLY_TYPE1_ONLY_UNTIL = 2015  # the weekly situation reports (2010-2015): type 1 only
+
+
+def _blank_note(rows: list[dict], keys: tuple[str, ...], why: str | None) -> str | None:
+    """A note on blank cells, only where the table has some, with the reason where known."""
+    if not any(r.get(k) is None for r in rows for k in keys):
+        return None
+    return (
+        f"Blank: not published for the period ({why})."
+        if why
+        else ("Blank: not published for the period.")
     )
 
 
@@ -312,7 +424,13 @@ def _trolley_table(history: pd.DataFrame, period: Period, key: str, label: str) 
             Column("admissions", "Emergency admissions via A&E", "count"),
         ],
         rows,
-        note="Blank: not published (the weekly returns from January 2015 give only 12-hour waits).",
+        note=_blank_note(
+            rows,
+            ("over_4h", "over_12h"),
+            "the weekly returns from January 2015 give only 12-hour waits"
+            if period.granularity == "week" and period.end.year <= WEEKLY_TYPE1_ONLY_UNTIL
+            else None,
+        ),
     )
 
 
@@ -433,7 +551,7 @@ def detail(
         "standard_pct": STANDARD_PCT,
         "threshold_pct": THRESHOLD_PCT,
         "tables": {
-            "types": _types_table(now_row, "org", label),
+            "types": _types_table(now_row, "org", label, period),
             "trolley": _trolley_table(own, period, "org", label),
             "spc": spc_table,
         },

@@ -168,6 +168,20 @@ def default_quarter(latest: Period) -> Period:
     return parse_quarter(last_complete_quarter(latest.end))
 
 
+def ledger_quarter(latest: Period, rules_path: Path | None) -> Period | None:
+    """The ledger for `latest`: its last complete quarter, else (no rules for that year) the
+    last quarter of the latest year the rules cover before it; None if the rules cover none."""
+    q = default_quarter(latest)
+    try:
+        years, _ = load_funding_rules(rules_path)
+    except FourhourError:
+        return None
+    if fy_label(q) in years:
+        return q
+    earlier = sorted(y for y in years if y < fy_label(q))
+    return parse_quarter(f"{earlier[-1]}Q4") if earlier else None
+
+
 def funding(wh: Warehouse, q: Period, rules_path: Path | None) -> dict[str, Any]:
     """The A&E funding ledger for quarter `q` (oversight.funding.assess_quarter)."""
     years, source = load_funding_rules(rules_path)
@@ -182,9 +196,10 @@ def funding(wh: Warehouse, q: Period, rules_path: Path | None) -> dict[str, Any]
     return clean_tree(ledger.as_dict())
 
 
-def funding_tables(ledger: dict[str, Any]) -> dict[str, Table]:
+def funding_tables(ledger: dict[str, Any], link: str = "") -> dict[str, Table]:
+    """The ledger's tables; trusts link to their page with `link` (e.g. ?month=2017-03)."""
     trusts = [
-        {**t, "url": f"/providers/{t['code']}"}
+        {**t, "url": f"/providers/{t['code']}{link}"}
         for t in sorted(ledger["trusts"], key=lambda t: (t["status"] or "", t["code"]))
     ]
     money = [

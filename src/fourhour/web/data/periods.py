@@ -27,8 +27,26 @@ class Held:
 
     @property
     def latest(self) -> Period | None:
-        """The period pages show by default: the latest week, else the latest month."""
-        return self.latest_week or self.latest_month
+        """The period pages show by default: the one that ends last, of any granularity (a
+        warehouse whose weeks stop in 2015 and months run to 2026 opens on the latest month);
+        on a tie, the week (the finer view)."""
+        week, month_ = self.latest_week, self.latest_month
+        if week is None or month_ is None:
+            return week or month_
+        return week if week.end >= month_.end else month_
+
+    def nearest(self, period: Period, among: tuple[dt.date, ...] | None = None) -> list[Period]:
+        """Up to two periods of `period`'s granularity that the warehouse holds (or of those
+        `among`, e.g. an organisation's own): the nearest before and the nearest after."""
+        if period.granularity == "week":
+            days, make, key = self.weeks, week_ending, period.end
+        else:
+            days, make, key = self.months, (lambda d: month(d.year, d.month)), period.start
+        if among is not None:
+            days = tuple(sorted(among))
+        before = [d for d in days if d < key]
+        after = [d for d in days if d > key]
+        return [make(d) for d in (before[-1:] + after[:1])]
 
     def holds(self, period: Period) -> bool:
         if period.granularity == "week":

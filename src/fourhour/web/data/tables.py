@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 KINDS = ("text", "code", "count", "pct", "change", "gbp", "date", "number")
+CSV_EXTRA = ("breaches",)  # row keys a download keeps even where the page shows no column
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -49,14 +50,25 @@ class Table:
                 out.append((c, values))
         return out
 
-    def csv(self) -> str:
-        """Every column at full precision; text that a spreadsheet would run as a formula is
-        quoted with a leading apostrophe."""
+    def csv(self, keys: dict[str, str] | None = None) -> str:
+        """Every column at full precision, after `keys` (e.g. the page's period) repeated on
+        every row so that downloads of several periods can be stacked; text that a
+        spreadsheet would run as a formula is quoted with a leading apostrophe. Columns the
+        rows carry but the page leaves out (breaches) are kept."""
+        keys = {k: v for k, v in (keys or {}).items() if k not in {c.key for c in self.columns}}
+        extra = [k for k in CSV_EXTRA if any(k in r for r in self.rows)]
+        extra = [k for k in extra if k not in {c.key for c in self.columns}]
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow([c.key for c in self.columns])
+        writer.writerow([*keys, *(c.key for c in self.columns), *extra])
         for r in self.rows:
-            writer.writerow([_csv_cell(r.get(c.key)) for c in self.columns])
+            writer.writerow(
+                [
+                    *(_csv_cell(v) for v in keys.values()),
+                    *(_csv_cell(r.get(c.key)) for c in self.columns),
+                    *(_csv_cell(r.get(k)) for k in extra),
+                ]
+            )
         return out.getvalue()
 
     def records(self) -> list[dict[str, Any]]:

@@ -23,12 +23,26 @@ from fourhour.web.errors import NotFound
 from fourhour.web.params import (
     choose_period,
     parse_choice,
-    parse_code,
     parse_id,
     parse_quarter_param,
 )
+from fourhour.web.routes.api_schemas import (
+    CapacityOut,
+    DetailOut,
+    EnglandOut,
+    EscalationsOut,
+    FundingLedgerOut,
+    LeagueOut,
+    Open,
+    PatientsOut,
+    PeriodsOut,
+    SummonsOut,
+    WhoamiOut,
+    ok,
+)
 from fourhour.web.routes.common import CodeFilter, MonthParam, WeekParam, site_of
 from fourhour.web.security.auth import is_analyst, require_analyst, token_of
+from fourhour.web.site import moved
 
 
 class ErrorDetail(BaseModel):
@@ -66,13 +80,21 @@ def _period(period: Any) -> dict[str, Any]:
     }
 
 
-@router.get("/periods", summary="The weeks and months the warehouse holds")
+@router.get(
+    "/periods",
+    summary="The weeks and months the warehouse holds",
+    responses=ok(PeriodsOut, "The weeks and months held."),
+)
 async def periods(request: Request) -> Response:
     site = site_of(request)
     return await site.cached_response(request, lambda: _json(site.held().as_dict()))
 
 
-@router.get("/england", summary="England against the standard (the bulletin's JSON contract)")
+@router.get(
+    "/england",
+    summary="England against the standard (the bulletin's JSON contract)",
+    responses=ok(EnglandOut, "The bulletin for the period."),
+)
 async def england(request: Request, week: WeekParam = None, month: MonthParam = None) -> Response:
     """The bulletin for the week or month (docs/bulletin.md), with the national trend."""
     site = site_of(request)
@@ -107,7 +129,11 @@ def _league_response(data: dict[str, Any], region: str | None, system: str | Non
     )
 
 
-@router.get("/providers", summary="Every provider ranked, with SPC icons")
+@router.get(
+    "/providers",
+    summary="Every provider ranked, with SPC icons",
+    responses=ok(LeagueOut, "The league table."),
+)
 async def providers(
     request: Request,
     week: WeekParam = None,
@@ -119,13 +145,21 @@ async def providers(
 
     def build() -> Response:
         period = choose_period(site.held(), week, month)
-        r, s = parse_code("region", region), parse_code("system", system)
+        try:
+            r = views.org_code(site, "region", "region", region)
+            s = views.org_code(site, "system", "system", system)
+        except views.Moved as m:
+            return moved(request, **{m.name: m.code})
         return _league_response(views.league(site, period, "provider"), r, s)
 
     return await site.cached_response(request, build)
 
 
-@router.get("/systems", summary="Every local system ranked, with SPC icons")
+@router.get(
+    "/systems",
+    summary="Every local system ranked, with SPC icons",
+    responses=ok(LeagueOut, "The league table."),
+)
 async def systems(
     request: Request, week: WeekParam = None, month: MonthParam = None, region: CodeFilter = None
 ) -> Response:
@@ -133,14 +167,20 @@ async def systems(
 
     def build() -> Response:
         period = choose_period(site.held(), week, month)
-        return _league_response(
-            views.league(site, period, "system"), parse_code("region", region), None
-        )
+        try:
+            r = views.org_code(site, "region", "region", region)
+        except views.Moved as m:
+            return moved(request, **{m.name: m.code})
+        return _league_response(views.league(site, period, "system"), r, None)
 
     return await site.cached_response(request, build)
 
 
-@router.get("/regions", summary="Every region ranked, with SPC icons")
+@router.get(
+    "/regions",
+    summary="Every region ranked, with SPC icons",
+    responses=ok(LeagueOut, "The league table."),
+)
 async def regions(request: Request, week: WeekParam = None, month: MonthParam = None) -> Response:
     site = site_of(request)
 
@@ -152,12 +192,24 @@ async def regions(request: Request, week: WeekParam = None, month: MonthParam = 
 
 
 def _detail_response(
-    site: Any, level: str, code: str, week: str | None, month: str | None
+    request: Request, site: Any, level: str, code: str, week: str | None, month: str | None
 ) -> Response:
-    org = parse_code("code", code)
+    try:
+        org = views.org_code(site, "code", level, code)
+    except views.Moved as m:
+        return moved(request, f"{request.url.path.rsplit('/', 1)[0]}/{m.code}")
     assert org is not None
-    period = choose_period(site.held(), week, month)
-    d = views.detail(site, period, level, org)
+    held = site.held()
+    period = choose_period(held, week, month)
+    d = views.detail_or_none(site, period, level, org)
+    if d is None:
+        nearest = held.nearest(period, views.periods_with_data(site, level, org, period))
+        raise NotFound(
+            f"{level} {org} has no figures for the {period.label}",
+            hint="nearest with figures: " + ", ".join(period_key(p) for p in nearest)
+            if nearest
+            else f"it has no {period.granularity}ly figures",
+        )
     out: dict[str, Any] = {
         "period": _period(period),
         "level": level,
@@ -190,37 +242,53 @@ def _detail_response(
     return _json(out)
 
 
-@router.get("/providers/{code}", summary="One provider: figures, SPC, trolley waits, funding")
+@router.get(
+    "/providers/{code}",
+    summary="One provider: figures, SPC, trolley waits, funding",
+    responses=ok(DetailOut, "The provider for the period."),
+)
 async def provider(
     request: Request, code: CodePath, week: WeekParam = None, month: MonthParam = None
 ) -> Response:
     site = site_of(request)
     return await site.cached_response(
-        request, lambda: _detail_response(site, "provider", code, week, month)
+        request, lambda: _detail_response(request, site, "provider", code, week, month)
     )
 
 
-@router.get("/systems/{code}", summary="One system: figures, SPC, its providers, leaders")
+@router.get(
+    "/systems/{code}",
+    summary="One system: figures, SPC, its providers, leaders",
+    responses=ok(DetailOut, "The system for the period."),
+)
 async def system(
     request: Request, code: CodePath, week: WeekParam = None, month: MonthParam = None
 ) -> Response:
     site = site_of(request)
     return await site.cached_response(
-        request, lambda: _detail_response(site, "system", code, week, month)
+        request, lambda: _detail_response(request, site, "system", code, week, month)
     )
 
 
-@router.get("/regions/{code}", summary="One region: figures, SPC, its systems, leaders")
+@router.get(
+    "/regions/{code}",
+    summary="One region: figures, SPC, its systems, leaders",
+    responses=ok(DetailOut, "The region for the period."),
+)
 async def region(
     request: Request, code: CodePath, week: WeekParam = None, month: MonthParam = None
 ) -> Response:
     site = site_of(request)
     return await site.cached_response(
-        request, lambda: _detail_response(site, "region", code, week, month)
+        request, lambda: _detail_response(request, site, "region", code, week, month)
     )
 
 
-@router.get("/oversight/summons", summary="The summons list with its evidence (not recorded)")
+@router.get(
+    "/oversight/summons",
+    summary="The summons list with its evidence (not recorded)",
+    responses=ok(SummonsOut, "The escalation engine's result (docs/oversight.md)."),
+)
 async def summons(
     request: Request,
     week: WeekParam = None,
@@ -240,7 +308,11 @@ async def summons(
     return await site.cached_response(request, build)
 
 
-@router.get("/oversight/escalations", summary="Escalations with their status")
+@router.get(
+    "/oversight/escalations",
+    summary="Escalations with their status",
+    responses=ok(EscalationsOut, "Every escalation."),
+)
 async def escalations(request: Request) -> Response:
     site = site_of(request)
     return await site.cached_response(
@@ -248,7 +320,11 @@ async def escalations(request: Request) -> Response:
     )
 
 
-@router.get("/oversight/escalations/{escalation_id}", summary="One escalation's history")
+@router.get(
+    "/oversight/escalations/{escalation_id}",
+    summary="One escalation's history",
+    responses=ok(Open, "The escalation and its history."),
+)
 async def escalation(
     request: Request, escalation_id: Annotated[str, Path(max_length=20)]
 ) -> Response:
@@ -261,7 +337,11 @@ async def escalation(
     )
 
 
-@router.get("/oversight/funding", summary="The A&E funding ledger for a quarter")
+@router.get(
+    "/oversight/funding",
+    summary="The A&E funding ledger for a quarter",
+    responses=ok(FundingLedgerOut, "The ledger (docs/oversight.md)."),
+)
 async def funding(
     request: Request,
     quarter: Annotated[
@@ -276,7 +356,9 @@ async def funding(
         if quarter:
             q = parse_quarter_param("quarter", quarter)
         else:
-            q = oversight_data.default_quarter(choose_period(site.held(), None, None))
+            latest = choose_period(site.held(), None, None)
+            q = oversight_data.ledger_quarter(latest, site.config.funding_rules)
+            q = q or oversight_data.default_quarter(latest)  # 404s: no rules for its year
         return _json(views.funding(site, q))
 
     return await site.cached_response(request, build)
@@ -289,7 +371,10 @@ PatientPeriod = Annotated[str | None, Query(description=", ".join(PATIENT_PERIOD
 @router.get(
     "/patients/measures",
     summary="Measures from patient-level records (exact figures: analyst token)",
-    responses={403: {"model": ErrorResponse, "description": "Exact figures need an analyst."}},
+    responses={
+        **ok(PatientsOut, "Aggregates, protected below national level unless exact."),
+        403: {"model": ErrorResponse, "description": "Exact figures need an analyst."},
+    },
 )
 async def patient_measures(
     request: Request,
@@ -335,7 +420,11 @@ def _patient_table(wh: Any, level: str, period: str) -> Any:
     return measure_patients(wh, duckdb_engine(), levels=(level,), periods=(period,)).table
 
 
-@router.get("/whoami", summary="The token presented, if any (never the token itself)")
+@router.get(
+    "/whoami",
+    summary="The token presented, if any (never the token itself)",
+    responses=ok(WhoamiOut, "The token presented."),
+)
 async def whoami(request: Request) -> Response:
     token = token_of(request)
     return _json(
@@ -359,7 +448,11 @@ ArrivalsPerDay = _lever("A&E arrivals a day, 10-2000.")
 StreamingPct = _lever("Minor cases streamed to the UTC, 0-100%.")
 
 
-@router.get("/capacity", summary="Run a capacity scenario against the baseline trust")
+@router.get(
+    "/capacity",
+    summary="Run a capacity scenario against the baseline trust",
+    responses=ok(CapacityOut, "The scenario against the baseline."),
+)
 async def capacity_run(
     request: Request,
     beds: Beds = None,

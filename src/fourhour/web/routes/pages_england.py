@@ -35,7 +35,11 @@ async def england_page(
             month_period = choose_period(held, None, month) if month else held.latest_month
         if week_period is None and month_period is None:
             choose_period(held, None, None)  # raises: nothing held
-        for period in (week_period, month_period):
+        latest_first = sorted(
+            (p for p in (week_period, month_period) if p is not None),
+            key=lambda p: -p.end.toordinal(),
+        )
+        for period in latest_first:
             if period is None:
                 continue
             try:
@@ -45,6 +49,7 @@ async def england_page(
                 continue
             blocks.append(block)
             for name, table in block["tables"].items():
+                table.meta["period"] = period  # downloads keyed by the block's period
                 tables[f"{period.granularity}-{name}"] = table
         return site.page(
             request,

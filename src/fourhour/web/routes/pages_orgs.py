@@ -12,7 +12,8 @@ from starlette.responses import Response
 from fourhour.web import views
 from fourhour.web.data import oversight as oversight_data
 from fourhour.web.data.organisations import PLURAL, league_table, members
-from fourhour.web.params import choose_period, parse_code
+from fourhour.web.data.periods import period_key
+from fourhour.web.params import choose_period
 from fourhour.web.routes.common import (
     CodeFilter,
     DownloadParam,
@@ -20,6 +21,7 @@ from fourhour.web.routes.common import (
     WeekParam,
     site_of,
 )
+from fourhour.web.site import moved
 
 router = APIRouter(include_in_schema=False)
 CodePath = Annotated[str, Path(max_length=40)]
@@ -39,11 +41,14 @@ async def _list(
     def build() -> Response:
         held = site.held()
         period = choose_period(held, week, month)
-        region_code = parse_code("region", region)
-        system_code = parse_code("system", system)
+        try:
+            region_code = views.org_code(site, "region", "region", region)
+            system_code = views.org_code(site, "system", "system", system)
+        except views.Moved as m:
+            return moved(request, **{m.name: m.code})
         data = views.league(site, period, level)
         table = league_table(data, region_code, system_code)
-        figure = (
+        chart = (
             views.league_figure(site, period, level) if not (region_code or system_code) else None
         )
         regions = sorted(
@@ -61,11 +66,10 @@ async def _list(
             held=held,
             data=data,
             table=table,
-            figure=figure,
+            league_figure=chart,
             level=level,
             plural=PLURAL[level],
             title=TITLES[level],
-            wide=True,
             regions=regions,
             systems=systems,
             region=region_code,
@@ -82,9 +86,27 @@ async def _detail(
 
     def build() -> Response:
         held = site.held()
-        org = parse_code("code", code)
+        try:
+            org = views.org_code(site, "code", level, code)
+        except views.Moved as m:
+            return moved(request, f"/{PLURAL[level]}/{m.code}")
+        assert org is not None
         period = choose_period(held, week, month)
-        d = views.detail(site, period, level, org)
+        d = views.detail_or_none(site, period, level, org)
+        if d is None:
+            nearest = held.nearest(period, views.periods_with_data(site, level, org, period))
+            return site.page(
+                request,
+                "no_data.html.j2",
+                held=held,
+                level=level,
+                plural=PLURAL[level],
+                code=org,
+                name=views.name_of(site, org, period),
+                period=period,
+                nearest=[(p, period_key(p)) for p in nearest],
+                title=f"{org}: no figures for the {period.label}",
+            )
         tables = dict(d["tables"])
         context = {}
         if level == "provider":

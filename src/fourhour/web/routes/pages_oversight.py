@@ -10,8 +10,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from fourhour.errors import FourhourError
+from fourhour.periods import Period
 from fourhour.web import views
 from fourhour.web.data import oversight as oversight_data
+from fourhour.web.data.periods import Held
 from fourhour.web.params import choose_period, parse_choice, parse_id, parse_quarter_param
 from fourhour.web.routes.common import DownloadParam, MonthParam, WeekParam, site_of
 
@@ -41,7 +43,7 @@ async def oversight_page(
         if payload is not None:
             tables["summons"] = oversight_data.summons_table(payload)
             tables["systems"] = oversight_data.systems_table(payload)
-        quarter = oversight_data.default_quarter(period)
+        ledger_q = oversight_data.ledger_quarter(period, site.config.funding_rules)
         return site.page(
             request,
             "oversight.html.j2",
@@ -52,9 +54,8 @@ async def oversight_page(
             missing=missing,
             level=chosen,
             rule_labels=oversight_data.RULE_LABELS,
-            quarter=oversight_data.quarter_text(quarter),
+            quarter=oversight_data.quarter_text(ledger_q) if ledger_q else None,
             title="Oversight",
-            wide=True,
         )
 
     return await site.cached_response(request, build)
@@ -96,17 +97,30 @@ async def funding_page(
         if quarter:
             q = parse_quarter_param("quarter", quarter)
         else:
-            q = oversight_data.default_quarter(choose_period(held, None, None))
+            latest = choose_period(held, None, None)
+            q = oversight_data.ledger_quarter(latest, site.config.funding_rules)
+            q = q or oversight_data.default_quarter(latest)  # 404s: no rules for its year
         ledger = views.funding(site, q)
+        tables = oversight_data.funding_tables(ledger, _period_in(held, q))
+        for table in tables.values():
+            table.meta["period"] = q  # downloads keyed by the quarter
         return site.page(
             request,
             "funding.html.j2",
-            tables=oversight_data.funding_tables(ledger),
+            tables=tables,
             held=held,
             ledger=ledger,
             quarter=oversight_data.quarter_text(q),
             title=f"Funding ledger, {oversight_data.quarter_text(q)}",
-            wide=True,
         )
 
     return await site.cached_response(request, build)
+
+
+def _period_in(held: Held, quarter: Period) -> str:
+    """The query for the quarter's last month held, else its last week held, else nothing."""
+    months = [m for m in held.months if quarter.start <= m <= quarter.end]
+    if months:
+        return f"?month={months[-1]:%Y-%m}"
+    weeks = [w for w in held.weeks if quarter.start <= w <= quarter.end]
+    return f"?week={weeks[-1]}" if weeks else ""
