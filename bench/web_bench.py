@@ -3,6 +3,12 @@ two years of weekly returns for every provider (the synthetic demo set: 140 prov
 weeks, with its organisation mapping, leaders, trajectories and allocations).
 
     .venv/bin/python bench/web_bench.py [--clients 50] [--seconds 20] [--think 0]
+        [--warehouse PATH [--sample 5]]
+
+With --warehouse (e.g. one of the real data, `fourhour ingest ../shared/data -w PATH`), a copy
+of that warehouse is served instead, and the mix covers one period of each era it holds (the
+latest month, the earliest and latest weeks, a month of 2016-2019) for `--sample` providers,
+systems and regions of each period.
 
 The server runs as `fourhour serve` in its own process on 127.0.0.1 (a free port). Each
 client is a keep-alive HTTP/1.1 connection (a minimal asyncio client, so that the load
@@ -21,7 +27,6 @@ import contextlib
 import os
 import random
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -30,7 +35,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 FOURHOUR = Path(sys.executable).with_name("fourhour")
-TARGET_P95_MS = 100.0
+TARGET_P95_MS = 50.0  # warm
+TARGET_COLD_MS = 500.0  # any first request
 
 
 def build_warehouse(root: Path) -> tuple[Path, Path]:
@@ -137,8 +143,9 @@ def report(name: str, values: list[float], seconds: float) -> str:
     if not values:
         return f"{name:<6} no requests"
     return (
-        f"{name:<6} {len(values):>7,} requests {len(values) / seconds:>7,.0f}/s   "
-        f"p50 {pct(values, 0.50):6.1f} ms   p95 {pct(values, 0.95):6.1f} ms   "
+        f"{name:<6} {len(values):>7,} requests "
+        + (f"{len(values) / seconds:>7,.0f}/s   " if seconds else "  ")
+        + f"p50 {pct(values, 0.50):6.1f} ms   p95 {pct(values, 0.95):6.1f} ms   "
         f"p99 {pct(values, 0.99):6.1f} ms   max {max(values):7.1f} ms"
     )
 
@@ -171,6 +178,8 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--think", type=float, default=0.0, help="mean pause between requests")
+    parser.add_argument("--warehouse", type=Path, help="serve a copy of this warehouse instead")
+    parser.add_argument("--sample", type=int, default=5, help="organisations per period")
     args = parser.parse_args()
     if not 1 <= args.clients <= 500 or not 1 <= args.seconds <= 300:
         raise SystemExit("--clients 1-500, --seconds 1-300")
@@ -178,28 +187,26 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="fourhour-web-bench-") as tmp:
         root = Path(tmp)
         started = time.perf_counter()
-        warehouse, rules = build_warehouse(root)
-        print(
-            f"warehouse: 140 providers x 104 weeks, built in {time.perf_counter() - started:.1f} s"
-        )
-        import duckdb
+        if args.warehouse is not None:
+            import shutil
 
-        con = duckdb.connect(str(warehouse), read_only=True)
-        codes = [r[0] for r in con.execute(
-            "SELECT DISTINCT org_code FROM provider_returns ORDER BY 1").fetchall()]  # fmt: skip
-        systems = [r[0] for r in con.execute(
-            "SELECT DISTINCT system_code FROM org_hierarchy WHERE valid_to IS NULL ORDER BY 1"
-        ).fetchall()]  # fmt: skip
-        regions = [r[0] for r in con.execute(
-            "SELECT DISTINCT region_code FROM org_hierarchy ORDER BY 1").fetchall()]  # fmt: skip
-        con.close()
-        urls = url_mix(codes, systems, regions)
-
+            warehouse, rules = root / "served.duckdb", None
+            shutil.copyfile(args.warehouse, warehouse)
+            urls = era_mix(warehouse, args.sample)
+            print(f"warehouse: a copy of {args.warehouse}; {len(urls)} URLs over its eras")
+        else:
+            warehouse, rules = build_warehouse(root)
+            print(
+                f"warehouse: 140 providers x 104 weeks, built in "
+                f"{time.perf_counter() - started:.1f} s"
+            )
+            urls = demo_mix(warehouse)
         port = free_port()
         env = dict(os.environ)
+        rule_args = ["--funding-rules", str(rules)] if rules else []
         server = subprocess.Popen(
             [str(FOURHOUR), "serve", "--port", str(port), "--warehouse", str(warehouse),
-             "--funding-rules", str(rules)],
+             *rule_args],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=root,
         )  # fmt: skip
         try:
@@ -214,12 +221,12 @@ def main() -> int:
                     time.sleep(0.2)
             started = time.perf_counter()
             first = asyncio.run(warm_up(port, urls))
-            print(
-                f"warm-up: {len(urls)} URLs once each in {time.perf_counter() - started:.1f} s; "
-                f"first requests: pages median {statistics.median(first['page']):.0f} ms, "
-                f"max {max(first['page']):.0f} ms; API median "
-                f"{statistics.median(first['api']):.0f} ms, max {max(first['api']):.0f} ms"
-            )
+            cold = first["page"] + first["api"]
+            print(f"cold (first request of each URL, one at a time, {len(urls)} URLs in "
+                  f"{time.perf_counter() - started:.1f} s):")  # fmt: skip
+            print(report("  cold pages", first["page"], 0))
+            print(report("  cold API", first["api"], 0))
+            print(report("  cold all", cold, 0))
             result = asyncio.run(load(port, urls, args.clients, args.seconds, args.think))
         finally:
             server.terminate()
@@ -227,6 +234,65 @@ def main() -> int:
                 server.wait(timeout=20)
             except subprocess.TimeoutExpired:  # pragma: no cover
                 server.kill()
+    return summary(args, result, cold)
+
+
+def demo_mix(warehouse: Path) -> list[tuple[str, str]]:
+    import duckdb
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    codes = [r[0] for r in con.execute(
+            "SELECT DISTINCT org_code FROM provider_returns ORDER BY 1").fetchall()]  # fmt: skip
+    systems = [r[0] for r in con.execute(
+            "SELECT DISTINCT system_code FROM org_hierarchy WHERE valid_to IS NULL ORDER BY 1"
+        ).fetchall()]  # fmt: skip
+    regions = [r[0] for r in con.execute(
+            "SELECT DISTINCT region_code FROM org_hierarchy ORDER BY 1").fetchall()]  # fmt: skip
+    con.close()
+    return url_mix(codes, systems, regions)
+
+
+def era_mix(warehouse: Path, sample: int) -> list[tuple[str, str]]:
+    """Pages and API calls for one period of each era the warehouse holds."""
+    import duckdb
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    weeks = [r[0] for r in con.execute(
+        "SELECT DISTINCT period_end FROM provider_returns WHERE granularity = 'week' ORDER BY 1"
+    ).fetchall()]  # fmt: skip
+    months = [r[0] for r in con.execute(
+        "SELECT DISTINCT period_start FROM provider_returns WHERE granularity = 'month' ORDER BY 1"
+    ).fetchall()]  # fmt: skip
+    periods = []
+    if months:
+        periods.append(("month", months[-1].strftime("%Y-%m"), months[-1]))
+        older = [m for m in months if m.year < 2019]
+        if older:
+            periods.append(
+                ("month", older[len(older) // 2].strftime("%Y-%m"), older[len(older) // 2])
+            )
+    if weeks:
+        periods += [
+            ("week", weeks[-1].isoformat(), weeks[-1]),
+            ("week", weeks[0].isoformat(), weeks[0]),
+        ]
+    urls: list[tuple[str, str]] = [("api", "/api/v1/periods")]
+    for g, key, day in periods:
+        q = f"{g}={key}"
+        codes = [r[0] for r in con.execute(
+            "SELECT DISTINCT org_code FROM provider_returns WHERE granularity = ? AND "
+            "(period_start = ? OR period_end = ?) ORDER BY 1 LIMIT ?", [g, day, day, sample]
+        ).fetchall()]  # fmt: skip
+        for page in ("/", "/providers", "/systems", "/regions", "/oversight"):
+            urls.append(("page", f"{page}?{q}"))
+        urls += [("page", f"/providers/{c}?{q}") for c in codes]
+        urls += [("api", f"/api/v1/providers?{q}"), ("api", f"/api/v1/england?{q}")]
+        urls += [("api", f"/api/v1/providers/{c}?{q}") for c in codes]
+    con.close()
+    return urls
+
+
+def summary(args: argparse.Namespace, result: dict, cold: list[float]) -> int:
     out, errors = result["out"], result["errors"]
     print(
         f"{args.clients} concurrent clients for {args.seconds:g} s, think time {args.think:g} s, "
@@ -239,8 +305,12 @@ def main() -> int:
     if errors:
         print(f"{len(errors)} errors, e.g. {errors[:3]}")
     p95 = pct(everything, 0.95) if everything else float("inf")
-    verdict = "met" if p95 < TARGET_P95_MS else "NOT met"
-    print(f"target p95 < {TARGET_P95_MS:g} ms: {verdict} (p95 {p95:.1f} ms)")
+    verdict = "met" if p95 <= TARGET_P95_MS and not errors else "NOT met"
+    print(f"target warm p95 <= {TARGET_P95_MS:g} ms, no errors: {verdict} (p95 {p95:.1f} ms)")
+    worst = max(cold) if cold else float("inf")
+    verdict = "met" if worst <= TARGET_COLD_MS else "NOT met"
+    print(f"target cold <= {TARGET_COLD_MS:g} ms per first request: {verdict} "
+          f"(max {worst:.0f} ms)")  # fmt: skip
     return 0
 
 

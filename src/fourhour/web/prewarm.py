@@ -26,9 +26,8 @@ def prewarm(site: Site) -> None:
         for level in ("provider", "system", "region"):
             views.league(site, period, level)
             views.league_figure(site, period, level)
-        if held.latest_week is not None:
-            with contextlib.suppress(FourhourError):
-                views.summons(site, held.latest_week)
+        with contextlib.suppress(FourhourError):  # escalation by week or by month
+            views.summons(site, period)
         for row in views.league(site, period, "provider")["rows"]:
             views.detail(site, period, "provider", row["code"])
     except FourhourError as exc:
