@@ -106,7 +106,9 @@ def crawl(client: TestClient) -> tuple[dict[tuple, str], set[tuple]]:
     queue = ["http://testserver/"]
     problems: list[str] = []
     while queue and len(seen) < MAX_PAGES:
-        url = queue.pop(0)
+        # Page types and eras not yet visited first, so that the bound never hides one.
+        fresh = next((i for i, u in enumerate(queue) if per_type[page_type(u)] == 0), 0)
+        url = queue.pop(fresh)
         parts = urlsplit(url)
         path = parts.path + (f"?{parts.query}" if parts.query else "")
         if path in seen:
@@ -136,7 +138,11 @@ def crawl(client: TestClient) -> tuple[dict[tuple, str], set[tuple]]:
             if "<svg" not in figure:
                 problems.append(f"empty figure on {url}")
         examples.setdefault(kind[:1], path)
-        queue.extend(candidates(f"http://testserver{path}", r.text))
+        queue.extend(
+            u
+            for u in candidates(f"http://testserver{path}", r.text)
+            if per_type[page_type(u)] < SAMPLE and u not in queue
+        )
     assert not problems, "\n".join(problems[:20])
     return examples, {(k[0], k[2]) for k in per_type}
 

@@ -58,6 +58,8 @@ async def england_page(
             held=held,
             blocks=blocks,
             title="England",
+            # the period asked for travels with the links (none asked: the default)
+            period=week_period if week else month_period if month else None,
         )
 
     return await site.cached_response(request, build)
