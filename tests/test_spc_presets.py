@@ -439,3 +439,42 @@ def test_presets_agree_on_mean_and_limits_where_both_have_them(
     if only.any():
         assert screen and mdc.loc[only, "ucl"].notna().all()
         assert (mdc.loc[only, "ucl"] == mdc.loc[only, "mean"]).all()
+
+
+# ----------------------------------------------------------------------------- real data
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_both_presets_on_the_real_weekly_and_monthly_returns(real_warehouse) -> None:
+    """As the board report computes them (104 weeks to 8 March 2015, type 1; 36 months to
+    March 2019, all types): the same mean everywhere; the same limits wherever the package's
+    screening leaves every moving range in; icons for every organisation under the package."""
+    from fourhour.periods import month, week_ending
+    from fourhour.report.series import HISTORY, org_series, performance_spc
+    from fourhour.warehouse import open_warehouse
+
+    with open_warehouse(real_warehouse, read_only=True) as wh:
+        for period, basis in (
+            (week_ending(dt.date(2015, 3, 8)), "type1"),
+            (month(2019, 3), "all_types"),
+        ):
+            history = org_series(wh, period, HISTORY[period.granularity])
+            column = f"{basis}_performance_pct"
+            mdc, ptd = (performance_spc(history, column, period.granularity, p) for p in PRESETS)
+            a, b = mdc.points, ptd.points
+            assert len(a) == len(b) > 1000
+            both = a["mean"].notna() & b["mean"].notna()
+            assert (a.loc[both, "mean"] - b.loc[both, "mean"]).abs().max() < 1e-9
+            screened = xmr(
+                history[["code", "period_end", column]]
+                .rename(columns={column: "value"})
+                .assign(value=lambda f: pd.to_numeric(f["value"], errors="coerce").astype(float))
+                .dropna(),
+                options=SpcOptions(screen_moving_ranges=True),  # no freq: gaps ignored too
+            ).points
+            limits = screened["ucl"].notna() & b["ucl"].notna()
+            assert limits.sum() > 1000
+            assert (screened.loc[limits, "ucl"] - b.loc[limits, "ucl"]).abs().max() < 1e-9
+            assert ptd.summary.loc[ptd.summary["n_points"] > 0, "variation_icon"].notna().all()
+            assert (a["rule"].fillna("") != b["rule"].fillna("")).any()  # they do differ
