@@ -478,3 +478,89 @@ def test_both_presets_on_the_real_weekly_and_monthly_returns(real_warehouse) -> 
             assert (screened.loc[limits, "ucl"] - b.loc[limits, "ucl"]).abs().max() < 1e-9
             assert ptd.summary.loc[ptd.summary["n_points"] > 0, "variation_icon"].notna().all()
             assert (a["rule"].fillna("") != b["rule"].fillna("")).any()  # they do differ
+
+
+# ------------------------------------------------- a plain reading of the package's rules
+
+
+def package_reading(y: list[float], screen: bool, fix: int | None) -> list[tuple[str, str]]:
+    """NHSRplotthedots 0.2.2's point types for one series, read point by point from its R
+    source (a second, deliberately plain implementation: loops, no shared code), as (rule,
+    side) pairs in fourhour's words."""
+    n = len(y)
+    base = y[: fix or n]
+    mean = sum(base) / len(base)
+    mrs = [abs(base[i] - base[i - 1]) for i in range(1, len(base))]
+    amr = sum(mrs) / len(mrs) if mrs else float("nan")
+    if screen:
+        mrs = [m for m in mrs if m < 3.267 * amr]
+        amr = sum(mrs) / len(mrs) if mrs else float("nan")
+    upl, lpl = mean + 2.66 * amr, mean - 2.66 * amr
+    nupl, nlpl = mean + 2 * (2.66 / 3) * amr, mean - 2 * (2.66 / 3) * amr
+    outside = [v > upl or v < lpl for v in y]  # False against NaN limits, as NA is in R
+    close = [not o and (v < nlpl or v > nupl) for v, o in zip(y, outside, strict=True)]
+    rtm = [(v > mean) - (v < mean) for v in y]
+
+    def trend_end(i: int) -> int:
+        if i < 6:
+            return 0
+        steps = [(y[k] > y[k - 1]) - (y[k] < y[k - 1]) for k in range(i - 5, i + 1)]
+        return 1 if all(s == 1 for s in steps) else -1 if all(s == -1 for s in steps) else 0
+
+    def run_end(i: int) -> bool:
+        return i >= 6 and rtm[i] != 0 and all(rtm[k] == rtm[i] for k in range(i - 6, i))
+
+    def window(a: int) -> bool:
+        if a < 0 or a + 2 >= n:
+            return False
+        return sum(close[a : a + 3]) >= 2 and abs(sum(rtm[a : a + 3])) == 3
+
+    in_trend = [any(trend_end(j) for j in range(i, min(i + 7, n))) for i in range(n)]
+    in_run = [any(run_end(j) for j in range(i, min(i + 7, n))) for i in range(n)]
+    out = []
+    for i in range(n):
+        side = "high" if rtm[i] > 0 else "low"
+        if outside[i]:
+            out.append(("astronomical", "high" if rtm[i] == 1 else "low"))
+        elif in_trend[i]:
+            if i + 1 < n and in_trend[i + 1]:
+                step = y[i + 1] - y[i]
+            else:
+                step = y[i] - y[i - 1] if i > 0 else 0.0
+            out.append(("trend", "high" if step > 0 else "low"))
+        elif close[i] and any(window(a) for a in (i - 2, i - 1, i)):
+            out.append(("two_in_three", side))
+        elif in_run[i]:
+            out.append(("shift", side))
+        else:
+            out.append(("-", "-"))
+    return out
+
+
+def _walk(pieces: list[tuple[float, int]]) -> list[float]:
+    """A series from (step, repeats) pieces: long trends, plateaus, runs and jumps."""
+    values, level = [], 10.0
+    for step, repeats in pieces:
+        for _ in range(repeats):
+            level += step
+            values.append(level)
+    return values
+
+
+STEPS = st.sampled_from([-1.0, 0.0, 1.0, 0.5, -0.5, 4.0, -4.0, 9.0, -9.0])
+WALKS = st.lists(st.tuples(STEPS, st.integers(1, 8)), min_size=1, max_size=12).map(_walk)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    values=st.lists(st.integers(0, 8).map(float), min_size=1, max_size=45) | WALKS,
+    screen=st.booleans(),
+    fix=st.none() | st.integers(12, 20),
+)
+def test_the_preset_equals_a_plain_reading_of_the_package(
+    values: list[float], screen: bool, fix: int | None
+) -> None:
+    r = chart(values, PTD, screen_moving_ranges=screen, baseline_points=fix)
+    p = r.points
+    ours = list(zip(p["rule"].fillna("-"), p["side"].fillna("-"), strict=True))
+    assert ours == package_reading(values, screen, fix)
