@@ -23,7 +23,8 @@ Edge-case decisions (all documented in docs/spc.md):
 - A point exactly on a limit (or a two-sigma line, or the mean) is on it, not beyond it;
   "exactly" allows a relative tolerance of 1e-9 to absorb floating-point rounding.
 - A gap (a missing period, given `freq`) breaks runs, trends and two-in-three windows, and no
-  moving range is taken across it; rebased segments are separate series in every respect.
+  moving range is taken across it (Making Data Count; NHSRplotthedots has no notion of a gap);
+  rebased segments are separate series in every respect.
 - With every moving range zero (a series stuck at 100%) the limits collapse onto the mean:
   points on the mean are common cause, and any departure is outside the limits.
 
@@ -883,7 +884,7 @@ def _two_in_three(x: np.ndarray, lim: _Limits, lay: _Layout, options: SpcOptions
 
 def _shift_rule(x: np.ndarray, lim: _Limits, lay: _Layout, options: SpcOptions) -> _Flag:
     """`run_points` or more consecutive points on one side of the mean; a point on the mean,
-    a gap or a segment start breaks the run."""
+    a segment start or (Making Data Count) a gap breaks the run."""
     above = lim.centred & _beyond(x, lim.mean)
     below = lim.centred & _beyond(-x, -lim.mean)
     a_len, a_pos = _runs(above, lay.block_start)
