@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from fourhour.cli import main
-from fourhour.errors import QueryError
+from fourhour.errors import InvalidInputError, QueryError
 from fourhour.ingest.synthetic import generate_weekly_returns
 from fourhour.measures import measure_table
 from fourhour.periods import month, week_ending
@@ -296,6 +296,19 @@ def test_cli_refuses_bad_requests(
     code = run(["report", "--week-ending", LAST, "-w", str(synthetic), *args], monkeypatch)
     assert code == QueryError.exit_code
     assert message in " ".join(capsys.readouterr().err.split())
+
+
+def test_cli_chooses_the_spc_preset(
+    synthetic: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    out = tmp_path / "r.html"
+    args = ["report", "--week-ending", LAST, "-w", str(synthetic), "-o", str(out)]
+    assert run([*args, "--spc-preset", "nhsrplotthedots"], monkeypatch) == 0
+    assert "follows the R package NHSRplotthedots 0.2.2" in out.read_text(encoding="utf-8")
+    code = run([*args, "--spc-preset", "excel"], monkeypatch)
+    err = " ".join(capsys.readouterr().err.split())
+    assert code == InvalidInputError.exit_code == 2  # a usage error, not a missing result
+    assert "preset must be one of making-data-count, nhsrplotthedots, not 'excel'" in err
 
 
 def test_cli_refuses_a_day_that_is_not_a_sunday(

@@ -304,6 +304,7 @@ def test_csv_matches_the_table_and_quotes_nothing_as_a_formula(client) -> None:
         ("/api/v1/capacity?beds=5", 400, "out of range"),
         ("/api/v1/capacity?los_days=nan", 400, "out of range"),
         ("/api/v1/patients/measures?level=ward", 400, "not one of"),
+        ("/api/v1/providers?spc_preset=excel", 400, "'excel' is not one of making-data-count"),
         ("/api/v1/nope", 404, "no such page"),
     ],
 )
@@ -315,6 +316,34 @@ def test_parameters_are_validated_with_a_clear_message(client, path, status, mes
     assert body["error"]["status"] == status
     assert message in body["error"]["message"], body
     assert "Traceback" not in r.text
+
+
+def test_spc_preset_chooses_the_rules_on_pages_and_api(client) -> None:
+    import pandas as pd
+
+    from fourhour.measures.spc import SpcOptions, xmr
+
+    default = client.get("/api/v1/providers").json()
+    chosen = client.get("/api/v1/providers?spc_preset=nhsrplotthedots").json()
+    assert (default["spc_preset"], chosen["spc_preset"]) == ("making-data-count", "nhsrplotthedots")
+    code = default["organisations"][0]["code"]
+    by_preset = {}
+    for preset in ("making-data-count", "nhsrplotthedots"):
+        body = client.get(f"/api/v1/providers/{code}?spc_preset={preset}").json()
+        assert body["spc"]["preset"] == preset
+        by_preset[preset] = pd.DataFrame(body["spc"]["points"])
+    # The API's points are the engine's under the preset asked for.
+    series = by_preset["making-data-count"][["period_end", "value"]].assign(code=code)
+    series["period_end"] = pd.to_datetime(series["period_end"])
+    for preset, points in by_preset.items():
+        own = xmr(series, freq="W-SUN", options=SpcOptions(preset=preset), target=95.0).points
+        assert points["ucl"].tolist() == pytest.approx(own["ucl"].tolist(), nan_ok=True)
+        assert points["special_cause"].tolist() == own["special_cause"].tolist()
+    page = client.get("/providers?spc_preset=nhsrplotthedots")
+    assert page.status_code == 200 and "NHSRplotthedots 0.2.2" in page.text
+    assert "spc_preset=nhsrplotthedots" in page.text  # the table downloads keep the choice
+    bad = client.get(f"/providers/{code}?spc_preset=excel")
+    assert bad.status_code == 400 and "spc_preset" in bad.text
 
 
 def test_pages_answer_bad_parameters_with_an_html_error_page(client) -> None:

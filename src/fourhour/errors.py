@@ -89,6 +89,13 @@ class QueryError(FourhourError):
     exit_code = 5
 
 
+class InvalidInputError(FourhourError):
+    """An option or value the caller gave is not valid (an unknown choice, a number out of
+    range): a usage error, as Click reports a bad option (exit code 2); 400 on the web."""
+
+    exit_code = 2
+
+
 class FetchError(FourhourError):
     """Downloading published files failed."""
 

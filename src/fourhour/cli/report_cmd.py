@@ -12,6 +12,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from fourhour.cli import app, console, err_console
 from fourhour.cli.bulletin_cmd import choose_period
 from fourhour.cli.options import WarehouseOption
+from fourhour.measures.spc import DEFAULT_PRESET, MAKING_DATA_COUNT, NHSRPLOTTHEDOTS
 from fourhour.warehouse import open_warehouse
 
 STEP_NAMES = {
@@ -78,6 +79,15 @@ def report(
     system: Annotated[
         str | None, typer.Option("--system", help="Add an SPC chart for this system (code).")
     ] = None,
+    spc_preset: Annotated[
+        str,
+        typer.Option(
+            "--spc-preset",
+            help=f"SPC rules: {MAKING_DATA_COUNT.name} (NHS England's guidance) or "
+            f"{NHSRPLOTTHEDOTS.name} (as the R package NHSRplotthedots 0.2.2); docs/spc.md lists "
+            "the differences.",
+        ),
+    ] = DEFAULT_PRESET,
     warehouse: WarehouseOption = None,
 ) -> None:
     """The board report for a week or month: the bulletin, England's trend against the 95%
@@ -92,7 +102,14 @@ def report(
     progress = _LateProgress()
     try:
         with open_warehouse(warehouse, read_only=True) as wh:
-            board = build_report(wh, period, provider=provider, system=system, progress=progress)
+            board = build_report(
+                wh,
+                period,
+                provider=provider,
+                system=system,
+                progress=progress,
+                spc_preset=spc_preset,
+            )
         write_report(board, path, progress=progress)
     finally:
         progress.stop()

@@ -27,17 +27,17 @@ from markupsafe import Markup
 
 from fourhour.errors import QueryError
 from fourhour.measures import STANDARD_PCT, THRESHOLD_PCT, measure_table
-from fourhour.measures.spc import SpcOptions, SpcResult, xmr
+from fourhour.measures.spc import DEFAULT_PRESET, PRESET_RULES, Preset, SpcOptions, SpcResult
 from fourhour.periods import Period
 from fourhour.report import charts
 from fourhour.report.bulletin import build_bulletin, is_synthetic, render
 from fourhour.report.series import (
     HISTORY,
-    SPC_FREQ,
     TREND,
     england_series,
     last_year_values,
     org_series,
+    performance_spc,
     periods_back,
 )
 from fourhour.report.templating import environment
@@ -127,6 +127,12 @@ class BoardContext:
     bulletin: dict
     focus: Focus | None = None
     notes: list[str] = field(default_factory=list)
+    spc_preset: str = DEFAULT_PRESET
+
+    @property
+    def spc_rules(self) -> Preset:
+        """The SPC preset's rule set, for the methods note."""
+        return PRESET_RULES[self.spc_preset]
 
     @property
     def granularity(self) -> str:
@@ -169,17 +175,7 @@ class BoardContext:
         return org_series(self.wh, self.period, HISTORY[self.granularity])
 
     def spc(self, frame: pd.DataFrame) -> SpcResult:
-        series = frame[["code", "period_end", self.value_column]].rename(
-            columns={self.value_column: "value"}
-        )
-        series = series.assign(value=charts.as_float(series["value"]))
-        series = series[np.isfinite(series["value"].to_numpy())]
-        return xmr(
-            series,
-            freq=SPC_FREQ[self.granularity],
-            options=SpcOptions(improvement="up"),
-            target=STANDARD_PCT,
-        )
+        return performance_spc(frame, self.value_column, self.granularity, self.spc_preset)
 
     @cached_property
     def provider_spc(self) -> SpcResult:
@@ -564,8 +560,11 @@ def build_report(
     sections: Sequence[SectionBuilder] = DEFAULT_SECTIONS,
     extra_sections: Sequence[SectionBuilder] = (),
     progress: Progress | None = None,
+    spc_preset: str = DEFAULT_PRESET,
 ) -> BoardReport:
-    """Read the warehouse and build every section of the board report for `period`."""
+    """Read the warehouse and build every section of the board report for `period`, with
+    SPC charts and icons under `spc_preset` (`fourhour.measures.spc.PRESETS`)."""
+    SpcOptions(preset=spc_preset)  # an unknown preset is an input error before any reading
     if period.granularity not in HISTORY:
         raise QueryError(f"board reports are weekly or monthly, not by {period.granularity}")
     step = progress or (lambda _: None)
@@ -573,7 +572,7 @@ def build_report(
     step("bulletin")
     bulletin = build_bulletin(wh, period)  # QueryError with a hint where the period is empty
     focus = resolve_focus(wh, period, provider, system)
-    ctx = BoardContext(wh, period, bulletin, focus)
+    ctx = BoardContext(wh, period, bulletin, focus, spc_preset=spc_preset)
     if ctx.basis == "type1":
         ctx.notes.append(
             "All-types figures are not held for this period (the weekly returns of 2010-2015 "

@@ -29,6 +29,7 @@ VENDOR = STATIC / "vendor"
 KNOWN = frozenset(
     {
         "week", "month", "region", "system", "download", "quarter", "level", "period", "exact",
+        "spc_preset",
         "beds", "los_days", "discharge_from", "discharge_to", "arrivals_per_day", "streaming_pct",
     }
 )  # fmt: skip

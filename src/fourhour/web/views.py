@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from fourhour.errors import FourhourError
+from fourhour.measures.spc import DEFAULT_PRESET
 from fourhour.periods import Period
 from fourhour.web.data import england as england_data
 from fourhour.web.data import organisations as orgs
@@ -17,19 +18,26 @@ def england(site: Site, period: Period) -> dict[str, Any]:
     return site.compute(("england", period), lambda wh: england_data.england_period(wh, period))
 
 
-def league(site: Site, period: Period, level: str) -> dict[str, Any]:
-    return site.compute(("league", period, level), lambda wh: orgs.league(wh, period, level))
-
-
-def league_figure(site: Site, period: Period, level: str) -> Any:
-    data = league(site, period, level)
-    return site.compute(("league-figure", period, level), lambda wh: orgs.league_figure(data))
-
-
-def detail(site: Site, period: Period, level: str, code: str) -> dict[str, Any]:
-    data = league(site, period, level)
+def league(site: Site, period: Period, level: str, preset: str = DEFAULT_PRESET) -> dict[str, Any]:
     return site.compute(
-        ("detail", period, level, code), lambda wh: orgs.detail(wh, period, level, code, data)
+        ("league", period, level, preset), lambda wh: orgs.league(wh, period, level, preset)
+    )
+
+
+def league_figure(site: Site, period: Period, level: str, preset: str = DEFAULT_PRESET) -> Any:
+    data = league(site, period, level, preset)
+    return site.compute(
+        ("league-figure", period, level, preset), lambda wh: orgs.league_figure(data)
+    )
+
+
+def detail(
+    site: Site, period: Period, level: str, code: str, preset: str = DEFAULT_PRESET
+) -> dict[str, Any]:
+    data = league(site, period, level, preset)
+    return site.compute(
+        ("detail", period, level, code, preset),
+        lambda wh: orgs.detail(wh, period, level, code, data),
     )
 
 

@@ -27,7 +27,14 @@ from fourhour.web.params import (
     parse_id,
     parse_quarter_param,
 )
-from fourhour.web.routes.common import CodeFilter, MonthParam, WeekParam, site_of
+from fourhour.web.routes.common import (
+    CodeFilter,
+    MonthParam,
+    SpcPresetParam,
+    WeekParam,
+    parse_spc_preset,
+    site_of,
+)
 from fourhour.web.security.auth import is_analyst, require_analyst, token_of
 
 
@@ -101,6 +108,7 @@ def _league_response(data: dict[str, Any], region: str | None, system: str | Non
             "period": _period(data["period"]),
             "level": data["level"],
             "basis": data["basis"],
+            "spc_preset": data["spc_preset"],
             "count": len(rows),
             "organisations": rows,
         }
@@ -114,50 +122,69 @@ async def providers(
     month: MonthParam = None,
     region: CodeFilter = None,
     system: CodeFilter = None,
+    spc_preset: SpcPresetParam = None,
 ) -> Response:
     site = site_of(request)
 
     def build() -> Response:
         period = choose_period(site.held(), week, month)
         r, s = parse_code("region", region), parse_code("system", system)
-        return _league_response(views.league(site, period, "provider"), r, s)
+        preset = parse_spc_preset(spc_preset)
+        return _league_response(views.league(site, period, "provider", preset), r, s)
 
     return await site.cached_response(request, build)
 
 
 @router.get("/systems", summary="Every local system ranked, with SPC icons")
 async def systems(
-    request: Request, week: WeekParam = None, month: MonthParam = None, region: CodeFilter = None
+    request: Request,
+    week: WeekParam = None,
+    month: MonthParam = None,
+    region: CodeFilter = None,
+    spc_preset: SpcPresetParam = None,
 ) -> Response:
     site = site_of(request)
 
     def build() -> Response:
         period = choose_period(site.held(), week, month)
+        preset = parse_spc_preset(spc_preset)
         return _league_response(
-            views.league(site, period, "system"), parse_code("region", region), None
+            views.league(site, period, "system", preset), parse_code("region", region), None
         )
 
     return await site.cached_response(request, build)
 
 
 @router.get("/regions", summary="Every region ranked, with SPC icons")
-async def regions(request: Request, week: WeekParam = None, month: MonthParam = None) -> Response:
+async def regions(
+    request: Request,
+    week: WeekParam = None,
+    month: MonthParam = None,
+    spc_preset: SpcPresetParam = None,
+) -> Response:
     site = site_of(request)
 
     def build() -> Response:
         period = choose_period(site.held(), week, month)
-        return _league_response(views.league(site, period, "region"), None, None)
+        preset = parse_spc_preset(spc_preset)
+        return _league_response(views.league(site, period, "region", preset), None, None)
 
     return await site.cached_response(request, build)
 
 
 def _detail_response(
-    site: Any, level: str, code: str, week: str | None, month: str | None
+    site: Any,
+    level: str,
+    code: str,
+    week: str | None,
+    month: str | None,
+    preset_text: str | None = None,
 ) -> Response:
     org = parse_code("code", code)
     assert org is not None
     period = choose_period(site.held(), week, month)
-    d = views.detail(site, period, level, org)
+    preset = parse_spc_preset(preset_text)
+    d = views.detail(site, period, level, org, preset)
     out: dict[str, Any] = {
         "period": _period(period),
         "level": level,
@@ -170,6 +197,7 @@ def _detail_response(
         "types": d["tables"]["types"].records(),
         "trolley_waits": d["tables"]["trolley"].records(),
         "spc": {
+            "preset": preset,
             "description": d["figure"].description if d["figure"] else None,
             "points": d["tables"]["spc"].records(),
         },
@@ -186,37 +214,51 @@ def _detail_response(
         }
     else:
         child = "provider" if level == "system" else "system"
-        out["members"] = members(period, level, org, views.league(site, period, child)).records()
+        out["members"] = members(
+            period, level, org, views.league(site, period, child, preset)
+        ).records()
     return _json(out)
 
 
 @router.get("/providers/{code}", summary="One provider: figures, SPC, trolley waits, funding")
 async def provider(
-    request: Request, code: CodePath, week: WeekParam = None, month: MonthParam = None
+    request: Request,
+    code: CodePath,
+    week: WeekParam = None,
+    month: MonthParam = None,
+    spc_preset: SpcPresetParam = None,
 ) -> Response:
     site = site_of(request)
     return await site.cached_response(
-        request, lambda: _detail_response(site, "provider", code, week, month)
+        request, lambda: _detail_response(site, "provider", code, week, month, spc_preset)
     )
 
 
 @router.get("/systems/{code}", summary="One system: figures, SPC, its providers, leaders")
 async def system(
-    request: Request, code: CodePath, week: WeekParam = None, month: MonthParam = None
+    request: Request,
+    code: CodePath,
+    week: WeekParam = None,
+    month: MonthParam = None,
+    spc_preset: SpcPresetParam = None,
 ) -> Response:
     site = site_of(request)
     return await site.cached_response(
-        request, lambda: _detail_response(site, "system", code, week, month)
+        request, lambda: _detail_response(site, "system", code, week, month, spc_preset)
     )
 
 
 @router.get("/regions/{code}", summary="One region: figures, SPC, its systems, leaders")
 async def region(
-    request: Request, code: CodePath, week: WeekParam = None, month: MonthParam = None
+    request: Request,
+    code: CodePath,
+    week: WeekParam = None,
+    month: MonthParam = None,
+    spc_preset: SpcPresetParam = None,
 ) -> Response:
     site = site_of(request)
     return await site.cached_response(
-        request, lambda: _detail_response(site, "region", code, week, month)
+        request, lambda: _detail_response(site, "region", code, week, month, spc_preset)
     )
 
 

@@ -17,7 +17,9 @@ from fourhour.web.routes.common import (
     CodeFilter,
     DownloadParam,
     MonthParam,
+    SpcPresetParam,
     WeekParam,
+    parse_spc_preset,
     site_of,
 )
 
@@ -33,6 +35,7 @@ async def _list(
     month: str | None,
     region: str | None,
     system: str | None,
+    preset_text: str | None = None,
 ) -> Response:
     site = site_of(request)
 
@@ -41,10 +44,13 @@ async def _list(
         period = choose_period(held, week, month)
         region_code = parse_code("region", region)
         system_code = parse_code("system", system)
-        data = views.league(site, period, level)
+        preset = parse_spc_preset(preset_text)
+        data = views.league(site, period, level, preset)
         table = league_table(data, region_code, system_code)
         figure = (
-            views.league_figure(site, period, level) if not (region_code or system_code) else None
+            views.league_figure(site, period, level, preset)
+            if not (region_code or system_code)
+            else None
         )
         regions = sorted(
             {(r["region_code"], r["region"]) for r in data["rows"] if r.get("region_code")},
@@ -76,7 +82,12 @@ async def _list(
 
 
 async def _detail(
-    request: Request, level: str, code: str, week: str | None, month: str | None
+    request: Request,
+    level: str,
+    code: str,
+    week: str | None,
+    month: str | None,
+    preset_text: str | None = None,
 ) -> Response:
     site = site_of(request)
 
@@ -84,7 +95,8 @@ async def _detail(
         held = site.held()
         org = parse_code("code", code)
         period = choose_period(held, week, month)
-        d = views.detail(site, period, level, org)
+        preset = parse_spc_preset(preset_text)
+        d = views.detail(site, period, level, org, preset)
         tables = dict(d["tables"])
         context = {}
         if level == "provider":
@@ -96,7 +108,9 @@ async def _detail(
             context["funding_missing"] = why
         else:
             child = "provider" if level == "system" else "system"
-            tables["members"] = members(period, level, org, views.league(site, period, child))
+            tables["members"] = members(
+                period, level, org, views.league(site, period, child, preset)
+            )
         return site.page(
             request,
             "organisation.html.j2",
@@ -120,8 +134,9 @@ async def providers_page(
     region: CodeFilter = None,
     system: CodeFilter = None,
     download: DownloadParam = None,
+    spc_preset: SpcPresetParam = None,
 ) -> Response:
-    return await _list(request, "provider", week, month, region, system)
+    return await _list(request, "provider", week, month, region, system, spc_preset)
 
 
 @router.get("/systems")
@@ -131,8 +146,9 @@ async def systems_page(
     month: MonthParam = None,
     region: CodeFilter = None,
     download: DownloadParam = None,
+    spc_preset: SpcPresetParam = None,
 ) -> Response:
-    return await _list(request, "system", week, month, region, None)
+    return await _list(request, "system", week, month, region, None, spc_preset)
 
 
 @router.get("/regions")
@@ -141,29 +157,30 @@ async def regions_page(
     week: WeekParam = None,
     month: MonthParam = None,
     download: DownloadParam = None,
+    spc_preset: SpcPresetParam = None,
 ) -> Response:
-    return await _list(request, "region", week, month, None, None)
+    return await _list(request, "region", week, month, None, None, spc_preset)
 
 
 @router.get("/providers/{code}")
 async def provider_page(
     request: Request, code: CodePath, week: WeekParam = None, month: MonthParam = None,
-    download: DownloadParam = None,
+    download: DownloadParam = None, spc_preset: SpcPresetParam = None,
 ) -> Response:  # fmt: skip
-    return await _detail(request, "provider", code, week, month)
+    return await _detail(request, "provider", code, week, month, spc_preset)
 
 
 @router.get("/systems/{code}")
 async def system_page(
     request: Request, code: CodePath, week: WeekParam = None, month: MonthParam = None,
-    download: DownloadParam = None,
+    download: DownloadParam = None, spc_preset: SpcPresetParam = None,
 ) -> Response:  # fmt: skip
-    return await _detail(request, "system", code, week, month)
+    return await _detail(request, "system", code, week, month, spc_preset)
 
 
 @router.get("/regions/{code}")
 async def region_page(
     request: Request, code: CodePath, week: WeekParam = None, month: MonthParam = None,
-    download: DownloadParam = None,
+    download: DownloadParam = None, spc_preset: SpcPresetParam = None,
 ) -> Response:  # fmt: skip
-    return await _detail(request, "region", code, week, month)
+    return await _detail(request, "region", code, week, month, spc_preset)
