@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
@@ -12,8 +13,16 @@ from fourhour.cli import app, console
 from fourhour.cli.imports import ReplaceOption, run_imports
 from fourhour.cli.ingest_cmd import ingest
 from fourhour.cli.options import WarehouseOption
+from fourhour.errors import QueryError
+from fourhour.periods import parse_date
 from fourhour.warehouse import open_warehouse
-from fourhour.warehouse.hierarchy import import_mapping, is_mapping_file
+from fourhour.warehouse.hierarchy import (
+    hierarchy_notes,
+    import_mapping,
+    is_mapping_file,
+    names_for,
+    provider_parents,
+)
 
 orgs_app = typer.Typer(help="Organisations: trusts, systems, regions and their names.")
 app.add_typer(orgs_app, name="orgs")
@@ -40,10 +49,21 @@ def import_(
 
 @orgs_app.command("list")
 def list_(
-    kind: Annotated[str | None, typer.Option(help="provider, site or system.")] = None,
+    kind: Annotated[
+        str | None, typer.Option(help="provider, site, system, area_team or region.")
+    ] = None,
+    on: Annotated[
+        str | None,
+        typer.Option(help="Name providers and give their system and region as on this date."),
+    ] = None,
     warehouse: WarehouseOption = None,
 ) -> None:
-    """Organisations with their latest system and region."""
+    """Organisations with their latest system and region, or, with --on DATE, providers as
+    they were then: the name of the time and the hierarchy in force (notes say where a
+    provider has none of that era)."""
+    if on is not None:
+        _list_on(parse_date(on), warehouse)
+        return
     with open_warehouse(warehouse, read_only=True) as wh:
         rows = wh.con.execute(
             """
@@ -70,3 +90,36 @@ def list_(
             region or "",
         )
     console.print(table)
+
+
+def _list_on(day: dt.date, warehouse: Path | None) -> None:
+    with open_warehouse(warehouse, read_only=True) as wh:
+        codes = [
+            c
+            for (c,) in wh.con.execute(
+                "SELECT DISTINCT org_code FROM provider_returns WHERE period_start <= ? "
+                "AND period_end >= ? - INTERVAL 31 DAY ORDER BY 1",
+                [day, day],
+            ).fetchall()
+        ]
+        if not codes:
+            raise QueryError(
+                f"no provider has returns around {day}",
+                hint="fourhour warehouse info shows the periods held",
+            )
+        names = names_for(wh, codes, day)
+        parents = provider_parents(wh, codes, day)
+    table = Table(title=f"{len(codes):,} providers with returns around {day}, as they were then")
+    for column in ("code", "name", "system", "region"):
+        table.add_column(column, overflow="fold")
+    for r in parents.itertuples(index=False):
+        table.add_row(
+            r.code,
+            names.get(r.code, ""),
+            f"{r.system_name} ({r.system_code})",
+            f"{r.region_name} ({r.region_code})",
+        )
+    console.print(table)
+    for level in ("system", "region"):
+        for note in hierarchy_notes(parents, level, day):
+            console.print(f"[dim]note:[/] {note}", highlight=False)

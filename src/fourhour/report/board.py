@@ -42,7 +42,7 @@ from fourhour.report.series import (
 )
 from fourhour.report.templating import environment
 from fourhour.warehouse import Warehouse
-from fourhour.warehouse.hierarchy import parents_sql, provider_parents
+from fourhour.warehouse.hierarchy import names_for, parents_sql, provider_parents
 
 BASIS_LABELS = {"all_types": "all types", "type1": "type 1 (major A&E)"}
 REPORT_FORMATS = (".html", ".pdf")
@@ -515,12 +515,9 @@ def resolve_focus(
     if provider:
         code = provider.strip().upper()
         row = wh.con.execute(
-            """
-            SELECT count(*) FILTER (WHERE granularity = ?),
-                   (SELECT any_value(name) FROM organisations WHERE code = ?)
-            FROM provider_returns WHERE org_code = ?
-            """,
-            [period.granularity, code, code],
+            "SELECT count(*) FILTER (WHERE granularity = ?) FROM provider_returns "
+            "WHERE org_code = ?",
+            [period.granularity, code],
         ).fetchone()
         if not row[0]:
             raise QueryError(
@@ -528,7 +525,8 @@ def resolve_focus(
                 "warehouse",
                 hint="`fourhour orgs list --kind provider` lists the codes it knows",
             )
-        return Focus("provider", code, row[1] or code)
+        name = names_for(wh, [code], period.start, period.end).get(code)  # as it was then
+        return Focus("provider", code, name or code)
     if system:
         code = system.strip().upper()
         systems = wh.con.execute(
