@@ -1,7 +1,5 @@
 """`fourhour demo`: generate a synthetic data set, ingest it, print the latest bulletin."""
 
-from __future__ import annotations
-
 import datetime as dt
 from pathlib import Path
 from typing import Annotated
@@ -10,34 +8,31 @@ import typer
 
 from fourhour.cli import app, console
 from fourhour.cli.ingest_cmd import ingest
-from fourhour.ingest.patients.synthetic import generate_year
-from fourhour.ingest.synthetic import generate_weekly_returns
-from fourhour.measures.patient import duckdb_engine, measure_patients
-from fourhour.oversight.config import load_escalation_rules, load_funding_rules
-from fourhour.oversight.escalation import evaluate
-from fourhour.oversight.escalation_store import attach_status, record_run
-from fourhour.oversight.funding import assess_quarter
-from fourhour.oversight.leaders import import_leaders
-from fourhour.oversight.synthetic import generate_oversight_inputs, last_complete_quarter
-from fourhour.oversight.trajectories import import_allocations, import_trajectories
+from fourhour.cli.options import output_option
+from fourhour.outputs import write_text_atomic
 from fourhour.periods import parse_quarter, week_ending
-from fourhour.report.bulletin import build_bulletin, render
-from fourhour.report.oversight import render_escalation, render_funding
-from fourhour.warehouse import open_warehouse
-from fourhour.warehouse.hierarchy import import_mapping
-from fourhour.warehouse.patients import ingest_patients
 
 
 @app.command()
 def demo(
     directory: Annotated[
-        Path, typer.Option("--dir", help="Where to write the synthetic files and warehouse.")
+        Path,
+        output_option(
+            "--dir",
+            metavar="DIR",
+            folder=True,
+            help="Where to write the synthetic files and the warehouse (DIR/fourhour.duckdb).",
+        ),
     ] = Path("demo"),
     seed: Annotated[int, typer.Option(help="Random seed of the synthetic data set.")] = 2014,
 ) -> None:
     """Run fourhour end to end, offline, on a SYNTHETIC data set it makes itself: about 140
     providers over two years of weekly returns, ingested into DIR/fourhour.duckdb, then the
-    latest week's bulletin printed and written to DIR/bulletin.html."""
+    latest week's bulletin printed and written to DIR/bulletin.html (DIR is --dir)."""
+    from fourhour.ingest.synthetic import generate_weekly_returns
+    from fourhour.report.bulletin import build_bulletin, render
+    from fourhour.warehouse import open_warehouse
+
     data_dir = directory / "data"
     console.rule("[bold]fourhour demo[/] (synthetic data, not real NHS figures)")
     console.print(f"Generating synthetic weekly returns in {data_dir} ...")
@@ -52,7 +47,7 @@ def demo(
     console.rule(f"Bulletin, week ending {latest}")
     typer.echo(render(b, "text"))
     html = directory / "bulletin.html"
-    html.write_text(render(b, "html"), encoding="utf-8")
+    write_text_atomic(html, render(b, "html"))
     _oversight(directory, data_dir, warehouse, latest, seed)
     _patients(data_dir, warehouse, latest, seed)
     _capacity(data_dir, warehouse)
@@ -66,6 +61,17 @@ def demo(
 def _oversight(directory: Path, data_dir: Path, warehouse: Path, latest, seed: int) -> None:
     """Import the synthetic mapping, leaders, trajectories and allocations; print the top of
     the summons list and the funding summary."""
+    from fourhour.oversight.config import load_escalation_rules, load_funding_rules
+    from fourhour.oversight.escalation import evaluate
+    from fourhour.oversight.escalation_store import attach_status, record_run
+    from fourhour.oversight.funding import assess_quarter
+    from fourhour.oversight.leaders import import_leaders
+    from fourhour.oversight.synthetic import generate_oversight_inputs, last_complete_quarter
+    from fourhour.oversight.trajectories import import_allocations, import_trajectories
+    from fourhour.report.oversight import render_escalation, render_funding
+    from fourhour.warehouse import open_warehouse
+    from fourhour.warehouse.hierarchy import import_mapping
+
     with open_warehouse(warehouse) as wh:
         files = generate_oversight_inputs(wh, data_dir, seed=seed)
         import_mapping(wh, files["hierarchy"])
@@ -101,11 +107,12 @@ def _oversight(directory: Path, data_dir: Path, warehouse: Path, latest, seed: i
         f"£{e['withheld_gbp']:,.0f} withheld.",
         highlight=False,
     )
-    (directory / "summons.html").write_text(
-        render_escalation(payload, "html", events=outcome.events, synthetic=True), "utf-8"
+    write_text_atomic(
+        directory / "summons.html",
+        render_escalation(payload, "html", events=outcome.events, synthetic=True),
     )
-    (directory / "funding.html").write_text(
-        render_funding(ledger.as_dict(), "html", synthetic=True), "utf-8"
+    write_text_atomic(
+        directory / "funding.html", render_funding(ledger.as_dict(), "html", synthetic=True)
     )
     console.print(f"Wrote {directory / 'summons.html'} and {directory / 'funding.html'}.")
     console.print(
@@ -117,6 +124,11 @@ def _oversight(directory: Path, data_dir: Path, warehouse: Path, latest, seed: i
 
 def _patients(data_dir: Path, warehouse: Path, latest, seed: int) -> None:
     """A SYNTHETIC week of patient-level attendances: ingest, measure, print England's week."""
+    from fourhour.ingest.patients.synthetic import generate_year
+    from fourhour.measures.patient import duckdb_engine, measure_patients
+    from fourhour.warehouse import open_warehouse
+    from fourhour.warehouse.patients import ingest_patients
+
     start = latest - dt.timedelta(days=6)
     files = generate_year(
         data_dir / "patients", rows=480_000, start=start, days=7, n_providers=140, seed=seed
@@ -146,6 +158,8 @@ def _capacity(data_dir: Path, warehouse: Path) -> None:
     """Simulate the default (synthetic) trust, store its patients as patient-level records and
     measure them like any other: the capacity model feeding the rest of the pipeline."""
     from fourhour.cli.capacity_cmd import simulate_command
+    from fourhour.warehouse import open_warehouse
+    from fourhour.warehouse.patients import ingest_patients
 
     console.rule("Capacity model: the default trust, simulated (synthetic)")
     records = data_dir / "SYNTHETIC-simulated-trust.parquet"

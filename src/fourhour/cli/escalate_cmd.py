@@ -1,7 +1,5 @@
 """`fourhour escalate` and `fourhour escalations`: the summons list and its follow-up."""
 
-from __future__ import annotations
-
 import json
 from pathlib import Path
 from typing import Annotated
@@ -10,21 +8,11 @@ import typer
 from rich.table import Table
 
 from fourhour.cli import app, console
-from fourhour.cli.options import WarehouseOption
-from fourhour.oversight.config import load_escalation_rules
-from fourhour.oversight.escalation import evaluate
-from fourhour.oversight.escalation_store import (
-    STATUSES,
-    attach_status,
-    list_escalations,
-    record_run,
-    show_escalation,
-    update_status,
-)
+from fourhour.cli.options import WarehouseOption, input_option, output_option
+from fourhour.outputs import write_text_atomic
+from fourhour.oversight.statuses import STATUSES
 from fourhour.periods import parse_date, week_ending
-from fourhour.report.bulletin import is_synthetic
-from fourhour.report.oversight import ESCALATION_FORMATS, render_escalation
-from fourhour.warehouse import open_warehouse
+from fourhour.report.options import ESCALATION_FORMATS
 
 escalations_app = typer.Typer(help="Escalations: their status and history.")
 app.add_typer(escalations_app, name="escalations")
@@ -42,7 +30,7 @@ def escalate(
         str, typer.Option("--format", "-f", help=f"One of {', '.join(ESCALATION_FORMATS)}.")
     ] = "text",
     rules: Annotated[
-        Path | None, typer.Option(help="Escalation rules TOML laid over the shipped defaults.")
+        Path | None, input_option(help="Escalation rules TOML laid over the shipped defaults.")
     ] = None,
     record: Annotated[
         bool,
@@ -52,13 +40,20 @@ def escalate(
         ),
     ] = True,
     out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Write to this file instead of stdout.")
+        Path | None, output_option("--out", "-o", help="Write to this file instead of stdout.")
     ] = None,
     warehouse: WarehouseOption = None,
 ) -> None:
     """Score and rank every local system over the weeks ending WEEK-ENDING and write the
     summons list: the systems facing the biggest challenges, with the rules fired, the figures,
     the trend, the providers driving it and the leaders to summon."""
+    from fourhour.oversight.config import load_escalation_rules
+    from fourhour.oversight.escalation import evaluate
+    from fourhour.oversight.escalation_store import attach_status, record_run
+    from fourhour.report.bulletin import is_synthetic
+    from fourhour.report.oversight import render_escalation
+    from fourhour.warehouse import open_warehouse
+
     week = week_ending(parse_date(week_ending_)).end
     loaded = load_escalation_rules(rules)
     if top is not None:
@@ -75,7 +70,7 @@ def escalate(
         payload = attach_status(wh, result.as_dict())
         text = render_escalation(payload, fmt, events=events, synthetic=is_synthetic(wh))
     if out:
-        out.write_text(text, encoding="utf-8")
+        write_text_atomic(out, text)
         console.print(f"wrote {out} (run {status})")
     else:
         typer.echo(text, nl=False)
@@ -91,6 +86,9 @@ def list_(
     warehouse: WarehouseOption = None,
 ) -> None:
     """Escalations with their status, opened and latest weeks."""
+    from fourhour.oversight.escalation_store import list_escalations
+    from fourhour.warehouse import open_warehouse
+
     with open_warehouse(warehouse, read_only=True) as wh:
         rows = list_escalations(wh, status)
     table = Table(title=f"{len(rows):,} escalations")
@@ -115,6 +113,9 @@ def show(
     warehouse: WarehouseOption = None,
 ) -> None:
     """One escalation's history and its latest evidence."""
+    from fourhour.oversight.escalation_store import show_escalation
+    from fourhour.warehouse import open_warehouse
+
     with open_warehouse(warehouse, read_only=True) as wh:
         e = show_escalation(wh, escalation_id)
     if as_json:
@@ -147,6 +148,9 @@ def update(
     warehouse: WarehouseOption = None,
 ) -> None:
     """Record a status change by hand, e.g. --status meeting_held --note 'met on 12 Jan'."""
+    from fourhour.oversight.escalation_store import update_status
+    from fourhour.warehouse import open_warehouse
+
     day = week_ending(parse_date(week)).end if week else None
     with open_warehouse(warehouse) as wh:
         event = update_status(wh, escalation_id, status, note, day)

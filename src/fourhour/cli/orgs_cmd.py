@@ -1,7 +1,5 @@
 """`fourhour orgs`: import organisation reference files and list what the warehouse knows."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 
@@ -11,9 +9,7 @@ from rich.table import Table
 from fourhour.cli import app, console
 from fourhour.cli.imports import ReplaceOption, run_imports
 from fourhour.cli.ingest_cmd import ingest
-from fourhour.cli.options import WarehouseOption
-from fourhour.warehouse import open_warehouse
-from fourhour.warehouse.hierarchy import import_mapping, is_mapping_file
+from fourhour.cli.options import WarehouseOption, input_argument
 
 orgs_app = typer.Typer(help="Organisations: trusts, systems, regions and their names.")
 app.add_typer(orgs_app, name="orgs")
@@ -21,7 +17,7 @@ app.add_typer(orgs_app, name="orgs")
 
 @orgs_app.command("import")
 def import_(
-    paths: Annotated[list[Path], typer.Argument(help="Organisation reference files.")],
+    paths: Annotated[list[Path], input_argument(help="Organisation reference files.")],
     replace: ReplaceOption = False,
     warehouse: WarehouseOption = None,
 ) -> None:
@@ -30,6 +26,8 @@ def import_(
     valid_to, merged_into) sets which system and region each provider belonged to when; NHS
     England's published reference files (ICB mapping, trust to area team, site to trust) are
     read as by `fourhour ingest`."""
+    from fourhour.warehouse.hierarchy import import_mapping, is_mapping_file
+
     mappings = [p for p in paths if is_mapping_file(p)]
     published = [p for p in paths if p not in mappings]
     if mappings:
@@ -44,6 +42,8 @@ def list_(
     warehouse: WarehouseOption = None,
 ) -> None:
     """Organisations with their latest system and region."""
+    from fourhour.warehouse import open_warehouse
+
     with open_warehouse(warehouse, read_only=True) as wh:
         rows = wh.con.execute(
             """

@@ -1,7 +1,5 @@
 """`fourhour report`: the board report for a week or a month, as HTML or PDF."""
 
-from __future__ import annotations
-
 import time
 from pathlib import Path
 from typing import Annotated
@@ -11,8 +9,8 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from fourhour.cli import app, console, err_console
 from fourhour.cli.bulletin_cmd import choose_period
-from fourhour.cli.options import WarehouseOption
-from fourhour.warehouse import open_warehouse
+from fourhour.cli.options import WarehouseOption, output_option
+from fourhour.outputs import atomic_path, check_output
 
 STEP_NAMES = {
     "bulletin": "Reading the bulletin figures",
@@ -66,7 +64,7 @@ def report(
     month: Annotated[str | None, typer.Option("--month", help="The month, YYYY-MM.")] = None,
     out: Annotated[
         Path | None,
-        typer.Option(
+        output_option(
             "--out",
             "-o",
             help="report.html or report.pdf (by suffix). Default: report-PERIOD.html.",
@@ -86,14 +84,16 @@ def report(
     stylesheet, or as a PDF."""
     # Imported here: Altair and vl-convert are only needed by this command.
     from fourhour.report.board import build_report, output_path, write_report
+    from fourhour.warehouse import open_warehouse
 
     period = choose_period(week_ending_, month)
-    path = output_path(out, period)
+    path = check_output(output_path(out, period), option="--out")
     progress = _LateProgress()
     try:
         with open_warehouse(warehouse, read_only=True) as wh:
             board = build_report(wh, period, provider=provider, system=system, progress=progress)
-        write_report(board, path, progress=progress)
+        with atomic_path(path) as tmp:
+            write_report(board, tmp, progress=progress)
     finally:
         progress.stop()
     size = f"{board.pages} pages" if board.pages else f"{len(board.sections)} sections"

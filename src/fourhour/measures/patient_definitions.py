@@ -32,8 +32,6 @@ import pandas as pd
 
 BREACH_MINUTES = 240
 TWELVE_HOURS = 720
-LEVELS = ("provider", "system", "region", "national")
-PERIODS = ("week", "month", "quarter", "fy")
 LEVEL_IDS = {"provider": "pid", "system": "sid", "region": "rid", "national": None}
 PERIOD_KEYS = {
     "week": "week_start",

@@ -26,8 +26,8 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from fourhour.ingest.patients.schema import COLUMNS
+from fourhour.ingest.patients.volume import NATIONAL_YEAR
 
-NATIONAL_YEAR = 25_000_000
 # Share of a day's arrivals in each hour, 00:00 to 23:00 (sums to 1).
 _HOURLY = np.array(
     [
