@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> None:
         hint = f"see `{ctx.command_path} --help`" if ctx is not None else None
         _error(_escape(message), hint)
         sys.exit(exc.exit_code)
-    except _click.exceptions.Abort:
+    except typer.Abort:
         _error("interrupted")
         sys.exit(INTERRUPTED)
     except KeyboardInterrupt:

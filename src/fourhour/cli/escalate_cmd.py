@@ -9,6 +9,7 @@ from rich.table import Table
 
 from fourhour.cli import app, console
 from fourhour.cli.options import WarehouseOption, input_option, output_option
+from fourhour.errors import QueryError
 from fourhour.outputs import write_text_atomic
 from fourhour.oversight.statuses import STATUSES
 from fourhour.periods import parse_date, week_ending
@@ -86,6 +87,8 @@ def list_(
     warehouse: WarehouseOption = None,
 ) -> None:
     """Escalations with their status, opened and latest weeks."""
+    if status is not None and status not in STATUSES:
+        raise QueryError(f"unknown status {status!r}; expected one of {', '.join(STATUSES)}")
     from fourhour.oversight.escalation_store import list_escalations
     from fourhour.warehouse import open_warehouse
 

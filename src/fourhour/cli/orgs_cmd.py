@@ -10,6 +10,7 @@ from fourhour.cli import app, console
 from fourhour.cli.imports import ReplaceOption, run_imports
 from fourhour.cli.ingest_cmd import ingest
 from fourhour.cli.options import WarehouseOption, input_argument
+from fourhour.errors import QueryError
 
 orgs_app = typer.Typer(help="Organisations: trusts, systems, regions and their names.")
 app.add_typer(orgs_app, name="orgs")
@@ -45,6 +46,13 @@ def list_(
     from fourhour.warehouse import open_warehouse
 
     with open_warehouse(warehouse, read_only=True) as wh:
+        kinds = [
+            r[0]
+            for r in wh.con.execute("SELECT DISTINCT kind FROM organisations ORDER BY 1").fetchall()
+        ]
+        if kind is not None and kind not in kinds:
+            held = ", ".join(kinds) or "no organisations"
+            raise QueryError(f"unknown kind {kind!r}; the warehouse holds {held}")
         rows = wh.con.execute(
             """
             SELECT o.code, o.name, o.kind, o.code_source,

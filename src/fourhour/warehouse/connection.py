@@ -101,8 +101,9 @@ def check_warehouse_path(target: Path, *, read_only: bool) -> bool:
     """The one rule for what may be opened as a warehouse; True when `target` is to be created.
 
     - An existing file must be a DuckDB database (its header says so) holding fourhour's
-      schema_migrations table, or (when writing) an empty DuckDB database; anything else (a CSV,
-      a spreadsheet, another application's database) is refused and left untouched.
+      schema_migrations table, or (when writing) a DuckDB database with no tables at all;
+      anything else (a CSV, a spreadsheet, an empty file, another application's database) is
+      refused and left untouched.
     - A path that does not exist is created only when writing and only if its name ends in
       .duckdb, in a folder that exists or can be made; reading one is refused.
     """
@@ -127,8 +128,8 @@ def check_warehouse_path(target: Path, *, read_only: bool) -> bool:
             head = f.read(DUCKDB_MAGIC_OFFSET + len(DUCKDB_MAGIC))
     except OSError as exc:
         raise WarehouseError(f"cannot read {target}: {exc.strerror}") from None
-    if not head and not read_only and target.suffix.lower() == WAREHOUSE_SUFFIX:
-        return True  # an empty file named *.duckdb: a new warehouse
+    if not head:
+        raise WarehouseError(f"{target} is an empty file, not a fourhour warehouse", hint=hint)
     if head[DUCKDB_MAGIC_OFFSET:] != DUCKDB_MAGIC:
         raise WarehouseError(
             f"{target} is not a fourhour warehouse (not a DuckDB database file)", hint=hint

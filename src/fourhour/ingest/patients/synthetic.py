@@ -100,7 +100,15 @@ def _daily_volumes(days: np.ndarray, total: int, rng: np.random.Generator) -> np
     weekday = _WEEKDAY[[d.weekday() for d in days]]
     noise = rng.normal(1, 0.03, len(days))
     w = season * weekday * noise
-    return np.floor(w / w.sum() * total + rng.random(len(days))).astype(np.int64)
+    exact = w / w.sum() * total
+    volumes = np.floor(exact + rng.random(len(days))).astype(np.int64)  # stochastic rounding
+    # ...then exactly `total`: a day that rounding pushed furthest the wrong way moves by one.
+    short = int(total - volumes.sum())
+    if short > 0:
+        volumes[np.argsort(volumes - exact, kind="stable")[:short]] += 1
+    elif short < 0:
+        volumes[np.argsort(exact - volumes, kind="stable")[:-short]] -= 1
+    return volumes
 
 
 def generate_year(
