@@ -160,7 +160,9 @@ def _summary(outcomes: "list[IngestOutcome]") -> None:
         ("replaced", "right"),
         ("unchanged", "right"),
     ):
-        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+        # Numbers are never shrunk (no_wrap); long names fold onto a second line instead.
+        numeric = justify == "right"
+        table.add_column(column, justify=justify, no_wrap=numeric, overflow="fold")  # type: ignore[arg-type]
     rows = _rows(outcomes) if len(outcomes) <= PER_FILE_UP_TO else _grouped(outcomes)
     for r in rows:
         table.add_row(*r)
