@@ -9,7 +9,7 @@ import typer
 from fourhour.cli import app, console
 from fourhour.cli.ingest_cmd import ingest
 from fourhour.cli.options import output_option
-from fourhour.outputs import write_text_atomic
+from fourhour.outputs import atomic_path, write_text_atomic
 from fourhour.periods import parse_quarter, week_ending
 
 
@@ -122,20 +122,32 @@ def _oversight(directory: Path, data_dir: Path, warehouse: Path, latest, seed: i
     )
 
 
-def _patients(data_dir: Path, warehouse: Path, latest, seed: int) -> None:
-    """A SYNTHETIC week of patient-level attendances: ingest, measure, print England's week."""
-    from fourhour.ingest.patients.synthetic import generate_year
+def _patients(data_dir: Path, warehouse: Path, latest, seed: int) -> dict:
+    """The latest week's returns as SYNTHETIC patient-level records (every provider's
+    attendances, breaches, admissions and long decision-to-admit waits as returned): ingest,
+    measure, and print England's week, which agrees with the bulletin's."""
+    import pyarrow.parquet as pq
+
+    from fourhour.ingest.model import COUNT_COLUMNS
+    from fourhour.ingest.patients.synthetic import records_matching_returns
     from fourhour.measures.patient import duckdb_engine, measure_patients
     from fourhour.warehouse import open_warehouse
     from fourhour.warehouse.patients import ingest_patients
 
     start = latest - dt.timedelta(days=6)
-    files = generate_year(
-        data_dir / "patients", rows=480_000, start=start, days=7, n_providers=140, seed=seed
-    )
     with open_warehouse(warehouse) as wh:
-        for f in files:
-            ingest_patients(wh, f)
+        cursor = wh.con.execute(
+            f"SELECT org_code, {', '.join(COUNT_COLUMNS)} FROM provider_returns "
+            "WHERE granularity = 'week' AND period_end = ? ORDER BY org_code",
+            [latest],
+        )
+        names = [d[0] for d in cursor.description]
+        returns = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+        records = data_dir / "patients" / f"SYNTHETIC-attendances-week-ending-{latest}.parquet"
+        records.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(records) as tmp:
+            pq.write_table(records_matching_returns(returns, start, seed=seed), tmp)
+        ingest_patients(wh, records)
         result = measure_patients(wh, duckdb_engine(), levels=("national",), periods=("week",))
     week = result.table[result.table["period_start"] == start].iloc[0]
     near = result.near_four_hours
@@ -144,14 +156,16 @@ def _patients(data_dir: Path, warehouse: Path, latest, seed: int) -> None:
     after = int(near.loc[241:245].sum())
     console.rule(f"From patient-level records (synthetic), week ending {latest}")
     console.print(
-        f"{int(week['attendances']):,} attendances: {week['performance_pct']:.1f}% within four "
-        f"hours (type 1 {week['type1_performance_pct']:.1f}%); "
+        f"The week's returns, made from {int(week['attendances']):,} attendance records: "
+        f"{week['performance_pct']:.1f}% within four hours (type 1 "
+        f"{week['type1_performance_pct']:.1f}%), as in the bulletin; "
         f"{int(week['over_12h_from_arrival']):,} spent over 12 hours from arrival; median time "
         f"in the department {week['median_minutes']:.0f} minutes, 95th percentile "
         f"{week['p95_minutes']:.0f}. {before:,} patients left in the 5 minutes before four "
         f"hours, {after:,} in the 5 minutes after.",
         highlight=False,
     )
+    return week.to_dict()
 
 
 def _capacity(data_dir: Path, warehouse: Path) -> None:
