@@ -83,6 +83,10 @@ class WarehouseError(FourhourError):
     exit_code = 4
 
 
+class WarehouseBusyError(WarehouseError):
+    """Another process held the warehouse's lock for longer than fourhour would wait."""
+
+
 class QueryError(FourhourError):
     """A measure or bulletin was asked for something the warehouse cannot answer."""
 

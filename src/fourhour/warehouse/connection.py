@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 
-from fourhour.errors import WarehouseError
+from fourhour.errors import WarehouseBusyError, WarehouseError
 from fourhour.settings import SETTINGS, lock_wait_s, warehouse_path
 from fourhour.warehouse.migrations import MIGRATIONS
 
@@ -170,7 +170,7 @@ def _connect(target: Path, read_only: bool, wait_s: float) -> duckdb.DuckDBPyCon
             if not _is_lock_error(exc):
                 raise WarehouseError(f"cannot open the warehouse {target}: {exc}") from None
             if time.monotonic() >= deadline:
-                raise WarehouseError(
+                raise WarehouseBusyError(
                     f"the warehouse {target} is busy: another process has held it for {wait_s:g} s",
                     hint=f"try again when it has finished, or wait longer with "
                     f"{_LOCK_WAIT.env}=SECONDS",

@@ -338,9 +338,14 @@ def _matching_group(
     is_breach[rng.choice(n, breaches, replace=False, p=weight / weight.sum())] = True
     median = {1: 165.0, 2: 95.0}.get(dept, 70.0) * np.where(is_admitted, 1.6, 1.0)
     within = rng.lognormal(np.log(median), 0.55)
-    # Within four hours: a draw past 240 minutes is a patient moved on just in time.
-    within = np.where(within > 240, rng.uniform(215, 240, n), within)
-    over = 240 + rng.lognormal(np.log(np.where(is_admitted, 150.0, 50.0)), 0.8)
+    # Within four hours: a draw past 240 minutes is, about half the time, a patient moved on
+    # just in time (the spike before four hours), else one seen sooner.
+    late = within > 240
+    spike = rng.random(n) < 0.45
+    within = np.where(late & spike, rng.uniform(225, 240, n), within)
+    within = np.where(late & ~spike, rng.uniform(60, 225, n), within)
+    # Over four hours: minutes past 240 fall away from the threshold (admitted wait longer).
+    over = 240 + rng.exponential(np.where(is_admitted, 150.0, 45.0))
     minutes = np.floor(np.where(is_breach, over, within)).astype(np.int64)
     minutes = np.where(is_breach, np.maximum(minutes, 241), np.clip(minutes, 1, 240))
     return {
