@@ -1,5 +1,7 @@
 """`fourhour bulletin`: the four-hour bulletin for a week or a month."""
 
+from __future__ import annotations
+
 from pathlib import Path
 from typing import Annotated
 

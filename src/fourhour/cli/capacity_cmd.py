@@ -1,6 +1,8 @@
 """`fourhour simulate`, `fourhour sweep`, `fourhour calibrate`: the capacity model of one trust
 (docs/capacity.md)."""
 
+from __future__ import annotations
+
 import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -65,7 +67,7 @@ def _fmt(value: float, unit: str) -> str:
     return f"{value:,.1f}" if abs(value) < 100 or unit == "%" else f"{value:,.0f}"
 
 
-def _describe(s: "Scenario") -> str:
+def _describe(s: Scenario) -> str:
     pools = ", ".join(
         f"{p.name} {p.beds}"
         + (f"+{p.escalation_beds}" if p.escalation_beds else "")
@@ -80,7 +82,7 @@ def _describe(s: "Scenario") -> str:
     )
 
 
-def _print_result(result: "CapacityResult") -> None:
+def _print_result(result: CapacityResult) -> None:
     from fourhour.capacity.confidence import CONFIDENCE
 
     s = result.scenario

@@ -1,5 +1,7 @@
 """`fourhour demo`: generate a synthetic data set, ingest it, print the latest bulletin."""
 
+from __future__ import annotations
+
 import datetime as dt
 from pathlib import Path
 from typing import Annotated

@@ -1,5 +1,7 @@
 """`fourhour escalate` and `fourhour escalations`: the summons list and its follow-up."""
 
+from __future__ import annotations
+
 import json
 from pathlib import Path
 from typing import Annotated

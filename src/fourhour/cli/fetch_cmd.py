@@ -1,5 +1,7 @@
 """`fourhour fetch`: download NHS England's weekly and monthly A&E files for a range."""
 
+from __future__ import annotations
+
 import datetime as dt
 from enum import StrEnum
 from pathlib import Path
@@ -126,7 +128,7 @@ def fetch_command(
     _summarise(report, since, until, dest)
 
 
-def _summarise(report: "FetchReport", since: dt.date, until: dt.date, dest: Path) -> None:
+def _summarise(report: FetchReport, since: dt.date, until: dt.date, dest: Path) -> None:
     if report.files:
         table = Table(title=f"NHS England A&E files, {since.isoformat()} to {until.isoformat()}")
         table.add_column("kind")
@@ -159,7 +161,7 @@ def _summarise(report: "FetchReport", since: dt.date, until: dt.date, dest: Path
         )
 
 
-def _period(f: "FetchedFile") -> str:
+def _period(f: FetchedFile) -> str:
     if f.kind == "weekly":
         return f"w/e {f.period.end.isoformat()}"
     return f"{f.period.start:%Y-%m}"

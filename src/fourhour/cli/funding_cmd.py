@@ -1,5 +1,7 @@
 """`fourhour trajectories`, `fourhour allocations` and `fourhour funding`: conditional funding."""
 
+from __future__ import annotations
+
 from pathlib import Path
 from typing import Annotated
 

@@ -1,5 +1,7 @@
 """Shared handling of reference-table imports (mappings, leaders, trajectories, allocations)."""
 
+from __future__ import annotations
+
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -26,8 +28,8 @@ ReplaceOption = Annotated[
 def run_imports(
     paths: list[Path],
     warehouse: Path | None,
-    importer: "Callable[[Warehouse, Path], ImportOutcome]",
-) -> "list[ImportOutcome]":
+    importer: Callable[[Warehouse, Path], ImportOutcome],
+) -> list[ImportOutcome]:
     """Import each file in its own transaction, printing one line per file."""
     from fourhour.warehouse import open_warehouse
 

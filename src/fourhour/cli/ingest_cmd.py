@@ -1,5 +1,7 @@
 """`fourhour ingest PATH...`: read published files into the warehouse, each all or nothing."""
 
+from __future__ import annotations
+
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -117,7 +119,7 @@ def _report_skipped_and_refused(skipped: list[Path], refused: list[Refused], sto
 PER_FILE_UP_TO = 12  # beyond this many files, one row per layout and status
 
 
-def _rows(outcomes: "list[IngestOutcome]") -> list[tuple[str, ...]]:
+def _rows(outcomes: list[IngestOutcome]) -> list[tuple[str, ...]]:
     out = []
     for o in outcomes:
         status = o.status
@@ -130,7 +132,7 @@ def _rows(outcomes: "list[IngestOutcome]") -> list[tuple[str, ...]]:
     return out
 
 
-def _grouped(outcomes: "list[IngestOutcome]") -> list[tuple[str, ...]]:
+def _grouped(outcomes: list[IngestOutcome]) -> list[tuple[str, ...]]:
     """Many files: one row per layout and status ('fourhour warehouse log' has every file)."""
     groups: dict[tuple[str, str], list[IngestOutcome]] = {}
     for o in outcomes:
@@ -147,7 +149,7 @@ def _grouped(outcomes: "list[IngestOutcome]") -> list[tuple[str, ...]]:
     return out
 
 
-def _summary(outcomes: "list[IngestOutcome]") -> None:
+def _summary(outcomes: list[IngestOutcome]) -> None:
     if not outcomes:
         return
     table = Table(title="Ingest summary", show_lines=False)

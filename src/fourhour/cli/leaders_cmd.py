@@ -1,5 +1,7 @@
 """`fourhour leaders`: import and list accountable leaders."""
 
+from __future__ import annotations
+
 import datetime as dt
 from typing import Annotated
 

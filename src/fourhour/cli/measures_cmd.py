@@ -1,5 +1,7 @@
 """`fourhour measures`: the measures table for a period at any level, on screen or as CSV."""
 
+from __future__ import annotations
+
 from pathlib import Path
 from typing import Annotated
 

@@ -6,6 +6,8 @@ recorded; inputs by `input_option` / `input_argument`. The rules themselves are 
 fourhour.outputs.
 """
 
+from __future__ import annotations
+
 from pathlib import Path
 from typing import Annotated, Any
 

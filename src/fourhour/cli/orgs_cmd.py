@@ -1,5 +1,7 @@
 """`fourhour orgs`: import organisation reference files and list what the warehouse knows."""
 
+from __future__ import annotations
+
 from pathlib import Path
 from typing import Annotated
 

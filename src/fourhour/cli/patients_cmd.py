@@ -1,5 +1,7 @@
 """`fourhour patients`: patient-level attendances: ingest, measure, export returns, generate."""
 
+from __future__ import annotations
+
 import datetime as dt
 from pathlib import Path
 from typing import Annotated

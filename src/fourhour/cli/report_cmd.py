@@ -1,5 +1,7 @@
 """`fourhour report`: the board report for a week or a month, as HTML or PDF."""
 
+from __future__ import annotations
+
 import time
 from pathlib import Path
 from typing import Annotated

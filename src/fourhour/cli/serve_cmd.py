@@ -1,5 +1,7 @@
 """`fourhour serve`: the web dashboard and JSON API over the warehouse."""
 
+from __future__ import annotations
+
 import ipaddress
 from pathlib import Path
 from typing import Annotated

@@ -1,5 +1,7 @@
 """`fourhour tokens`: API tokens for `fourhour serve` (created, listed, revoked; stored hashed)."""
 
+from __future__ import annotations
+
 from typing import Annotated
 
 import typer

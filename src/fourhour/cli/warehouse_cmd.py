@@ -1,5 +1,7 @@
 """`fourhour warehouse`: what the warehouse holds, its schema version and its ingest log."""
 
+from __future__ import annotations
+
 import typer
 from rich.table import Table
 
