@@ -337,3 +337,13 @@ def test_readme_warehouse_claim_is_true() -> None:
         claim = re.search(r"Every command except (.+?)\s+takes\s+`--warehouse PATH`", text, re.S)
         assert claim, f"{doc.name} should say which commands take --warehouse"
         assert sorted(re.findall(r"`([a-z -]+)`", claim.group(1))) == without, doc.name
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["frobnicate"], ["bulletin", "--bogus"], ["bulletin", "--month"], ["escalate"]],
+)
+def test_usage_errors_are_one_line(argv: list[str], capsys) -> None:
+    code, _, err = run(argv, capsys)
+    assert code == 2
+    assert_clean_failure(code, err, argv)
