@@ -347,3 +347,29 @@ def test_usage_errors_are_one_line(argv: list[str], capsys) -> None:
     code, _, err = run(argv, capsys)
     assert code == 2
     assert_clean_failure(code, err, argv)
+
+
+HEAVY = ("pandas", "numpy", "duckdb", "ibis", "numba", "altair", "pyarrow", "jinja2", "httpx")
+
+
+def test_help_imports_nothing_heavy() -> None:
+    """The fast CLI: listing and describing commands loads no engine (bench/cli_bench.py times
+    it); each command imports what it uses when it runs."""
+    code = (
+        "import sys\n"
+        "from fourhour.cli import main\n"
+        "for argv in (['--help'], ['bulletin', '--help'], ['patients', 'generate', '--help']):\n"
+        "    try:\n"
+        "        main(argv)\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+    )
+    assert proc.stdout.strip().splitlines()[-1] == "[]"
