@@ -69,6 +69,7 @@ test: $(STAMP) assets chromium
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/cli_bench.py
 	$(BIN)/python bench/patients_bench.py
 	$(BIN)/python bench/capacity_bench.py
 

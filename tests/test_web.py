@@ -532,7 +532,7 @@ def test_serve_binds_to_loopback_by_default_and_needs_a_warehouse(tmp_path, monk
     assert _is_loopback("127.0.0.1") and _is_loopback("::1") and _is_loopback("localhost")
     assert not _is_loopback("0.0.0.0")
     code, _ = run_cli(["serve", "-w", str(tmp_path / "none.duckdb")], monkeypatch, capsys)
-    assert code == 5
+    assert code == 4  # WarehouseError: no warehouse there (docs/cli.md)
 
 
 def test_migration_0005_adds_the_token_and_audit_tables(tmp_path) -> None:

@@ -17,15 +17,19 @@ chart (performance against occupancy), records (patient-level records), calibrat
 provider's returns).
 """
 
-from fourhour.capacity.results import CapacityResult
-from fourhour.capacity.scenario import (
-    Scenario,
-    ScenarioError,
-    default_scenario,
-    load_scenario,
-    scenario_from_text,
-)
-from fourhour.capacity.simulate import simulate
+from typing import Any
+
+# Loaded when first used (numba, NumPy and pandas are slow to import): `from fourhour.capacity
+# import simulate` works as before, and `fourhour.capacity.defaults` stays cheap to import.
+_EXPORTS = {
+    "CapacityResult": "fourhour.capacity.results",
+    "Scenario": "fourhour.capacity.scenario",
+    "ScenarioError": "fourhour.capacity.scenario",
+    "default_scenario": "fourhour.capacity.scenario",
+    "load_scenario": "fourhour.capacity.scenario",
+    "scenario_from_text": "fourhour.capacity.scenario",
+    "simulate": "fourhour.capacity.simulate",
+}
 
 __all__ = [
     "CapacityResult",
@@ -36,3 +40,11 @@ __all__ = [
     "scenario_from_text",
     "simulate",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        import importlib
+
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

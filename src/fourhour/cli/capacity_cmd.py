@@ -7,27 +7,24 @@ import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from fourhour.capacity.calibrate import calibrate as fit_provider
-from fourhour.capacity.chart import check_chart_path, save_chart, sweep_chart
-from fourhour.capacity.confidence import CONFIDENCE
-from fourhour.capacity.records import patient_records, write_records
-from fourhour.capacity.results import CapacityResult
-from fourhour.capacity.scenario import Scenario, ScenarioError, load_scenario
-from fourhour.capacity.simulate import DEFAULT_REPLICATIONS, simulate, warm_up_engine
-from fourhour.capacity.sweep import LEVERS, default_bed_range, knee, parse_range, sweep
+from fourhour.capacity.defaults import DEFAULT_REPLICATIONS
 from fourhour.cli import app, console
-from fourhour.cli.options import WarehouseOption
-from fourhour.warehouse import open_warehouse
+from fourhour.cli.options import WarehouseOption, input_argument, input_option, output_option
+from fourhour.outputs import atomic_path
+
+if TYPE_CHECKING:
+    from fourhour.capacity.results import CapacityResult
+    from fourhour.capacity.scenario import Scenario
 
 ScenarioArgument = Annotated[
     Path | None,
-    typer.Argument(
+    input_argument(
         help="Scenario TOML: only what differs from the default trust (see docs/capacity.md). "
         "Default: the default trust.",
         show_default=False,
@@ -54,6 +51,8 @@ def _progress(label: str, total: int) -> Iterator[Callable[[int, int], None]]:
 
 
 def _prepare() -> None:
+    from fourhour.capacity.simulate import warm_up_engine
+
     with console.status("preparing the simulation engine (compiled once, then cached)"):
         warm_up_engine()
 
@@ -84,6 +83,8 @@ def _describe(s: Scenario) -> str:
 
 
 def _print_result(result: CapacityResult) -> None:
+    from fourhour.capacity.confidence import CONFIDENCE
+
     s = result.scenario
     console.print(f"[bold]{s.name}[/]: {_describe(s)}", highlight=False, soft_wrap=True)
     console.print(
@@ -130,7 +131,7 @@ def simulate_command(
     ] = None,
     records: Annotated[
         Path | None,
-        typer.Option(
+        output_option(
             help="Also write the first replication's attendances as patient-level records "
             "(.parquet or .csv) for `fourhour patients ingest`.",
             show_default=False,
@@ -138,24 +139,32 @@ def simulate_command(
     ] = None,
     csv: Annotated[
         Path | None,
-        typer.Option(help="Write every replication's measures to this CSV.", show_default=False),
+        output_option(help="Write every replication's measures to this CSV.", show_default=False),
     ] = None,
 ) -> None:
     """Simulate one trust (SYNTHETIC): A&E arrivals, cubicles, admissions waiting for beds,
     bed pools and discharges; four-hour performance, 12-hour waits, occupancy and time in
     department with confidence intervals across replications."""
+    from fourhour.capacity.records import check_records_path, patient_records, write_records
+    from fourhour.capacity.scenario import load_scenario
+    from fourhour.capacity.simulate import simulate
+
+    if records:
+        check_records_path(records)
     s = load_scenario(scenario)
     _prepare()
     with _progress("replications", replications) as progress:
         result = simulate(s, replications, seed=seed, progress=progress)
     _print_result(result)
     if csv:
-        result.per_replication().to_csv(csv, index=False)
+        with atomic_path(csv) as tmp:
+            result.per_replication().to_csv(tmp, index=False)
         console.print(f"wrote {replications} replications' measures to {csv}")
     if records:
         with console.status("writing patient-level records"):
             frame = patient_records(s, seed=seed)
-            write_records(frame, records)
+            with atomic_path(records) as tmp:
+                write_records(frame, tmp)
         console.print(
             f"wrote {len(frame):,} SYNTHETIC attendances to {records} "
             f"(`fourhour patients ingest {records}` reads them)",
@@ -168,7 +177,7 @@ def simulate_command(
 def sweep_command(
     scenarios: Annotated[
         list[Path] | None,
-        typer.Argument(
+        input_argument(
             help="Scenario TOML files, one curve each (default: the default trust).",
             show_default=False,
         ),
@@ -204,15 +213,20 @@ def sweep_command(
     replications: ReplicationsOption = SWEEP_REPLICATIONS,
     out: Annotated[
         Path,
-        typer.Option(help="The chart: .png, .svg, .pdf, .html or .json by suffix."),
+        output_option(help="The chart: .png, .svg, .pdf, .html or .json by suffix."),
     ] = Path("sweep.png"),
     csv: Annotated[
-        Path | None, typer.Option(help="Also write the table to this CSV.", show_default=False)
+        Path | None, output_option(help="Also write the table to this CSV.", show_default=False)
     ] = None,
 ) -> None:
     """Step one lever (beds, demand, length of stay or UTC streaming) and draw four-hour
     performance (type 1 and all types) against mean bed occupancy: flat at moderate occupancy,
     then the knee."""
+    from fourhour.capacity.chart import check_chart_path, save_chart, sweep_chart
+    from fourhour.capacity.confidence import CONFIDENCE
+    from fourhour.capacity.scenario import ScenarioError, load_scenario
+    from fourhour.capacity.sweep import LEVERS, default_bed_range, knee, parse_range, sweep
+
     given = {
         k: v
         for k, v in (("beds", beds), ("demand", demand), ("los", los), ("streaming", streaming))
@@ -273,9 +287,11 @@ def sweep_command(
         title=f"Four-hour performance against bed occupancy: "
         f"{loaded[0].name if not several else 'scenarios compared'}",
     )
-    save_chart(chart, out)
+    with atomic_path(out) as tmp:
+        save_chart(chart, tmp)
     if csv:
-        table.to_csv(csv, index=False)
+        with atomic_path(csv) as tmp:
+            table.to_csv(tmp, index=False)
     console.print(f"wrote the chart to {out}" + (f" and the table to {csv}" if csv else ""))
 
 
@@ -284,13 +300,13 @@ def calibrate_command(
     provider: Annotated[str, typer.Option(help="The provider's ODS code, e.g. RXQ.")],
     out: Annotated[
         Path | None,
-        typer.Option(
+        output_option(
             help="Where to write the scenario (default: PROVIDER.toml).", show_default=False
         ),
     ] = None,
     template: Annotated[
         Path | None,
-        typer.Option(
+        input_option(
             help="Scenario whose settings are kept where the returns say nothing "
             "(default: the default trust).",
             show_default=False,
@@ -307,11 +323,18 @@ def calibrate_command(
 ) -> None:
     """Fit arrivals, admission rates and beds to a provider's returns and bed sitreps in the
     warehouse, and write the scenario TOML."""
+    from fourhour.capacity.calibrate import calibrate as fit_provider
+    from fourhour.capacity.scenario import load_scenario
+    from fourhour.capacity.simulate import simulate
+    from fourhour.outputs import check_output, write_text_atomic
+    from fourhour.warehouse import open_warehouse
+
+    check_output(out or Path(f"{provider.strip().upper()}.toml"), option="--out")
     base = load_scenario(template) if template else None
     with open_warehouse(warehouse, read_only=True) as wh:
         fitted = fit_provider(wh, provider, base)
     path = out or Path(f"{fitted.provider}.toml")
-    path.write_text(fitted.toml(), encoding="utf-8")
+    write_text_atomic(path, fitted.toml())
     o = fitted.observed
     console.print(
         f"fitted {fitted.provider} to its {o['granularity']}ly returns {o['period_from']} to "

@@ -9,9 +9,10 @@ import typer
 from rich.table import Table
 
 from fourhour.cli import app, console
-from fourhour.cli.options import WarehouseOption
+from fourhour.cli.options import WarehouseOption, output_option
 from fourhour.errors import QueryError
-from fourhour.measures import LEVELS, measure_table
+from fourhour.measures.standard import LEVELS
+from fourhour.outputs import atomic_path
 from fourhour.periods import (
     Period,
     parse_date,
@@ -20,7 +21,6 @@ from fourhour.periods import (
     parse_quarter,
     week_ending,
 )
-from fourhour.warehouse import open_warehouse
 
 
 def _period(week: str | None, month: str | None, quarter: str | None, fy: str | None) -> Period:
@@ -48,11 +48,14 @@ def measures(
         str | None, typer.Option(help="Financial-year quarter, e.g. 2016-17Q3.")
     ] = None,
     fy: Annotated[str | None, typer.Option(help="Financial year, e.g. 2016-17.")] = None,
-    csv: Annotated[Path | None, typer.Option(help="Write the full table to this CSV.")] = None,
+    csv: Annotated[Path | None, output_option(help="Write the full table to this CSV.")] = None,
     warehouse: WarehouseOption = None,
 ) -> None:
     """Attendances, breaches and four-hour performance by type for every organisation at a
     level (provider, system, region or national) for a week, month, quarter or year."""
+    from fourhour.measures import measure_table
+    from fourhour.warehouse import open_warehouse
+
     if level not in LEVELS:
         raise QueryError(f"unknown level {level!r}; expected one of {', '.join(LEVELS)}")
     period = _period(week_ending_, month, quarter, fy)
@@ -64,7 +67,8 @@ def measures(
             out["unmapped_providers"] = out["unmapped_providers"].map(
                 lambda v: ";".join(v) if isinstance(v, list | tuple) or hasattr(v, "tolist") else ""
             )
-        out.to_csv(csv, index=False)
+        with atomic_path(csv) as tmp:
+            out.to_csv(tmp, index=False)
         console.print(f"wrote {len(frame):,} rows to {csv}")
         _print_notes(frame)
         return

@@ -12,17 +12,9 @@ from rich.table import Table
 from fourhour.cli import app, console
 from fourhour.cli.imports import ReplaceOption, run_imports
 from fourhour.cli.ingest_cmd import ingest
-from fourhour.cli.options import WarehouseOption
+from fourhour.cli.options import WarehouseOption, input_argument
 from fourhour.errors import QueryError
 from fourhour.periods import parse_date
-from fourhour.warehouse import open_warehouse
-from fourhour.warehouse.hierarchy import (
-    hierarchy_notes,
-    import_mapping,
-    is_mapping_file,
-    names_for,
-    provider_parents,
-)
 
 orgs_app = typer.Typer(help="Organisations: trusts, systems, regions and their names.")
 app.add_typer(orgs_app, name="orgs")
@@ -30,7 +22,7 @@ app.add_typer(orgs_app, name="orgs")
 
 @orgs_app.command("import")
 def import_(
-    paths: Annotated[list[Path], typer.Argument(help="Organisation reference files.")],
+    paths: Annotated[list[Path], input_argument(help="Organisation reference files.")],
     replace: ReplaceOption = False,
     warehouse: WarehouseOption = None,
 ) -> None:
@@ -39,6 +31,8 @@ def import_(
     valid_to, merged_into) sets which system and region each provider belonged to when; NHS
     England's published reference files (ICB mapping, trust to area team, site to trust) are
     read as by `fourhour ingest`."""
+    from fourhour.warehouse.hierarchy import import_mapping, is_mapping_file
+
     mappings = [p for p in paths if is_mapping_file(p)]
     published = [p for p in paths if p not in mappings]
     if mappings:
@@ -64,7 +58,16 @@ def list_(
     if on is not None:
         _list_on(parse_date(on), warehouse)
         return
+    from fourhour.warehouse import open_warehouse
+
     with open_warehouse(warehouse, read_only=True) as wh:
+        kinds = [
+            r[0]
+            for r in wh.con.execute("SELECT DISTINCT kind FROM organisations ORDER BY 1").fetchall()
+        ]
+        if kind is not None and kind not in kinds:
+            held = ", ".join(kinds) or "no organisations"
+            raise QueryError(f"unknown kind {kind!r}; the warehouse holds {held}")
         rows = wh.con.execute(
             """
             SELECT o.code, o.name, o.kind, o.code_source,
@@ -93,6 +96,9 @@ def list_(
 
 
 def _list_on(day: dt.date, warehouse: Path | None) -> None:
+    from fourhour.warehouse import open_warehouse
+    from fourhour.warehouse.hierarchy import hierarchy_notes, names_for, provider_parents
+
     with open_warehouse(warehouse, read_only=True) as wh:
         codes = [
             c

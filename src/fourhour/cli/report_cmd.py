@@ -11,9 +11,9 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from fourhour.cli import app, console, err_console
 from fourhour.cli.bulletin_cmd import choose_period
-from fourhour.cli.options import WarehouseOption
-from fourhour.measures.spc import DEFAULT_PRESET, MAKING_DATA_COUNT, NHSRPLOTTHEDOTS
-from fourhour.warehouse import open_warehouse
+from fourhour.cli.options import WarehouseOption, output_option
+from fourhour.measures.spc_names import DEFAULT_PRESET, MAKING_DATA_COUNT_NAME, NHSRPLOTTHEDOTS_NAME
+from fourhour.outputs import atomic_path, check_output
 
 STEP_NAMES = {
     "bulletin": "Reading the bulletin figures",
@@ -67,7 +67,7 @@ def report(
     month: Annotated[str | None, typer.Option("--month", help="The month, YYYY-MM.")] = None,
     out: Annotated[
         Path | None,
-        typer.Option(
+        output_option(
             "--out",
             "-o",
             help="report.html or report.pdf (by suffix). Default: report-PERIOD.html.",
@@ -83,8 +83,8 @@ def report(
         str,
         typer.Option(
             "--spc-preset",
-            help=f"SPC rules: {MAKING_DATA_COUNT.name} (NHS England's guidance) or "
-            f"{NHSRPLOTTHEDOTS.name} (as the R package NHSRplotthedots 0.2.2); docs/spc.md lists "
+            help=f"SPC rules: {MAKING_DATA_COUNT_NAME} (NHS England's guidance) or "
+            f"{NHSRPLOTTHEDOTS_NAME} (as the R package NHSRplotthedots 0.2.2); docs/spc.md lists "
             "the differences.",
         ),
     ] = DEFAULT_PRESET,
@@ -96,9 +96,10 @@ def report(
     stylesheet, or as a PDF."""
     # Imported here: Altair and vl-convert are only needed by this command.
     from fourhour.report.board import build_report, output_path, write_report
+    from fourhour.warehouse import open_warehouse
 
     period = choose_period(week_ending_, month)
-    path = output_path(out, period)
+    path = check_output(output_path(out, period), option="--out")
     progress = _LateProgress()
     try:
         with open_warehouse(warehouse, read_only=True) as wh:
@@ -110,7 +111,8 @@ def report(
                 progress=progress,
                 spc_preset=spc_preset,
             )
-        write_report(board, path, progress=progress)
+        with atomic_path(path) as tmp:
+            write_report(board, tmp, progress=progress)
     finally:
         progress.stop()
     size = f"{board.pages} pages" if board.pages else f"{len(board.sections)} sections"

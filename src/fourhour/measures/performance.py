@@ -16,6 +16,12 @@ from __future__ import annotations
 import pandas as pd
 
 from fourhour.errors import QueryError
+from fourhour.measures.standard import (  # noqa: F401  (defined there, used here)
+    BREACH_MINUTES,
+    LEVELS,
+    STANDARD_PCT,
+    THRESHOLD_PCT,
+)
 from fourhour.periods import Period
 from fourhour.warehouse import Warehouse
 from fourhour.warehouse.hierarchy import (
@@ -26,10 +32,6 @@ from fourhour.warehouse.hierarchy import (
     provider_parents,
 )
 
-STANDARD_PCT = 95.0  # the operational standard: 95% within four hours
-THRESHOLD_PCT = 80.0  # the floor commentators count providers against
-BREACH_MINUTES = 240
-LEVELS = ("provider", "system", "region", "national")
 TYPE_KEYS = ("all_types", "type1", "type2", "type3")
 
 

@@ -48,6 +48,12 @@ import pandas as pd
 from pandas.tseries.frequencies import to_offset
 
 from fourhour.errors import InvalidInputError
+from fourhour.measures.spc_names import (
+    DEFAULT_PRESET,
+    MAKING_DATA_COUNT_NAME,
+    NHSRPLOTTHEDOTS_NAME,
+    PRESETS,
+)
 
 # ------------------------------------------------------------------------------- constants
 
@@ -146,7 +152,7 @@ class Preset:
 
 
 MAKING_DATA_COUNT = Preset(
-    name="making-data-count",
+    name=MAKING_DATA_COUNT_NAME,
     title="NHS England's Making Data Count guidance",
     min_points=DEFAULT_MIN_POINTS,
     screen_moving_ranges=False,
@@ -161,7 +167,7 @@ MAKING_DATA_COUNT = Preset(
     trial_below=None,
 )
 NHSRPLOTTHEDOTS = Preset(
-    name="nhsrplotthedots",
+    name=NHSRPLOTTHEDOTS_NAME,
     title="the R package NHSRplotthedots 0.2.2",
     min_points=1,
     screen_moving_ranges=True,
@@ -176,8 +182,7 @@ NHSRPLOTTHEDOTS = Preset(
     trial_below=PTD_SHORT_POINTS,
 )
 PRESET_RULES = {p.name: p for p in (MAKING_DATA_COUNT, NHSRPLOTTHEDOTS)}
-PRESETS = tuple(PRESET_RULES)
-DEFAULT_PRESET = MAKING_DATA_COUNT.name
+assert tuple(PRESET_RULES) == PRESETS
 
 
 # ------------------------------------------------------------------------------- options

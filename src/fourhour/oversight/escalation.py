@@ -27,6 +27,7 @@ from fourhour.measures.spc import SpcOptions, xmr
 from fourhour.oversight.config import EscalationRules
 from fourhour.oversight.explain import explain_system
 from fourhour.oversight.leaders import accountable
+from fourhour.oversight.statuses import LEVELS
 from fourhour.periods import (
     PER_YEAR,
     Period,
@@ -44,7 +45,6 @@ from fourhour.warehouse.hierarchy import (
     provider_parents,
 )
 
-LEVELS = ("system", "provider")
 HISTORY_YEARS = 3  # history read for SPC signals and year-on-year comparisons
 DRIVERS = 3  # providers named as driving a system's position
 SPC_FREQ = {"week": "7D", "month": "ME", "quarter": "QE-DEC"}  # period ends, for gap detection

@@ -26,11 +26,10 @@ from fourhour.measures import (
 )
 from fourhour.measures.performance import TYPE_KEYS
 from fourhour.periods import Period
+from fourhour.report.options import BULLETIN_FORMATS as FORMATS
+from fourhour.report.options import WORST_N
 from fourhour.report.templating import environment
 from fourhour.warehouse import Warehouse
-
-WORST_N = 5
-FORMATS = ("text", "markdown", "json", "html")
 
 
 def _num(value: Any) -> int | float | None:

@@ -8,10 +8,9 @@ import json
 from typing import Any
 
 from fourhour.errors import QueryError
+from fourhour.report.options import ESCALATION_FORMATS, FUNDING_FORMATS
 from fourhour.report.templating import environment
 
-ESCALATION_FORMATS = ("text", "json", "html")
-FUNDING_FORMATS = ("text", "json", "csv", "html")
 BASIS_LABELS = {"all_types": "all department types", "type1": "type 1 (major A&E) only"}
 FUNDING_CSV_COLUMNS = (
     "quarter",
