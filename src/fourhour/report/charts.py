@@ -17,6 +17,7 @@ random-effects method on winsorised z-scores; `funnel_limits` and `overdispersio
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -940,11 +941,14 @@ def funnel_chart(
     label: str = "all types",
     period_label: str = "",
     standard: float = STANDARD_PCT,
+    highlight: str | None = None,
+    centre: str = "England",
 ) -> alt.TopLevelMixin:
     """Every provider's performance against its attendances, with control limits around the
     national proportion: exact binomial 95% and 99.8% limits, and, where the providers vary
     more than chance allows (they always do for four-hour performance), the same limits widened
-    for over-dispersion. Providers outside the widened 99.8% limits are coloured and named."""
+    for over-dispersion. Providers outside the widened 99.8% limits are coloured and named.
+    `highlight`: a provider's code, ringed and named in bold (the report's chosen provider)."""
     frame, limits, p0, od = funnel_data(providers, national_pct=national_pct)
     adjusted = od.tau2 > 0
     lim_cols = [c for c in limits.columns if c != "n"]
@@ -995,7 +999,7 @@ def funnel_chart(
     # The standard labelled at the left, England at the right: they are often close.
     for value, text, colour, align, xpos in (
         (standard, f"{standard:g}% standard", TARGET, "left", 4),
-        (100 * p0, f"England {pct(100 * p0)}", TEXT, "right", WIDTH - 4),
+        (100 * p0, f"{centre} {pct(100 * p0)}", TEXT, "right", WIDTH - 4),
     ):
         layers.append(
             alt.Chart(pd.DataFrame({"y": [value], "t": [text]}))
@@ -1032,6 +1036,19 @@ def funnel_chart(
         )
     )
     outliers = plotted[plotted["position"] == "Below"].nsmallest(8, "pct")
+    chosen = plotted[plotted["code"] == highlight] if highlight else plotted.iloc[:0]
+    outliers = outliers[~outliers["code"].isin(chosen["code"])]
+    if len(chosen):
+        layers.append(
+            alt.Chart(chosen)
+            .mark_point(shape="circle", size=220, filled=False, color=TEXT, strokeWidth=2.2)
+            .encode(x=x, y=alt.Y("pct:Q", scale=yscale))
+        )
+        layers.append(
+            alt.Chart(chosen.assign(tag=chosen["code"] + " (chosen)"))
+            .mark_text(align="left", dx=10, dy=-8, fontSize=10, fontWeight="bold", color=TEXT)
+            .encode(x=x, y=alt.Y("pct:Q", scale=yscale), text="tag:N")
+        )
     if len(outliers):
         layers.append(
             alt.Chart(outliers)
@@ -1048,13 +1065,28 @@ def funnel_chart(
         width=WIDTH,
         height=HEIGHT + 60,
         title=_title(title, [f"{period_label}{', ' if period_label else ''}{label}", limits_note]),
-        description=funnel_description(frame, p0, od, label=label, period_label=period_label),
+        description=funnel_description(
+            frame,
+            p0,
+            od,
+            label=label,
+            period_label=period_label,
+            highlight=highlight,
+            centre=centre,
+        ),
     )
     return _configure(chart)
 
 
 def funnel_description(
-    frame: pd.DataFrame, p0: float, od: Overdispersion, *, label: str, period_label: str
+    frame: pd.DataFrame,
+    p0: float,
+    od: Overdispersion,
+    *,
+    label: str,
+    period_label: str,
+    highlight: str | None = None,
+    centre: str = "England",
 ) -> str:
     below = frame[frame["position"] == "Below"].sort_values("pct")
     above = frame[frame["position"] == "Above"].sort_values("pct", ascending=False)
@@ -1062,7 +1094,7 @@ def funnel_description(
     text = (
         f"Funnel plot of {len(frame)} providers' four-hour performance ({label}){where} "
         f"against their attendances ({frame['attendances'].min():,.0f} to "
-        f"{frame['attendances'].max():,.0f}). England {pct(100 * p0)}."
+        f"{frame['attendances'].max():,.0f}). {centre} {pct(100 * p0)}."
     )
     if od.tau2 > 0:
         text += (
@@ -1078,6 +1110,14 @@ def funnel_description(
         text += (
             f" Against plain binomial limits, {plain.get('Below', 0)} would be below and "
             f"{plain.get('Above', 0)} above."
+        )
+    chosen = frame[frame["code"] == highlight] if highlight else frame.iloc[:0]
+    if len(chosen):
+        c = chosen.iloc[0]
+        where = {"Below": "below the lower", "Above": "above the upper", "Within": "within the"}
+        text += (
+            f" Ringed: {c['name']} ({c['code']}), {pct(float(c['pct']))} of "
+            f"{c['attendances']:,.0f} attendances, {where[c['position']]} 99.8% limits."
         )
     return text
 
@@ -1095,10 +1135,16 @@ def league_chart(
     threshold: float = THRESHOLD_PCT,
     per_column: int = 50,
     name_chars: int = 30,
+    highlight: str | None = None,
+    ranks: tuple[int, int] | None = None,
 ) -> alt.TopLevelMixin:
     """A dot plot of every provider, ordered from lowest to highest performance, with the
     standard and the threshold marked. `providers`: code, name, performance_pct. Long lists
-    are split into two side-by-side columns (more than `per_column` providers)."""
+    are split into two side-by-side columns (more than `per_column` providers).
+
+    `ranks` (first, last), counted from 1 for the lowest, draws only those providers in one
+    column at a readable size (a printed report splits a long table over pages with
+    `league_pages`); `highlight`, a provider's code, is ringed and its name set in bold."""
     frame = providers[["code", "name", "performance_pct"]].copy()
     frame["pct"] = as_float(frame["performance_pct"])
     frame = frame[frame["pct"].notna()].sort_values(["pct", "code"]).reset_index(drop=True)
@@ -1120,21 +1166,46 @@ def league_chart(
         f"{threshold:g}% to {standard:g}%",
         f"At or above {standard:g}%",
     ]
-    columns = 1 if len(frame) <= per_column else 2
-    rows = math.ceil(len(frame) / columns)
     domain = _y_domain(frame["pct"], [threshold, standard])
+    shown = frame
+    if ranks is not None:
+        shown = frame[(frame["rank"] >= ranks[0]) & (frame["rank"] <= ranks[1])]
+        if shown.empty:
+            raise QueryError(f"no providers ranked {ranks[0]} to {ranks[1]}")
+    columns = 1 if ranks is not None or len(shown) <= per_column else 2
+    rows = math.ceil(len(shown) / columns)
     xscale = alt.Scale(domain=domain)
-    step = min(14, max(7, 720 // rows))
-    font = min(10, step - 1)
+    step = 14 if ranks is not None else min(14, max(7, 720 // rows))
+    font = 10 if ranks is not None else min(10, step - 1)
+    label_limit = 320 if ranks is not None else 200
     panel_width = WIDTH - 200 if columns == 1 else 150
+    chosen_label = (
+        frame.loc[frame["code"] == highlight, "label"].iloc[0]
+        if highlight and (frame["code"] == highlight).any()
+        else None
+    )
+    bold = (
+        {
+            "labelFontWeight": alt.ExprRef(
+                f"datum.value === {json.dumps(chosen_label)} ? 'bold' : 'normal'"
+            ),
+            "labelColor": alt.ExprRef(
+                f"datum.value === {json.dumps(chosen_label)} ? '{TEXT}' : '{SECONDARY}'"
+            ),
+        }
+        if chosen_label
+        else {}
+    )
     panels = []
     for c in range(columns):
-        part = frame.iloc[c * rows : (c + 1) * rows]
+        part = shown.iloc[c * rows : (c + 1) * rows]
         y = alt.Y(
             "label:N",
             sort=alt.EncodingSortField("rank", order="ascending"),
             title=None,
-            axis=alt.Axis(labelFontSize=font, labelLimit=200, ticks=False, labelPadding=6),
+            axis=alt.Axis(
+                labelFontSize=font, labelLimit=label_limit, ticks=False, labelPadding=6, **bold
+            ),
         )
         base = alt.Chart(part).encode(y=y)
         stems = (
@@ -1174,39 +1245,98 @@ def league_chart(
                 color=alt.Color("c:N", scale=None),
             )
         )
-        panels.append(
-            alt.layer(stems, rules, dots, rule_labels).properties(
-                width=panel_width, height=alt.Step(step)
+        marks = [stems, rules, dots, rule_labels]
+        ringed = part[part["code"] == highlight] if highlight else part.iloc[:0]
+        if len(ringed):
+            marks.append(
+                alt.Chart(ringed)
+                .mark_point(shape="circle", size=150, filled=False, color=TEXT, strokeWidth=2)
+                .encode(x=alt.X("pct:Q", scale=xscale), y=y)
             )
-        )
+            marks.append(
+                alt.Chart(ringed.assign(t=[pct(v) for v in ringed["pct"]]))
+                .mark_text(align="left", dx=10, fontSize=font, fontWeight="bold", color=TEXT)
+                .encode(x=alt.X("pct:Q", scale=xscale), y=y, text="t:N")
+            )
+        panels.append(alt.layer(*marks).properties(width=panel_width, height=alt.Step(step)))
+    which = (
+        f"; ranks {int(shown['rank'].iloc[0])}-{int(shown['rank'].iloc[-1])} of {len(frame)}"
+        if ranks is not None
+        else ""
+    )
     chart = alt.hconcat(*panels, spacing=12).properties(
         title=_title(
             title,
-            f"{period_label}{', ' if period_label else ''}{label}; lowest first",
+            f"{period_label}{', ' if period_label else ''}{label}; lowest first{which}",
         ),
         description=league_description(
-            frame, label=label, period_label=period_label, standard=standard, threshold=threshold
+            frame,
+            label=label,
+            period_label=period_label,
+            standard=standard,
+            threshold=threshold,
+            shown=shown if ranks is not None else None,
+            highlight=highlight,
         ),
     )
     return _configure(chart)
 
 
+def league_pages(
+    providers: pd.DataFrame, *, per_page: int = 50, **options: Any
+) -> list[alt.TopLevelMixin]:
+    """The league table as one chart per printed page, each of at most `per_page` providers
+    in a single readable column (about equal parts), lowest first."""
+    n = int(np.isfinite(as_float(providers["performance_pct"])).sum())
+    if n == 0:
+        raise QueryError("no provider performance to rank")
+    pages = math.ceil(n / per_page)
+    size = math.ceil(n / pages)
+    return [
+        league_chart(providers, ranks=(1 + k * size, min(n, (k + 1) * size)), **options)
+        for k in range(pages)
+    ]
+
+
 def league_description(
-    frame: pd.DataFrame, *, label: str, period_label: str, standard: float, threshold: float
+    frame: pd.DataFrame,
+    *,
+    label: str,
+    period_label: str,
+    standard: float,
+    threshold: float,
+    shown: pd.DataFrame | None = None,
+    highlight: str | None = None,
 ) -> str:
     worst, best = frame.iloc[0], frame.iloc[-1]
     n_below = int((frame["pct"] < threshold).sum())
     n_met = int((frame["pct"] >= standard).sum())
     median = float(frame["pct"].median())
     where = f" in {the(period_label)}" if period_label else ""
-    return (
-        f"Dot plot of {len(frame)} providers ranked by four-hour performance ({label}){where}. "
+    text = f"Dot plot of {len(frame)} providers ranked by four-hour performance ({label}){where}. "
+    if shown is not None and len(shown) < len(frame):
+        first, last = shown.iloc[0], shown.iloc[-1]
+        text = (
+            f"Dot plot of providers ranked {int(first['rank'])} to {int(last['rank'])} of "
+            f"{len(frame)} by four-hour performance ({label}){where}: "
+            f"{pct(float(first['pct']))} to {pct(float(last['pct']))}. "
+        )
+    text += (
         f"Lowest: {worst['name'] if isinstance(worst['name'], str) else worst['code']} "
         f"{pct(float(worst['pct']))}; highest: "
         f"{best['name'] if isinstance(best['name'], str) else best['code']} "
         f"{pct(float(best['pct']))}; median {pct(median)}. {n_met} met the {standard:g}% "
         f"standard; {n_below} were below {threshold:g}%."
     )
+    chosen = frame[frame["code"] == highlight] if highlight else frame.iloc[:0]
+    if len(chosen) and (shown is None or highlight in set(shown["code"])):
+        c = chosen.iloc[0]
+        name = c["name"] if isinstance(c["name"], str) else c["code"]
+        text += (
+            f" Highlighted: {name} ({c['code']}), {pct(float(c['pct']))}, ranked "
+            f"{int(c['rank'])} of {len(frame)} from the lowest."
+        )
+    return text
 
 
 # ------------------------------------------------------------------------------- exporting
