@@ -587,3 +587,13 @@ def test_assurance_icon_svg_has_a_dotted_target_and_a_text_alternative(key: str 
             assert min(ys) < target < max(ys)
     else:
         assert not lines
+
+
+def test_spc_caption_names_the_gaps_in_the_series() -> None:
+    points = monthly_points().iloc[list(range(0, 8)) + list(range(20, 30))].copy()
+    points["after_gap"] = [False] * 8 + [True] + [False] * 9
+    text = charts.spc_chart(points, SUMMARY, title="England").to_dict()["description"]
+    # 30 months to December 2018 begin in July 2016: July 2016 to February 2017 are held, then
+    # March 2018 onwards.
+    assert "18 months, July 2016 to December 2018" in text
+    assert "No figures for March 2017 to February 2018; the line breaks there." in text

@@ -546,6 +546,26 @@ def spc_chart(
     return _configure(chart)
 
 
+def gap_spans(frame: pd.DataFrame, unit: str) -> list[str]:
+    """The runs of missing periods inside a series, as text: 'October 2023 to March 2025'."""
+    if "after_gap" not in frame:
+        return []
+    ends = as_dates(frame["period_end"]).reset_index(drop=True)
+    flags = frame["after_gap"].fillna(False).astype(bool).reset_index(drop=True)
+    out = []
+    for i in np.flatnonzero(flags.to_numpy()):
+        if i == 0:
+            continue
+        if unit == "month":
+            first = ends[i - 1] + pd.offsets.MonthEnd(1)
+            last = ends[i] - pd.offsets.MonthEnd(1)
+        else:
+            first, last = ends[i - 1] + pd.Timedelta(weeks=1), ends[i] - pd.Timedelta(weeks=1)
+        if first <= last:
+            out.append(span_text(first, last, unit))
+    return out
+
+
 def spc_description(
     frame: pd.DataFrame,
     summary: Mapping[str, Any],
@@ -564,6 +584,9 @@ def spc_description(
         f"{period_unit}{'s' if n != 1 else ''}, {span_text(first, latest, period_unit)}. "
         f"Latest value {pct(float(last['value']))}."
     )
+    gaps = gap_spans(frame, period_unit)
+    if gaps:
+        text += f" No figures for {names_list(gaps, 3)}; the line breaks there."
     mean = summary.get("mean", last.get("mean"))
     ucl = summary.get("ucl", last.get("ucl"))
     lcl = summary.get("lcl", last.get("lcl"))
