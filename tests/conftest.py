@@ -17,6 +17,11 @@ RETURN_DIRS = (
     "monthly-timeseries-england",
     "nhsrdatasets",
     "weekly-type1-2010-2015",
+    "org-reference-ods/etr-c2016",
+    "org-reference-ods/etr-2020",
+    "org-reference-ods/etr-2021-22",
+    "org-reference-ods/etr-2026",
+    "org-reference-systems",
 )
 
 
@@ -35,7 +40,9 @@ def shared_data() -> Path:
 def return_files(root: Path) -> list[Path]:
     files = []
     for d in RETURN_DIRS:
-        files.extend(sorted(p for p in (root / d).iterdir() if p.suffix in (".csv", ".xlsx")))
+        files.extend(
+            sorted(p for p in (root / d).iterdir() if p.suffix in (".csv", ".xlsx", ".xls"))
+        )
     return files
 
 

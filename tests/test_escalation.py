@@ -22,6 +22,7 @@ from fourhour.oversight.escalation_store import (
     update_status,
 )
 from fourhour.oversight.leaders import import_leaders
+from fourhour.periods import week_ending
 from fourhour.warehouse import open_warehouse
 from fourhour.warehouse.hierarchy import import_mapping
 from tests.oversight_world import MAPPING_HEADER, WEEK, mapping_row, put_series, wobble, write
@@ -131,7 +132,7 @@ def test_summons_evidence_leaders_and_explanation(world: Path) -> None:
         "Cy Region",
         "Di Nation",
     ]
-    assert [w["performance_pct"] for w in s3["weekly"]][-4:] == [75.0, 75.0, 75.0, 75.0]
+    assert [w["performance_pct"] for w in s3["trend"]][-4:] == [75.0, 75.0, 75.0, 75.0]
     text = s3["explanation"]
     for fragment in ("ranks 1st of 6", "75.0% of 4,000", "21.0 points worse", "Eve Later"):
         assert fragment in text
@@ -275,7 +276,9 @@ def test_improving_system_that_fails_again_relapses(tmp_path: Path) -> None:
             ("recovering", "improving"),
             ("relapsed", "open"),
         ]
-        update_status(wh, 1, "meeting_held", "met the board on 20 January", E + 2 * WEEK)
+        update_status(
+            wh, 1, "meeting_held", "met the board on 20 January", week_ending(E + 2 * WEEK)
+        )
         shown = show_escalation(wh, 1)
     assert shown["status"] == "meeting_held"
     assert shown["history"][-1]["note"] == "met the board on 20 January"

@@ -83,7 +83,8 @@ def test_measures_sum_counts_then_divide(tmp_path: Path, provider_csv: Path) -> 
         assert e.type1_performance_pct == pytest.approx(100 * 12000 / 15000)
         assert (e.trolley_waits_over_4h, e.trolley_waits_over_12h) == (790, 125)
         region = measure_table(wh, JAN, "region").set_index("code")
-        assert region.loc["London", "all_types_performance_pct"] == pytest.approx(
+        assert region.loc["Y56", "name"] == "London"  # regions are keyed by their ODS codes
+        assert region.loc["Y56", "all_types_performance_pct"] == pytest.approx(
             100 * (14000 - 2540) / 14000
         )
         below, basis = providers_below(wh, JAN, 85.0)

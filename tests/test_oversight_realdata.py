@@ -63,7 +63,7 @@ def test_winter_summons_list_is_reproducible_and_explained(
     team_of = dict(zip(teams["org_code"], teams["area_team"], strict=True))
     weekly["week"] = pd.to_datetime(weekly["week_ending"]).dt.date
     window = weekly[(weekly["week"] > WEEK - dt.timedelta(days=28)) & (weekly["week"] <= WEEK)]
-    window = window[window["code"].map(team_of).str.lower() == top["code"].lower()]
+    window = window[window["code"].map(team_of).str.lower() == top["name"].lower()]
     att = window["attendances_at_ane"].sum()
     breaches = window["patients_waiting_over_4hrs_tobe_admitted"].sum()
     s = next(x for x in payload["summons"] if x["code"] == top["code"])

@@ -128,3 +128,64 @@ def parse_fy(text: str) -> Period:
         return financial_year(int(text.strip()[:4]))
     except ValueError:
         raise QueryError(f"{text!r} is not a financial year; expected e.g. 2016-17") from None
+
+
+# The periods an escalation or a trend steps through, and how many make a year.
+PER_YEAR = {"week": 52, "month": 12, "quarter": 4}
+UNIT_NAMES = {
+    "week": ("week", "weeks"),
+    "month": ("month", "months"),
+    "quarter": ("quarter", "quarters"),
+}
+
+
+def shift(period: Period, k: int) -> Period:
+    """The period k steps later (negative: earlier) of the same granularity."""
+    if period.granularity == "week":
+        return week_ending(period.end + dt.timedelta(weeks=k))
+    if period.granularity == "month":
+        index = period.start.year * 12 + period.start.month - 1 + k
+        return month(index // 12, index % 12 + 1)
+    if period.granularity == "quarter":
+        index = period.start.year * 12 + period.start.month - 1 + 3 * k
+        return quarter_containing(dt.date(index // 12, index % 12 + 1, 1))
+    if period.granularity == "fy":
+        return financial_year(period.start.year + k)
+    raise ValueError(period.granularity)
+
+
+def periods_ending(period: Period, n: int) -> list[Period]:
+    """The n periods ending with `period`, oldest first."""
+    return [shift(period, -k) for k in range(n - 1, -1, -1)]
+
+
+def count_label(n: int, granularity: str) -> str:
+    """'1 week', '3 months'."""
+    one, many = UNIT_NAMES[granularity]
+    return f"{n} {one if n == 1 else many}"
+
+
+def window_label(period: Period, n: int) -> str:
+    """'the 4 weeks ending 4 January 2015', 'the 3 months to January 2026', 'Q3 2025/26'."""
+    if n == 1:
+        return period.label
+    if period.granularity == "week":
+        return f"the {n} weeks ending {period.end.day} {period.end:%B %Y}"
+    first = shift(period, -(n - 1))
+    return f"the {count_label(n, period.granularity)} {first.label} to {period.label}"
+
+
+def parse_period(
+    week_ending_text: str | None = None,
+    month_text: str | None = None,
+    quarter_text: str | None = None,
+) -> Period:
+    """Exactly one of a week ending (YYYY-MM-DD), a month (YYYY-MM) or a quarter (2025-26Q3)."""
+    given = [t for t in (week_ending_text, month_text, quarter_text) if t]
+    if len(given) != 1:
+        raise QueryError("give exactly one of --week-ending, --month or --quarter")
+    if week_ending_text:
+        return week_ending(parse_date(week_ending_text))
+    if month_text:
+        return parse_month(month_text)
+    return parse_quarter(quarter_text or "")

@@ -78,7 +78,7 @@ def _oversight(directory: Path, data_dir: Path, warehouse: Path, latest, seed: i
         years, _ = load_funding_rules(files["funding_rules"])
         ledger = assess_quarter(wh, parse_quarter(quarter), years)
         payload = attach_status(wh, result.as_dict())
-    console.rule(f"Summons list, {payload['window']['weeks']} weeks ending {latest} (top 5)")
+    console.rule(f"Summons list, {payload['window']['label']} (top 5)")
     for s in payload["summons"][:5]:
         console.print(
             f"{s['rank']:>2}. [bold]{s['name']}[/] ({s['code']}): score {s['score']:.1f}, "

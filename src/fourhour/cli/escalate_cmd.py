@@ -11,8 +11,9 @@ from rich.table import Table
 
 from fourhour.cli import app, console
 from fourhour.cli.options import WarehouseOption
+from fourhour.errors import QueryError
 from fourhour.oversight.config import load_escalation_rules
-from fourhour.oversight.escalation import evaluate
+from fourhour.oversight.escalation import LEVELS, evaluate
 from fourhour.oversight.escalation_store import (
     STATUSES,
     attach_status,
@@ -21,7 +22,8 @@ from fourhour.oversight.escalation_store import (
     show_escalation,
     update_status,
 )
-from fourhour.periods import parse_date, week_ending
+from fourhour.oversight.explain import named
+from fourhour.periods import parse_period
 from fourhour.report.bulletin import is_synthetic
 from fourhour.report.oversight import ESCALATION_FORMATS, render_escalation
 from fourhour.warehouse import open_warehouse
@@ -33,10 +35,21 @@ app.add_typer(escalations_app, name="escalations")
 @app.command()
 def escalate(
     week_ending_: Annotated[
-        str, typer.Option("--week-ending", help="The Sunday that ends the window, YYYY-MM-DD.")
-    ],
+        str | None,
+        typer.Option("--week-ending", help="The Sunday that ends a window of weeks, YYYY-MM-DD."),
+    ] = None,
+    month: Annotated[
+        str | None, typer.Option(help="The month that ends a window of months, YYYY-MM.")
+    ] = None,
+    quarter: Annotated[
+        str | None, typer.Option(help="A financial-year quarter, e.g. 2025-26Q3.")
+    ] = None,
+    level: Annotated[
+        str,
+        typer.Option(help="system (local systems, the default) or provider (trusts directly)."),
+    ] = "system",
     top: Annotated[
-        int | None, typer.Option(help="How many systems to summon (rules default: 12).", min=1)
+        int | None, typer.Option(help="How many to summon (rules default: 12).", min=1)
     ] = None,
     fmt: Annotated[
         str, typer.Option("--format", "-f", help=f"One of {', '.join(ESCALATION_FORMATS)}.")
@@ -56,17 +69,22 @@ def escalate(
     ] = None,
     warehouse: WarehouseOption = None,
 ) -> None:
-    """Score and rank every local system over the weeks ending WEEK-ENDING and write the
-    summons list: the systems facing the biggest challenges, with the rules fired, the figures,
-    the trend, the providers driving it and the leaders to summon."""
-    week = week_ending(parse_date(week_ending_)).end
-    loaded = load_escalation_rules(rules)
+    """Score and rank every local system (or trust, with --level provider) over the window of
+    weeks, months or quarters ending with the one given, and write the summons list: those
+    facing the biggest challenges, with the rules fired, the figures, the trend, the providers
+    driving it and the leaders to summon. Window lengths per granularity are in the rules."""
+    period = parse_period(week_ending_, month, quarter)
+    if level not in LEVELS:
+        raise QueryError(f"unknown level {level!r}; expected one of {', '.join(LEVELS)}")
+    if fmt not in ESCALATION_FORMATS:
+        raise QueryError(f"unknown format {fmt!r}; expected one of {', '.join(ESCALATION_FORMATS)}")
+    loaded = load_escalation_rules(rules, period.granularity)
     if top is not None:
         from dataclasses import replace
 
         loaded = replace(loaded, top=top)
     with open_warehouse(warehouse, read_only=not record) as wh:
-        result = evaluate(wh, week, loaded)
+        result = evaluate(wh, period, loaded, level)
         events: list[dict] = []
         status = "not recorded"
         if record:
@@ -88,22 +106,25 @@ def list_(
     status: Annotated[
         str | None, typer.Option(help=f"Only this status: {', '.join(STATUSES)}.")
     ] = None,
+    level: Annotated[str | None, typer.Option(help="Only system or provider escalations.")] = None,
     warehouse: WarehouseOption = None,
 ) -> None:
-    """Escalations with their status, opened and latest weeks."""
+    """Escalations with their status, and the periods they opened and were last seen."""
+    if level is not None and level not in LEVELS:
+        raise QueryError(f"unknown level {level!r}; expected one of {', '.join(LEVELS)}")
     with open_warehouse(warehouse, read_only=True) as wh:
-        rows = list_escalations(wh, status)
-    table = Table(title=f"{len(rows):,} escalations")
-    for column in ("id", "system", "status", "opened", "latest", "closed"):
-        table.add_column(column)
+        rows = list_escalations(wh, status, level)
+    table = Table(title=f"{len(rows):,} escalations (periods by their last day)")
+    for column in ("id", "organisation", "level", "status", "opened", "latest"):
+        table.add_column(column, overflow="fold")
     for r in rows:
         table.add_row(
             str(r["id"]),
-            f"{r['system_name']} ({r['system_code']})",
+            named(r["system_name"], r["system_code"]),
+            r["level"],
             r["status"],
             str(r["opened"]),
-            str(r["last_week"] or ""),
-            str(r["closed"] or ""),
+            str(r["last_period"] or ""),
         )
     console.print(table)
 
@@ -121,16 +142,17 @@ def show(
         typer.echo(json.dumps(e, indent=2, default=str))
         return
     console.print(
-        f"[bold]#{e['id']} {e['system_name']} ({e['system_code']})[/]: {e['status']}, opened "
-        f"week ending {e['opened']}" + (f", closed {e['closed']}" if e["closed"] else "")
+        f"[bold]#{e['id']} {named(e['system_name'], e['system_code'])}[/] ({e['level']}): "
+        f"{e['status']}, opened on the {e['opened_granularity']} ending {e['opened']}"
+        + (f", closed {e['closed']}" if e["closed"] else ""),
+        highlight=False,
     )
     table = Table()
-    for column in ("#", "week ending", "event", "status", "note"):
+    for column in ("#", "period ending", "event", "status", "note"):
         table.add_column(column)
     for h in e["history"]:
-        table.add_row(
-            str(h["seq"]), str(h["week_ending"] or ""), h["event"], h["status"], h["note"] or ""
-        )
+        when = f"{h['period_end']} ({h['granularity']})" if h["period_end"] else ""
+        table.add_row(str(h["seq"]), when, h["event"], h["status"], h["note"] or "")
     console.print(table)
     if e.get("latest_evidence"):
         console.print(e["latest_evidence"]["explanation"], highlight=False)
@@ -144,10 +166,14 @@ def update(
     week: Annotated[
         str | None, typer.Option("--week-ending", help="The week it concerns, YYYY-MM-DD.")
     ] = None,
+    month: Annotated[str | None, typer.Option(help="The month it concerns, YYYY-MM.")] = None,
+    quarter: Annotated[
+        str | None, typer.Option(help="The quarter it concerns, e.g. 2025-26Q3.")
+    ] = None,
     warehouse: WarehouseOption = None,
 ) -> None:
     """Record a status change by hand, e.g. --status meeting_held --note 'met on 12 Jan'."""
-    day = week_ending(parse_date(week)).end if week else None
+    period = parse_period(week, month, quarter) if (week or month or quarter) else None
     with open_warehouse(warehouse) as wh:
-        event = update_status(wh, escalation_id, status, note, day)
+        event = update_status(wh, escalation_id, status, note, period)
     console.print(f"#{escalation_id}: {event['status']}" + (f" ({note})" if note else ""))

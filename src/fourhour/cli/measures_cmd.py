@@ -66,6 +66,7 @@ def measures(
             )
         out.to_csv(csv, index=False)
         console.print(f"wrote {len(frame):,} rows to {csv}")
+        _print_notes(frame)
         return
     table = Table(title=f"{level.title()} measures, {period.label}")
     for column in ("code", "name", "all types", "type 1", "attendances", "breaches"):
@@ -82,6 +83,12 @@ def measures(
             _count(r.all_types_breaches if _ok(r.all_types_breaches) else r.type1_breaches),
         )
     console.print(table)
+    _print_notes(frame)
+
+
+def _print_notes(frame: object) -> None:
+    for note in getattr(frame, "attrs", {}).get("notes", []):
+        console.print(f"[dim]note:[/] {note}", highlight=False)
 
 
 def _either(first: object, second: object) -> object:

@@ -59,6 +59,7 @@ RETURN_COLUMNS: tuple[str, ...] = (
 
 ORG_COLUMNS: tuple[str, ...] = ("code", "name", "kind")
 RELATION_COLUMNS: tuple[str, ...] = ("child_code", "relation", "parent_code", "parent_name")
+NAME_COLUMNS: tuple[str, ...] = ("code", "name", "as_of")
 
 
 @dataclass
@@ -86,6 +87,9 @@ class ReadResult:
     extra_tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     # The date the file's organisation relations describe (else the periods' ends are used).
     as_of: dt.date | None = None
+    # Dated names (code, name, as_of) where a file dates names itself (e.g. a closed trust's
+    # name by its closing day); otherwise names are dated by the returns' periods or `as_of`.
+    names: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=NAME_COLUMNS))
 
     @property
     def kind(self) -> str:

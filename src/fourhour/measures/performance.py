@@ -18,7 +18,13 @@ import pandas as pd
 from fourhour.errors import QueryError
 from fourhour.periods import Period
 from fourhour.warehouse import Warehouse
-from fourhour.warehouse.hierarchy import UNMAPPED, parents_sql
+from fourhour.warehouse.hierarchy import (
+    UNMAPPED,
+    hierarchy_notes,
+    names_sql,
+    parents_sql,
+    provider_parents,
+)
 
 STANDARD_PCT = 95.0  # the operational standard: 95% within four hours
 THRESHOLD_PCT = 80.0  # the floor commentators count providers against
@@ -106,8 +112,10 @@ def measure_table(wh: Warehouse, period: Period, level: str = "provider") -> pd.
     rows = _rows_sql(wh, period)
     if level == "provider":
         sql = f"""
-            SELECT r.org_code AS code, any_value(o.name) AS name, {_aggregates()}
+            SELECT r.org_code AS code, coalesce(any_value(n.name), any_value(o.name)) AS name,
+                   {_aggregates()}
             FROM ({rows}) r LEFT JOIN organisations o ON o.code = r.org_code
+            LEFT JOIN ({names_sql(period.start, period.end)}) n ON n.code = r.org_code
             GROUP BY r.org_code ORDER BY r.org_code
         """
     else:
@@ -123,6 +131,11 @@ def measure_table(wh: Warehouse, period: Period, level: str = "provider") -> pd.
             GROUP BY 1 ORDER BY 1
         """
     frame = _finish(wh.con.execute(sql).df())
+    if level != "provider":
+        codes = [c for (c,) in wh.con.execute(f"SELECT DISTINCT org_code FROM ({rows})").fetchall()]
+        frame.attrs["notes"] = hierarchy_notes(
+            provider_parents(wh, codes, period.end), level, period.end
+        )
     frame.insert(0, "level", level)
     frame.insert(1, "period_start", period.start)
     frame.insert(2, "period_end", period.end)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -90,26 +90,52 @@ class Rule:
     params: dict[str, Any] = field(default_factory=dict)
 
 
+GRANULARITY_KEYS = {"week": "weeks", "month": "months", "quarter": "quarters"}
+
+
 @dataclass(frozen=True)
 class EscalationRules:
-    weeks: int
+    """The rules, resolved for one granularity (`granularity`; see `for_granularity`)."""
+
     top: int
     standard_pct: float
     depth_weight: float
     rules: dict[str, Rule]
-    recovery_weeks: int
+    window: dict[str, int]  # granularity -> periods in the summons window
+    decline: dict[str, int]  # granularity -> consecutive falls for sustained_decline
+    recovery: dict[str, int]  # granularity -> recovered periods before de-escalation
     blocking_rules: tuple[str, ...]
     sha256: str
     source: str
+    granularity: str = "week"
 
     def rule(self, name: str) -> Rule:
         return self.rules[name]
+
+    def for_granularity(self, granularity: str) -> EscalationRules:
+        if granularity not in GRANULARITY_KEYS:
+            raise RulesError(f"escalation works on weeks, months or quarters, not {granularity!r}")
+        return replace(self, granularity=granularity)
+
+    @property
+    def periods(self) -> int:
+        """Periods in the summons window for the granularity in use."""
+        return self.window[self.granularity]
+
+    @property
+    def decline_periods(self) -> int:
+        return self.decline[self.granularity]
+
+    @property
+    def recovery_periods(self) -> int:
+        return self.recovery[self.granularity]
 
     def summary(self) -> dict[str, Any]:
         return {
             "source": self.source,
             "sha256": self.sha256,
-            "window_weeks": self.weeks,
+            "granularity": self.granularity,
+            "window_periods": self.periods,
             "top": self.top,
             "standard_pct": self.standard_pct,
             "depth_weight": self.depth_weight,
@@ -117,27 +143,31 @@ class EscalationRules:
                 n: {"enabled": r.enabled, "weight": r.weight, **r.params}
                 for n, r in self.rules.items()
             },
-            "deescalation": {"weeks": self.recovery_weeks, "blocking_rules": self.blocking_rules},
+            "deescalation": {
+                "periods": self.recovery_periods,
+                "blocking_rules": self.blocking_rules,
+            },
         }
 
 
-_RULE_PARAMS = {
+_PER_GRANULARITY = {key: int for key in GRANULARITY_KEYS.values()}
+_RULE_PARAMS: dict[str, dict[str, Any]] = {
     "below_standard": {},
     "below_floor": {"floor_pct": float},
     "yoy_deterioration": {"points": float},
-    "sustained_decline": {"weeks": int},
+    "sustained_decline": dict(_PER_GRANULARITY),
     "trolley_waits_12h": {"min_waits": int},
-    "special_cause": {"min_weeks": int},
+    "special_cause": {"min_points": int},
 }
 _ESCALATION_SCHEMA = {
-    "window": {"weeks": int, "top": int, "standard_pct": float, "depth_weight": float},
+    "window": {"top": int, "standard_pct": float, "depth_weight": float, **_PER_GRANULARITY},
     "rules": {n: {"enabled": bool, "weight": float, **p} for n, p in _RULE_PARAMS.items()},
-    "deescalation": {"weeks": int, "blocking_rules": list},
+    "deescalation": {**_PER_GRANULARITY, "blocking_rules": list},
 }
 
 
-def load_escalation_rules(path: Path | None = None) -> EscalationRules:
-    """The shipped defaults, with any settings in `path` laid over them."""
+def load_escalation_rules(path: Path | None = None, granularity: str = "week") -> EscalationRules:
+    """The shipped defaults, with any settings in `path` laid over them, for `granularity`."""
     base, _, _ = _load(None, "escalation.toml")
     sha, source = None, "shipped defaults"
     if path is not None:
@@ -157,22 +187,28 @@ def load_escalation_rules(path: Path | None = None) -> EscalationRules:
             f"{source}: deescalation.blocking_rules names unknown rules {unknown}",
             hint="rules: " + ", ".join(RULE_NAMES),
         )
+    per = {g: key for g, key in GRANULARITY_KEYS.items()}
+    decline_spec = base["rules"]["sustained_decline"]
     rules = {}
     for name in RULE_NAMES:
         spec = dict(base["rules"][name])
-        rules[name] = Rule(name, bool(spec.pop("enabled")), float(spec.pop("weight")), spec)
+        enabled, weight = bool(spec.pop("enabled")), float(spec.pop("weight"))
+        if name == "sustained_decline":
+            spec = {}
+        rules[name] = Rule(name, enabled, weight, spec)
     w = base["window"]
     return EscalationRules(
-        weeks=int(w["weeks"]),
         top=int(w["top"]),
         standard_pct=float(w["standard_pct"]),
         depth_weight=float(w["depth_weight"]),
         rules=rules,
-        recovery_weeks=int(base["deescalation"]["weeks"]),
+        window={g: int(w[key]) for g, key in per.items()},
+        decline={g: int(decline_spec[key]) for g, key in per.items()},
+        recovery={g: int(base["deescalation"][key]) for g, key in per.items()},
         blocking_rules=blocking,
         sha256=sha or hashlib.sha256(merged.encode()).hexdigest(),
         source=source,
-    )
+    ).for_granularity(granularity)
 
 
 # --------------------------------------------------------------------------------- funding

@@ -1,9 +1,13 @@
-"""The escalation engine: score every local system, rank them, and draw up the summons list.
+"""The escalation engine: score every local system (or trust), rank them, draw up the summons list.
 
-For a chosen week, each system's providers are rolled up with the organisation mapping in force
-that week, and scored over the window of weeks ending then (rules and weights: config.py and
-defaults/escalation.toml). The same scoring is repeated for the preceding weeks to tell whether
-an escalated system has recovered for long enough to be de-escalated (escalation_store.py).
+For a chosen week, month or quarter, each system's providers are rolled up with the
+organisation hierarchy in force then, and scored over the window of periods ending then
+(rules, weights and window lengths per granularity: config.py and defaults/escalation.toml).
+Weeks read the weekly returns, months the monthly returns, quarters the monthly returns summed
+by quarter. The year-on-year rule compares the same periods a year earlier; the SPC rule reads
+the series at the same granularity. The same scoring is repeated for the preceding periods to
+tell whether an escalated system has recovered for long enough to be de-escalated
+(escalation_store.py). With level "provider", trusts are scored directly, as a regulator does.
 
 Everything here is a pure function of the warehouse and the rules: the same inputs always give
 the same result, which is what makes a run reproducible and a re-run a no-op.
@@ -19,30 +23,42 @@ import numpy as np
 import pandas as pd
 
 from fourhour.errors import QueryError
+from fourhour.measures.spc import SpcOptions, xmr
 from fourhour.oversight.config import EscalationRules
 from fourhour.oversight.explain import explain_system
 from fourhour.oversight.leaders import accountable
-from fourhour.periods import week_ending
+from fourhour.periods import (
+    PER_YEAR,
+    Period,
+    count_label,
+    periods_ending,
+    week_ending,
+    window_label,
+)
 from fourhour.warehouse import Warehouse
-from fourhour.warehouse.hierarchy import SYSTEM_KIND_NAMES, UNMAPPED, provider_parents
+from fourhour.warehouse.hierarchy import (
+    SYSTEM_KIND_NAMES,
+    UNMAPPED,
+    hierarchy_notes,
+    names_sql,
+    provider_parents,
+)
 
-WEEK = dt.timedelta(days=7)
-YEAR_WEEKS = 52  # the same week a year earlier is 52 weeks (364 days) before
-HISTORY_WEEKS = 156  # weekly history read for SPC signals and year-on-year comparisons
+LEVELS = ("system", "provider")
+HISTORY_YEARS = 3  # history read for SPC signals and year-on-year comparisons
 DRIVERS = 3  # providers named as driving a system's position
-
-
-@dataclass
-class WeekScores:
-    """Every system's scores for one week's window (one row per system)."""
-
-    week_end: dt.date
-    table: pd.DataFrame
+SPC_FREQ = {"week": "7D", "month": "ME", "quarter": "QE-DEC"}  # period ends, for gap detection
+MAPPING_HINT = (
+    "import the hierarchy of the period with fourhour orgs import FILE (e.g. "
+    "System-Mapping-2025.csv for 2025-26, trust_to_area_team_2015-03.csv for 2014-15, "
+    "Trust-STP-lookup.csv for 2016-19), or escalate trusts with --level provider"
+)
 
 
 @dataclass
 class EscalationResult:
-    week_end: dt.date
+    period: Period
+    level: str
     basis: str
     rules: EscalationRules
     ranked: pd.DataFrame  # every system, ranked, with rule columns, summoned and recovery
@@ -50,16 +66,35 @@ class EscalationResult:
     unmapped_providers: list[str]
     notes: list[str] = field(default_factory=list)
 
+    @property
+    def period_end(self) -> dt.date:
+        return self.period.end
+
+    @property
+    def granularity(self) -> str:
+        return self.period.granularity
+
     def as_dict(self) -> dict[str, Any]:
         """The stable JSON contract (see docs/oversight.md). Deterministic for the same inputs."""
-        window_start = self.week_end - WEEK * (self.rules.weeks - 1) - dt.timedelta(days=6)
-        return {
+        n = self.rules.periods
+        first = periods_ending(self.period, n)[0]
+        payload: dict[str, Any] = {
             "kind": "fourhour.escalation",
-            "week_ending": self.week_end.isoformat(),
+            "level": self.level,
+            "granularity": self.granularity,
+            "period": {
+                "label": self.period.label,
+                "start": self.period.start.isoformat(),
+                "end": self.period.end.isoformat(),
+            },
+            "period_end": self.period.end.isoformat(),
             "window": {
-                "weeks": self.rules.weeks,
-                "start": window_start.isoformat(),
-                "end": self.week_end.isoformat(),
+                "periods": n,
+                "granularity": self.granularity,
+                "length": count_label(n, self.granularity),
+                "label": window_label(self.period, n),
+                "start": first.start.isoformat(),
+                "end": self.period.end.isoformat(),
             },
             "basis": self.basis,
             "rules": self.rules.summary(),
@@ -69,6 +104,10 @@ class EscalationResult:
             "unmapped_providers": self.unmapped_providers,
             "notes": self.notes,
         }
+        if self.granularity == "week":  # the weekly contract's field, kept for its readers
+            payload["week_ending"] = self.period.end.isoformat()
+            payload["window"]["weeks"] = n
+        return payload
 
 
 def _num(value: Any, digits: int = 2) -> float | None:
@@ -92,25 +131,46 @@ def _system_row(r: dict[str, Any]) -> dict[str, Any]:
         "performance_pct": _num(r["perf"]),
         "rules_fired": list(r["fired"]),
         "summoned": bool(r["summoned"]),
-        "recovered_weeks": int(r["recovered_streak"]),
+        "recovered_periods": int(r["recovered_streak"]),
     }
 
 
 # ------------------------------------------------------------------------------------ data
 
 
-def _weekly_rows(wh: Warehouse, end: dt.date, weeks: int) -> pd.DataFrame:
-    start = end - WEEK * (weeks - 1)
-    return wh.con.execute(
+def _rows(wh: Warehouse, periods: list[Period]) -> pd.DataFrame:
+    """Provider rows for each period: weekly or monthly returns, or months summed by quarter.
+
+    Each row's `period_end` is the end of the period it counts towards.
+    """
+    granularity = periods[-1].granularity
+    source = "week" if granularity == "week" else "month"
+    frame = wh.con.execute(
         """
         SELECT period_end, org_code,
                att_type1, br_type1, att_type1 + att_type2 + att_type3 AS att_all,
                br_type1 + br_type2 + br_type3 AS br_all, dta_over_12h
         FROM provider_returns
-        WHERE granularity = 'week' AND period_end BETWEEN ? AND ?
+        WHERE granularity = ? AND period_end BETWEEN ? AND ?
         """,
-        [start, end],
+        [source, periods[0].start, periods[-1].end],
     ).df()
+    if granularity != "quarter" or frame.empty:
+        return frame
+    ends = {p.start.year * 12 + p.start.month: p.end for p in periods}
+    month_index = frame["period_end"].dt.year * 12 + frame["period_end"].dt.month
+    quarter_start = month_index - (frame["period_end"].dt.month - 4) % 3
+    frame["period_end"] = pd.to_datetime(quarter_start.map(ends))
+    grouped = frame.groupby(["period_end", "org_code"])
+    return grouped.sum(min_count=1).reset_index()
+
+
+def _months_held(wh: Warehouse, period: Period) -> int:
+    return wh.con.execute(
+        "SELECT count(DISTINCT period_end) FROM provider_returns WHERE granularity = 'month' "
+        "AND period_end BETWEEN ? AND ?",
+        [period.start, period.end],
+    ).fetchone()[0]
 
 
 def _basis(rows: pd.DataFrame, window_start: dt.date) -> str:
@@ -121,9 +181,9 @@ def _basis(rows: pd.DataFrame, window_start: dt.date) -> str:
 
 
 def _matrices(
-    rows: pd.DataFrame, parents: pd.DataFrame, weeks: pd.DatetimeIndex, basis: str
+    rows: pd.DataFrame, parents: pd.DataFrame, columns: pd.DatetimeIndex, basis: str
 ) -> dict[str, pd.DataFrame]:
-    """System x week matrices of attendances, breaches and 12-hour waits (NaN: no returns)."""
+    """System x period matrices of attendances, breaches and 12-hour waits (NaN: no returns)."""
     att_col, br_col = ("att_all", "br_all") if basis == "all_types" else ("att_type1", "br_type1")
     frame = rows.merge(parents[["code", "system_code"]], left_on="org_code", right_on="code")
     frame = frame[frame[att_col].notna()]
@@ -138,7 +198,7 @@ def _matrices(
     out = {}
     for column in ("att", "br", "dta12"):
         wide = sums.pivot(index="system_code", columns="period_end", values=column)
-        out[column] = wide.reindex(columns=weeks).astype(float)
+        out[column] = wide.reindex(columns=columns).astype(float)
     return out
 
 
@@ -146,24 +206,20 @@ def _matrices(
 
 
 def _window(matrix: pd.DataFrame, j: int, n: int) -> tuple[pd.Series, pd.Series]:
-    """Sum over the n weeks ending at column j (NaN if none), and how many weeks had data."""
+    """Sum over the n periods ending at column j (NaN if none), and how many had data."""
     part = matrix.iloc[:, max(0, j - n + 1) : j + 1]
     return part.sum(axis=1, min_count=1), part.notna().sum(axis=1)
 
 
-def _spc_concern(perf: pd.DataFrame, j: int, min_weeks: int) -> pd.DataFrame | None:
-    """Special cause of concern at week j, from each system's weekly series up to week j."""
-    try:
-        from fourhour.measures.spc import SpcOptions, xmr
-    except ImportError:  # pragma: no cover - the SPC engine ships with fourhour
-        return None
+def _spc_concern(perf: pd.DataFrame, j: int, min_points: int, freq: str) -> pd.DataFrame:
+    """Special cause of concern at period j, from each system's series up to period j."""
     history = perf.iloc[:, : j + 1]
     long = history.stack(future_stack=True).rename("value").reset_index()
     long.columns = ["code", "period_end", "value"]
     long = long[long["value"].notna()]
     if long.empty:
         return pd.DataFrame(columns=["concern", "reason"])
-    result = xmr(long, freq="7D", options=SpcOptions(improvement="up", min_points=min_weeks))
+    result = xmr(long, freq=freq, options=SpcOptions(improvement="up", min_points=min_points))
     latest = result.points[result.points["period_end"] == history.columns[-1]]
     return pd.DataFrame(
         {
@@ -174,21 +230,21 @@ def _spc_concern(perf: pd.DataFrame, j: int, min_weeks: int) -> pd.DataFrame | N
     )
 
 
-def score_week(
-    m: dict[str, pd.DataFrame], weeks: pd.DatetimeIndex, j: int, rules: EscalationRules
-) -> pd.DataFrame:
-    """Score every system for the window ending at week index j."""
-    n = rules.weeks
+def score_period(m: dict[str, pd.DataFrame], j: int, rules: EscalationRules) -> pd.DataFrame:
+    """Score every system for the window ending at period index j (rules resolved for the
+    granularity of the matrices' columns)."""
+    n = rules.periods
+    year = PER_YEAR[rules.granularity]
     att, n_att = _window(m["att"], j, n)
     br, _ = _window(m["br"], j, n)
     dta12, n_dta = _window(m["dta12"], j, n)
     perf = (att - br) / att * 100
-    weekly = (m["att"] - m["br"]) / m["att"] * 100
-    t = pd.DataFrame({"att": att, "br": br, "perf": perf, "weeks_with_data": n_att})
+    series = (m["att"] - m["br"]) / m["att"] * 100
+    t = pd.DataFrame({"att": att, "br": br, "perf": perf, "periods_with_data": n_att})
     t["dta12"] = dta12.where(n_dta > 0)
-    if j - YEAR_WEEKS >= 0:
-        att_ly, _ = _window(m["att"], j - YEAR_WEEKS, n)
-        br_ly, _ = _window(m["br"], j - YEAR_WEEKS, n)
+    if j - year >= 0:
+        att_ly, _ = _window(m["att"], j - year, n)
+        br_ly, _ = _window(m["br"], j - year, n)
         t["perf_ly"] = (att_ly - br_ly) / att_ly * 100
     else:
         t["perf_ly"] = np.nan
@@ -202,29 +258,28 @@ def score_week(
     fired["yoy_deterioration"] = t["change"].notna() & (
         -t["change"] >= r["yoy_deterioration"].params["points"]
     )
-    d = int(r["sustained_decline"].params["weeks"])
+    d = rules.decline_periods
     falling = pd.Series(j - d >= 0, index=t.index)
     for k in range(d):
         if j - k - 1 < 0:
             falling &= False
             break
-        now, before = weekly.iloc[:, j - k], weekly.iloc[:, j - k - 1]
+        now, before = series.iloc[:, j - k], series.iloc[:, j - k - 1]
         falling &= (now < before).fillna(False)
     fired["sustained_decline"] = falling.reindex(t.index, fill_value=False)
     fired["trolley_waits_12h"] = t["dta12"].notna() & (
         t["dta12"] >= r["trolley_waits_12h"].params["min_waits"]
     )
-    spc = None
+    concern = pd.Series(False, index=t.index)
+    t["spc_reason"] = None
     if r["special_cause"].enabled:
-        spc = _spc_concern(weekly, j, int(r["special_cause"].params["min_weeks"]))
-    if spc is not None and len(spc):
-        concern = spc["concern"].reindex(t.index, fill_value=False).astype(bool)
-        t["spc_reason"] = spc["reason"].reindex(t.index)
-    else:
-        concern = pd.Series(False, index=t.index)
-        t["spc_reason"] = None
+        spc = _spc_concern(
+            series, j, int(r["special_cause"].params["min_points"]), SPC_FREQ[rules.granularity]
+        )
+        if len(spc):
+            concern = spc["concern"].reindex(t.index, fill_value=False).astype(bool)
+            t["spc_reason"] = spc["reason"].reindex(t.index)
     fired["special_cause"] = concern
-    t["spc_available"] = spc is not None
 
     score = pd.Series(0.0, index=t.index)
     names = []
@@ -239,7 +294,7 @@ def score_week(
     t["score"] = (score + rules.depth_weight * depth).round(6)
     t["fired"] = [tuple(nm for nm in names if t.at[code, f"rule_{nm}"]) for code in t.index]
     for k in range(max(d, 1) + 1):
-        t[f"week_{k}"] = weekly.iloc[:, j - k] if j - k >= 0 else np.nan
+        t[f"period_{k}"] = series.iloc[:, j - k] if j - k >= 0 else np.nan
     t.index.name = "system_code"
     t = t.reset_index()
     t = t[t["system_code"] != UNMAPPED]
@@ -256,39 +311,84 @@ def score_week(
 # -------------------------------------------------------------------------------- evaluate
 
 
-def evaluate(wh: Warehouse, week_end: dt.date, rules: EscalationRules) -> EscalationResult:
-    """Score, rank and explain every system for the window ending `week_end`."""
-    week_ending(week_end)  # a Sunday, or a clear error
-    decline = int(rules.rules["sustained_decline"].params["weeks"])
-    span = max(HISTORY_WEEKS, YEAR_WEEKS + rules.weeks + rules.recovery_weeks + decline)
-    rows = _weekly_rows(wh, week_end, span)
-    window_start = week_end - WEEK * (rules.weeks - 1)
-    in_window = rows[rows["period_end"] >= pd.Timestamp(window_start)]
+def _provider_parents(wh: Warehouse, codes: list[str], period: Period) -> pd.DataFrame:
+    """Each trust as its own 'system', named as it was in the period, with its region."""
+    parents = provider_parents(wh, codes, period.end)
+    names = dict(
+        wh.con.execute(
+            f"SELECT code, name FROM ({names_sql(period.start, period.end)}) "
+            "WHERE code IN (SELECT unnest(?))",
+            [codes],
+        ).fetchall()
+    )
+    parents["system_code"] = parents["code"]
+    parents["system_name"] = parents["code"].map(names).fillna(parents["code"])
+    parents["system_kind"] = "provider"
+    return parents
+
+
+def evaluate(
+    wh: Warehouse, period: Period | dt.date, rules: EscalationRules, level: str = "system"
+) -> EscalationResult:
+    """Score, rank and explain every system (or trust) for the window ending with `period`
+    (a week, month or quarter; a bare date is the week ending that Sunday)."""
+    if not isinstance(period, Period):
+        period = week_ending(period)
+    if level not in LEVELS:
+        raise QueryError(f"unknown level {level!r}; expected one of {', '.join(LEVELS)}")
+    rules = rules.for_granularity(period.granularity)
+    g = period.granularity
+    if g == "quarter":
+        held = _months_held(wh, period)
+        if 0 < held < 3:
+            raise QueryError(
+                f"{period.label} has monthly returns for only {held} of its 3 months",
+                hint="escalate the latest month with --month, or wait for the quarter to end",
+            )
+    year = PER_YEAR[g]
+    span = max(
+        HISTORY_YEARS * year,
+        year + rules.periods + rules.recovery_periods + rules.decline_periods,
+    )
+    periods = periods_ending(period, span)
+    rows = _rows(wh, periods)
+    window = periods_ending(period, rules.periods)
+    in_window = rows[rows["period_end"] >= pd.Timestamp(window[0].end)]
     if in_window.empty:
+        source = "weekly" if g == "week" else "monthly"
         raise QueryError(
-            f"no weekly returns in the {rules.weeks} weeks ending {week_end}",
-            hint="fourhour warehouse info shows which weeks are loaded",
+            f"no {source} returns in {window_label(period, rules.periods)}",
+            hint="fourhour warehouse info shows which weeks and months are loaded",
         )
-    basis = _basis(rows, window_start)
+    basis = _basis(rows, window[0].end)
     codes = sorted(rows["org_code"].unique())
-    parents = provider_parents(wh, codes, week_end)
-    weeks = pd.date_range(end=pd.Timestamp(week_end), periods=span, freq="7D")
-    m = _matrices(rows, parents, weeks, basis)
-    j = len(weeks) - 1
     notes: list[str] = []
+    if level == "provider":
+        parents = _provider_parents(wh, codes, period)
+    else:
+        parents = provider_parents(wh, codes, period.end)
+        active = parents[parents["code"].isin(set(in_window["org_code"]))]
+        if (active["system_code"] == UNMAPPED).all():
+            raise QueryError(
+                f"no local system is known for any provider with returns in {period.label}",
+                hint=MAPPING_HINT,
+            )
+        notes += hierarchy_notes(active, "system", period.end)
+    columns = pd.DatetimeIndex([pd.Timestamp(p.end) for p in periods])
+    m = _matrices(rows, parents, columns, basis)
+    j = len(columns) - 1
     if basis == "type1":
         notes.append(
-            "all-types figures are not available for every provider in the window; systems "
-            "are scored on type 1 (major A&E) attendances"
+            "all-types figures are not available for every provider in the window; "
+            f"{'trusts' if level == 'provider' else 'systems'} are scored on type 1 (major "
+            "A&E) attendances"
         )
 
-    # The week itself and the preceding weeks, for recovery streaks.
-    current = score_week(m, weeks, j, rules)
-    if not current["spc_available"].all():
-        notes.append("the SPC engine is unavailable; the special-cause rule did not run")
+    # The period itself and the preceding ones, for recovery streaks.
+    current = score_period(m, j, rules)
     recovered = pd.DataFrame(index=current["system_code"])
-    for k in range(rules.recovery_weeks):
-        scores = current if k == 0 else score_week(m, weeks, j - k, rules)
+    for k in range(rules.recovery_periods):
+        scores = current if k == 0 else score_period(m, j - k, rules)
         blocking = [f"rule_{b}" for b in rules.blocking_rules if f"rule_{b}" in scores]
         ok = ~scores["summoned"] & ~scores[blocking].any(axis=1) & scores["perf"].notna()
         recovered[k] = pd.Series(ok.to_numpy(), index=scores["system_code"]).reindex(
@@ -296,16 +396,14 @@ def evaluate(wh: Warehouse, week_end: dt.date, rules: EscalationRules) -> Escala
         )
     streak = pd.Series(0, index=recovered.index)
     still = pd.Series(True, index=recovered.index)
-    for k in range(rules.recovery_weeks):
+    for k in range(rules.recovery_periods):
         still &= recovered[k]
         streak += still.astype(int)
     current["recovered_streak"] = streak.reindex(current["system_code"]).to_numpy()
 
     info = parents.drop_duplicates("system_code").set_index("system_code")
-    current["system_name"] = info["system_name"].reindex(current["system_code"]).to_numpy()
-    current["system_kind"] = info["system_kind"].reindex(current["system_code"]).to_numpy()
-    current["region_code"] = info["region_code"].reindex(current["system_code"]).to_numpy()
-    current["region_name"] = info["region_name"].reindex(current["system_code"]).to_numpy()
+    for column in ("system_name", "system_kind", "region_code", "region_name"):
+        current[column] = info[column].reindex(current["system_code"]).to_numpy()
 
     unmapped = sorted(
         set(in_window["org_code"]) & set(parents.loc[parents["system_code"] == UNMAPPED, "code"])
@@ -316,39 +414,49 @@ def evaluate(wh: Warehouse, week_end: dt.date, rules: EscalationRules) -> Escala
             f"were not scored: {', '.join(unmapped)} (import a mapping with fourhour orgs import)"
         )
     summons = [
-        _summons_entry(wh, row, rows, parents, window_start, week_end, basis, rules, current)
+        _summons_entry(wh, row, rows, parents, period, basis, rules, current, level)
         for row in current[current["summoned"]].to_dict("records")
     ]
-    return EscalationResult(week_end, basis, rules, current, summons, unmapped, notes)
+    return EscalationResult(period, level, basis, rules, current, summons, unmapped, notes)
 
 
 def _drivers(
+    wh: Warehouse,
     rows: pd.DataFrame,
     parents: pd.DataFrame,
     system: str,
-    window_start: dt.date,
+    period: Period,
+    window_end: dt.date,
     basis: str,
     standard: float,
 ) -> list[dict[str, Any]]:
-    """The providers contributing most breaches beyond what the standard allows."""
+    """The providers contributing most breaches beyond what the standard allows, named as they
+    were in the period."""
     att_col, br_col = ("att_all", "br_all") if basis == "all_types" else ("att_type1", "br_type1")
     members = parents.loc[parents["system_code"] == system, "code"]
-    frame = rows[
-        rows["org_code"].isin(members) & (rows["period_end"] >= pd.Timestamp(window_start))
-    ]
+    frame = rows[rows["org_code"].isin(members) & (rows["period_end"] >= pd.Timestamp(window_end))]
     sums = frame.groupby("org_code")[[att_col, br_col]].sum(min_count=1).dropna()
     sums["excess"] = sums[br_col] - (1 - standard / 100) * sums[att_col]
     sums["perf"] = (sums[att_col] - sums[br_col]) / sums[att_col] * 100
     top = sums[sums["excess"] > 0].sort_values(["excess", "perf"], ascending=[False, True])
+    top = top.head(DRIVERS)
+    names = dict(
+        wh.con.execute(
+            f"SELECT code, name FROM ({names_sql(period.start, period.end)}) "
+            "WHERE code IN (SELECT unnest(?))",
+            [list(top.index)],
+        ).fetchall()
+    )
     return [
         {
             "code": code,
+            "name": names.get(code),
             "attendances": int(r[att_col]),
             "breaches": int(r[br_col]),
             "performance_pct": round(float(r["perf"]), 2),
             "breaches_beyond_standard": round(float(r["excess"])),
         }
-        for code, r in top.head(DRIVERS).iterrows()
+        for code, r in top.iterrows()
     ]
 
 
@@ -357,89 +465,93 @@ def _summons_entry(
     row: dict[str, Any],
     rows: pd.DataFrame,
     parents: pd.DataFrame,
-    window_start: dt.date,
-    week_end: dt.date,
+    period: Period,
     basis: str,
     rules: EscalationRules,
     ranked: pd.DataFrame,
+    level: str,
 ) -> dict[str, Any]:
     system = row["system_code"]
-    drivers = _drivers(rows, parents, system, window_start, basis, rules.standard_pct)
-    names = dict(
-        wh.con.execute(
-            "SELECT code, name FROM organisations WHERE code IN (SELECT unnest(?))",
-            [[d["code"] for d in drivers]],
-        ).fetchall()
+    window = periods_ending(period, rules.periods)
+    drivers = (
+        []
+        if level == "provider"
+        else _drivers(wh, rows, parents, system, period, window[0].end, basis, rules.standard_pct)
     )
-    for d in drivers:
-        d["name"] = names.get(d["code"])
+    region = row["region_code"] if row["region_code"] != UNMAPPED else None
     leaders = accountable(
         wh,
-        week_end,
-        trusts=[d["code"] for d in drivers],
-        system=system,
-        region=row["region_code"] if row["region_code"] != UNMAPPED else None,
+        period.end,
+        trusts=[system] if level == "provider" else [d["code"] for d in drivers],
+        system=None if level == "provider" else system,
+        region=region,
     )
-    decline = int(rules.rules["sustained_decline"].params["weeks"])
-    weekly = [
+    decline = rules.decline_periods
+    trend = [
         {
-            "week_ending": (week_end - WEEK * k).isoformat(),
-            "performance_pct": _num(row.get(f"week_{k}")),
+            "period_end": p.end.isoformat(),
+            "label": p.label,
+            "performance_pct": _num(row.get(f"period_{k}")),
         }
-        for k in range(max(decline, 1), -1, -1)
-    ]
-    evidence = []
-    for name in row["fired"]:
-        evidence.append(
-            {
-                "rule": name,
-                "weight": rules.rules[name].weight,
-                "detail": _rule_detail(name, row, rules),
-            }
+        for k, p in zip(
+            range(max(decline, 1), -1, -1),
+            periods_ending(period, max(decline, 1) + 1),
+            strict=True,
         )
+    ]
+    evidence = [
+        {"rule": name, "weight": rules.rules[name].weight, "detail": _rule_detail(name, row, rules)}
+        for name in row["fired"]
+    ]
+    kind = row["system_kind"] or "other"
     entry = {
         "rank": int(row["rank"]),
         "code": system,
         "name": row["system_name"],
-        "kind": row["system_kind"],
-        "kind_name": SYSTEM_KIND_NAMES.get(row["system_kind"] or "other", "local system"),
+        "kind": kind,
+        "kind_name": "trust"
+        if level == "provider"
+        else SYSTEM_KIND_NAMES.get(kind, "local system"),
+        "region_code": region,
         "region": row["region_name"],
         "score": _num(row["score"], 3),
         "performance_pct": _num(row["perf"]),
         "attendances": _int(row["att"]),
         "breaches": _int(row["br"]),
-        "weeks_with_data": int(row["weeks_with_data"]),
+        "periods_with_data": int(row["periods_with_data"]),
         "last_year_pct": _num(row["perf_ly"]),
         "change_points": _num(row["change"]),
         "trolley_waits_12h": _int(row["dta12"]),
-        "weekly": weekly,
+        "trend": trend,
         "rules_fired": evidence,
         "providers_driving": drivers,
         "leaders": [leader.as_dict() for leader in leaders],
         "systems_scored": len(ranked),
     }
-    entry["explanation"] = explain_system(entry, basis, rules.weeks, week_end, rules.standard_pct)
+    entry["explanation"] = explain_system(entry, basis, rules, period, level)
     return entry
 
 
 def _rule_detail(name: str, row: dict[str, Any], rules: EscalationRules) -> str:
     p = rules.rules[name].params
     perf = row["perf"]
+    unit = {"week": "weeks", "month": "months", "quarter": "quarters"}[rules.granularity]
     if name == "below_standard":
         return f"{perf:.1f}% within four hours, below the {rules.standard_pct:g}% standard"
     if name == "below_floor":
         return f"{perf:.1f}% within four hours, below the {p['floor_pct']:g}% floor"
     if name == "yoy_deterioration":
         return (
-            f"{-row['change']:.1f} points worse than the same weeks a year earlier "
+            f"{-row['change']:.1f} points worse than the same {unit} a year earlier "
             f"({row['perf_ly']:.1f}%)"
         )
     if name == "sustained_decline":
-        return f"performance fell in each of the last {p['weeks']} weeks"
+        return f"performance fell in each of the last {rules.decline_periods} {unit}"
     if name == "trolley_waits_12h":
         return f"{int(row['dta12'])} waits of over 12 hours from decision to admit"
     if name == "special_cause":
         return (
-            f"SPC special cause of concern: {row.get('spc_reason') or 'signal at the latest week'}"
+            "SPC special cause of concern: "
+            f"{row.get('spc_reason') or 'signal at the latest period'}"
         )
     raise ValueError(name)

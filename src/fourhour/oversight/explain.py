@@ -7,13 +7,18 @@ sentences a board member can read aloud; nothing is said that is not in the figu
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from fourhour.periods import Period, count_label, window_label
+
+if TYPE_CHECKING:
+    from fourhour.oversight.config import EscalationRules
 
 RULE_PHRASES = {
     "below_standard": "below the standard",
     "below_floor": "below the floor",
     "yoy_deterioration": "worse than a year earlier",
-    "sustained_decline": "declining week after week",
+    "sustained_decline": "declining period after period",
     "trolley_waits_12h": "12-hour trolley waits",
     "special_cause": "a statistical signal of concern",
 }
@@ -52,13 +57,17 @@ def _join(items: list[str]) -> str:
 
 
 def explain_system(
-    e: dict[str, Any], basis: str, weeks: int, week_end: dt.date, standard: float
+    e: dict[str, Any], basis: str, rules: EscalationRules, period: Period, level: str = "system"
 ) -> str:
-    """Why a system is on the summons list."""
+    """Why a system (or, at provider level, a trust) is on the summons list."""
+    n = rules.periods
+    unit = count_label(n, period.granularity).split(" ", 1)[1]
+    what = "trusts" if level == "provider" else "systems"
     s = [
         f"{named(e['name'], e['code'])} ranks {ordinal(e['rank'])} of {e['systems_scored']} "
-        f"systems with a score of {e['score']:.1f}."
+        f"{what} with a score of {e['score']:.1f}."
     ]
+    standard = rules.standard_pct
     if e["performance_pct"] is not None:
         gap = standard - e["performance_pct"]
         where = (
@@ -66,26 +75,27 @@ def explain_system(
             if gap > 0
             else f"{-gap:.1f} points above the {standard:g}% standard"
         )
+        who = "it" if level == "provider" else "its providers"
         s.append(
-            f"Over the {weeks} weeks ending {day(week_end)} its providers saw "
+            f"Over {window_label(period, n)} {who} saw "
             f"{e['performance_pct']:.1f}% of {e['attendances']:,} {BASIS_WORDS[basis]} within "
             f"four hours, {where}"
             + (
                 f", and {abs(e['change_points']):.1f} points "
-                f"{'worse' if e['change_points'] < 0 else 'better'} than the same weeks a year "
+                f"{'worse' if e['change_points'] < 0 else 'better'} than the same {unit} a year "
                 f"earlier ({e['last_year_pct']:.1f}%)."
                 if e["change_points"] is not None
-                else "; there are no returns for the same weeks a year earlier."
+                else f"; there are no returns for the same {unit} a year earlier."
             )
         )
-    if e["weeks_with_data"] < weeks:
-        s.append(f"Only {e['weeks_with_data']} of the {weeks} weeks have returns.")
+    if e["periods_with_data"] < n:
+        s.append(f"Only {e['periods_with_data']} of the {n} {unit} have returns.")
     fired = [r["rule"] for r in e["rules_fired"]]
     if "sustained_decline" in fired:
         path = " → ".join(
-            f"{w['performance_pct']:.1f}%" for w in e["weekly"] if w["performance_pct"] is not None
+            f"{w['performance_pct']:.1f}%" for w in e["trend"] if w["performance_pct"] is not None
         )
-        s.append(f"Performance fell week after week ({path}).")
+        s.append(f"Performance fell {unit[:-1]} after {unit[:-1]} ({path}).")
     if e["trolley_waits_12h"]:
         s.append(
             f"There {'was' if e['trolley_waits_12h'] == 1 else 'were'} "
@@ -110,7 +120,8 @@ def explain_system(
             + "."
         )
     else:
-        s.append("No accountable leaders are recorded for this system (fourhour leaders import).")
+        one = "trust" if level == "provider" else "system"
+        s.append(f"No accountable leaders are recorded for this {one} (fourhour leaders import).")
     return " ".join(s)
 
 

@@ -25,7 +25,7 @@ import pandas as pd
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from fourhour.errors import FourhourError, QueryError
+from fourhour.errors import QueryError
 from fourhour.measures import STANDARD_PCT, THRESHOLD_PCT, measure_table
 from fourhour.measures.spc import SpcOptions, SpcResult, xmr
 from fourhour.periods import Period
@@ -552,19 +552,24 @@ def focus_section(ctx: BoardContext) -> Section | None:
 
 
 def escalation_section(wh: Warehouse, period: Period) -> str | None:
-    """The oversight engine's summons list for the week as an HTML fragment, or None where the
-    engine is not installed (ImportError), for a month, or where it has nothing to say."""
+    """The oversight engine's summons list for the week or month as an HTML fragment (local
+    systems, else trusts directly where no system is known for the period), or None where
+    there are no returns to score."""
+    from fourhour.oversight.config import load_escalation_rules
+    from fourhour.oversight.escalation import evaluate
+
+    if period.granularity not in ("week", "month"):
+        return None
+    rules = load_escalation_rules(None, period.granularity)
     try:
-        from fourhour.oversight.config import load_escalation_rules
-        from fourhour.oversight.escalation import evaluate
-    except ImportError:
-        return None
-    if period.granularity != "week":
-        return None
-    try:
-        result = evaluate(wh, period.end, load_escalation_rules())
-    except FourhourError:
-        return None
+        result = evaluate(wh, period, rules)
+    except QueryError as exc:
+        # No local system is known for the period: escalate trusts directly, and say why.
+        try:
+            result = evaluate(wh, period, rules, "provider")
+        except QueryError:
+            return None
+        result.notes.insert(0, f"Trusts are escalated directly: {exc.message}.")
     payload = result.as_dict()
     if not payload["systems_scored"]:
         return None

@@ -27,8 +27,10 @@ import duckdb
 import pandas as pd
 
 from fourhour.errors import Location, ReaderError
+from fourhour.ingest.org_facts import era_case_sql, era_of
 from fourhour.ingest.tables import Column, date, nonempty_text, one_of, org_code, read_table
 from fourhour.warehouse.connection import Warehouse
+from fourhour.warehouse.load import rekey_named_systems
 from fourhour.warehouse.reference import (
     ROW,
     ImportOutcome,
@@ -116,7 +118,9 @@ def import_mapping(wh: Warehouse, path: Path, *, replace: bool = False) -> Impor
     def check(con: duckdb.DuckDBPyConnection, ingest_id: int) -> int:
         overlapping_intervals(con, "org_hierarchy", ["provider_code"], path, WHAT, incoming)
         changed = _store_successions(con, path, succ, replace, ingest_id)
-        return changed + _store_organisations(con, ingest_id)
+        systems = frame.rename(columns={"system_code": "code", "system_name": "name"})
+        rekeyed = rekey_named_systems(con, systems)
+        return changed + rekeyed + _store_organisations(con, ingest_id)
 
     outcome = store_reference(
         wh,
@@ -204,13 +208,44 @@ def successor_sql(on: dt.date) -> str:
     """
 
 
+def names_sql(start: dt.date, end: dt.date | None = None) -> str:
+    """SQL: code -> the organisation's name as it was in the period `start`..`end`.
+
+    The name a source used for that period comes first; then the name last used before it;
+    then the first used after it (so today's name only when nothing older is known).
+    """
+    end = end or start
+    return f"""
+        SELECT code, name FROM (
+            SELECT code, name, row_number() OVER (
+                PARTITION BY code ORDER BY
+                    CASE WHEN seen_from <= DATE '{end}' AND seen_to >= DATE '{start}' THEN 0
+                         WHEN seen_to < DATE '{start}' THEN 1 ELSE 2 END,
+                    CASE WHEN seen_to < DATE '{start}' THEN DATE '{start}' - seen_to
+                         WHEN seen_from > DATE '{end}' THEN seen_from - DATE '{end}'
+                         ELSE 0 END,
+                    seen_to DESC, name
+            ) AS rn
+            FROM org_names
+        ) WHERE rn = 1
+    """
+
+
+def name_as_of(wh: Warehouse, code: str, start: dt.date, end: dt.date | None = None) -> str | None:
+    found = wh.con.execute(
+        f"SELECT name FROM ({names_sql(start, end)}) WHERE code = ?", [code]
+    ).fetchone()
+    return found[0] if found else None
+
+
 def parents_sql(level: str, on: dt.date) -> str:
     """SQL: child_code -> parent_code, parent_name, parent_kind for 'system' or 'region' on `on`.
 
     Order of preference: the mapping row in force for the provider; the row in force for its
-    successor; what files carried (org_relations: the latest dated at or before `on`, else the
-    earliest after, so that a 2025 ICB mapping never regroups 2015 returns when the 2015 area
-    team mapping is known).
+    successor; what files carried (org_relations), from the hierarchy of the era `on` falls in
+    (ingest/org_facts.py ERAS) where one exists: the latest dated at or before `on`, else the
+    earliest after. Only where the era has none is another era's used, and then the columns
+    `parent_as_of` and `in_era` let callers say so (`hierarchy_notes`).
     """
     if level not in ("system", "region"):
         raise ValueError(level)
@@ -224,45 +259,92 @@ def parents_sql(level: str, on: dt.date) -> str:
     )
     kind = "system_kind" if level == "system" else "'region'"
     relations = "'system', 'area_team'" if level == "system" else "'region'"
+    era = era_of(level, on).key
     return f"""
         WITH in_force AS (
             SELECT provider_code, {code} AS parent_code, {name} AS parent_name,
-                   {kind} AS parent_kind
+                   {kind} AS parent_kind, valid_from AS parent_as_of
             FROM org_hierarchy
             WHERE valid_from <= DATE '{on}' AND coalesce(valid_to, DATE '9999-12-31') >= DATE '{on}'
         ),
         successors AS ({successor_sql(on)}),
+        dated AS (
+            SELECT *, ({era_case_sql(level, "as_of")}) = '{era}' AS in_era
+            FROM org_relations WHERE relation IN ({relations})
+        ),
         carried AS (
             SELECT child_code, coalesce(parent_code, parent_name) AS parent_code,
                    coalesce(parent_name, parent_code) AS parent_name,
-                   CASE WHEN relation = 'area_team' THEN 'area_team' ELSE relation END
-                       AS parent_kind
+                   CASE WHEN relation = 'area_team' THEN 'area_team'
+                        WHEN relation = 'system' THEN {era_case_sql("system", "as_of")}
+                        ELSE relation END AS parent_kind,
+                   as_of AS parent_as_of, in_era
             FROM (
                 SELECT *, row_number() OVER (
                     PARTITION BY child_code
-                    ORDER BY (as_of <= DATE '{on}') DESC,
+                    ORDER BY in_era DESC, (as_of <= DATE '{on}') DESC,
                              CASE WHEN as_of <= DATE '{on}' THEN as_of END DESC, as_of ASC,
                              (relation = '{level}') DESC
                 ) AS rn
-                FROM org_relations WHERE relation IN ({relations})
+                FROM dated
             ) WHERE rn = 1
         ),
         children AS (
             SELECT provider_code AS code FROM org_hierarchy
             UNION SELECT child_code FROM org_relations
             UNION SELECT predecessor_code FROM org_successions
+        ),
+        chosen AS (
+            SELECT c.code AS child_code,
+                   coalesce(own.parent_code, succ.parent_code, carried.parent_code) AS parent_code,
+                   coalesce(own.parent_name, succ.parent_name, carried.parent_name)
+                       AS file_parent_name,
+                   coalesce(own.parent_kind, succ.parent_kind, carried.parent_kind) AS parent_kind,
+                   coalesce(own.parent_as_of, succ.parent_as_of, carried.parent_as_of)
+                       AS parent_as_of,
+                   CASE WHEN own.parent_code IS NOT NULL OR succ.parent_code IS NOT NULL
+                        THEN true ELSE carried.in_era END AS in_era,
+                   CASE WHEN own.parent_code IS NOT NULL THEN 'mapping'
+                        WHEN succ.parent_code IS NOT NULL THEN 'successor mapping'
+                        ELSE 'files' END AS parent_source
+            FROM children c
+            LEFT JOIN in_force own ON own.provider_code = c.code
+            LEFT JOIN successors s ON s.code = c.code
+            LEFT JOIN in_force succ ON succ.provider_code = s.current_code
+            LEFT JOIN carried ON carried.child_code = c.code
+            WHERE coalesce(own.parent_code, succ.parent_code, carried.parent_code) IS NOT NULL
         )
-        SELECT c.code AS child_code,
-               coalesce(own.parent_code, succ.parent_code, carried.parent_code) AS parent_code,
-               coalesce(own.parent_name, succ.parent_name, carried.parent_name) AS parent_name,
-               coalesce(own.parent_kind, succ.parent_kind, carried.parent_kind) AS parent_kind
-        FROM children c
-        LEFT JOIN in_force own ON own.provider_code = c.code
-        LEFT JOIN successors s ON s.code = c.code
-        LEFT JOIN in_force succ ON succ.provider_code = s.current_code
-        LEFT JOIN carried ON carried.child_code = c.code
-        WHERE coalesce(own.parent_code, succ.parent_code, carried.parent_code) IS NOT NULL
+        SELECT ch.child_code, ch.parent_code,
+               CASE WHEN ch.file_parent_name IS NULL OR ch.file_parent_name = ch.parent_code
+                    THEN coalesce(nm.name, ch.parent_code) ELSE ch.file_parent_name END
+                   AS parent_name,
+               ch.parent_kind, ch.parent_as_of, ch.in_era, ch.parent_source
+        FROM chosen ch LEFT JOIN ({names_sql(on)}) nm ON nm.code = ch.parent_code
     """
+
+
+def hierarchy_notes(parents: pd.DataFrame, level: str, on: dt.date) -> list[str]:
+    """Say which hierarchy grouped a period where it is not one of the period's own era.
+
+    `parents` has a row per provider with `{level}_in_era` and `{level}_as_of` columns (as
+    `provider_parents` gives them); providers with no parent at all are reported elsewhere.
+    """
+    in_era, as_of = f"{level}_in_era", f"{level}_as_of"
+    frame = parents[parents[as_of].notna()] if as_of in parents else parents.iloc[0:0]
+    if frame.empty:
+        return []
+    era = era_of(level, on)
+    other = frame[frame[in_era].eq(False)]
+    if other.empty:
+        return []
+    dates = sorted({pd.Timestamp(d).date() for d in other[as_of].dropna()})
+    used = ", ".join(str(d) for d in dates[:3]) + (" ..." if len(dates) > 3 else "")
+    eras = sorted({era_of(level, d).description for d in dates})
+    return [
+        f"{len(other)} of {len(frame)} providers have no {level} of the period's own era "
+        f"({era.description}) in the warehouse; they are grouped by the hierarchy dated {used} "
+        f"({'; '.join(eras)})"
+    ]
 
 
 def provider_parents(wh: Warehouse, codes: list[str], on: dt.date) -> pd.DataFrame:
@@ -277,7 +359,10 @@ def provider_parents(wh: Warehouse, codes: list[str], on: dt.date) -> pd.DataFra
                    coalesce(s.parent_name, 'Not mapped to a system') AS system_name,
                    s.parent_kind AS system_kind,
                    coalesce(r.parent_code, '{UNMAPPED}') AS region_code,
-                   coalesce(r.parent_name, 'Not mapped to a region') AS region_name
+                   coalesce(r.parent_name, 'Not mapped to a region') AS region_name,
+                   s.parent_as_of AS system_as_of, s.in_era AS system_in_era,
+                   s.parent_source AS system_source,
+                   r.parent_as_of AS region_as_of, r.in_era AS region_in_era
             FROM wanted_codes w
             LEFT JOIN ({parents_sql("system", on)}) s ON s.child_code = w.code
             LEFT JOIN ({parents_sql("region", on)}) r ON r.child_code = w.code

@@ -18,6 +18,7 @@ import pandas as pd
 
 from fourhour.errors import IngestError, Location, ReaderError
 from fourhour.ingest.model import COUNT_COLUMNS, TYPES, ReadResult
+from fourhour.ingest.org_facts import code_relations, is_name_code, name_code
 from fourhour.ingest.read import read_file
 from fourhour.warehouse.connection import Warehouse
 from fourhour.warehouse.names import name_key, shipped_aliases, surrogate_code
@@ -97,6 +98,7 @@ def _store(
     changed = _store_organisations(con, result, ingest_id)
     returns = _resolve_codes(con, path, result, outcome)
     _validate_returns(path, result, returns)
+    changed |= _store_names(con, result, returns)
     ins, rep, same, earlier = _upsert(
         con,
         "provider_returns",
@@ -172,7 +174,11 @@ def _store_organisations(
     """Upsert organisations, their names as aliases, and dated relations. True if anything new."""
     changed = False
     as_of = _as_of(result)
+    relations, parents = code_relations(result.relations)
     orgs = result.organisations.dropna(subset=["code"])
+    if parents:
+        extra = pd.DataFrame(parents, columns=["code", "name", "kind"])
+        orgs = pd.concat([extra[~extra["code"].isin(orgs["code"])], orgs], ignore_index=True)
     orgs = orgs[orgs["code"].astype(str).str.len() > 0].drop_duplicates("code", keep="last")
     if len(orgs):
         con.register("incoming_orgs", orgs.assign(name_as_of=as_of))
@@ -190,9 +196,12 @@ def _store_organisations(
             "ELSE organisations.name END, "
             "name_as_of = greatest(excluded.name_as_of, organisations.name_as_of), "
             "kind = excluded.kind, code_source = 'published', updated_at = now() "
-            "WHERE (excluded.name IS NOT NULL AND excluded.name IS DISTINCT FROM "
-            "organisations.name AND excluded.name_as_of >= coalesce(organisations.name_as_of, "
-            "DATE '1900-01-01')) OR organisations.kind IS DISTINCT FROM excluded.kind "
+            # A name published again for a later period moves name_as_of on, even unchanged,
+            # so that an earlier file's spelling never replaces it whatever the order.
+            "WHERE (excluded.name IS NOT NULL AND excluded.name_as_of >= "
+            "coalesce(organisations.name_as_of, DATE '1900-01-01') AND (excluded.name IS "
+            "DISTINCT FROM organisations.name OR excluded.name_as_of > organisations.name_as_of)) "
+            "OR organisations.kind IS DISTINCT FROM excluded.kind "
             "OR organisations.code_source <> 'published'"
         )
         after = con.execute(
@@ -215,8 +224,14 @@ def _store_organisations(
         )
         con.unregister("incoming_orgs")
         con.unregister("incoming_aliases")
-    relations = result.relations
     if len(relations):
+        coded = relations[relations["relation"].isin(["system", "area_team"])]
+        changed |= (
+            rekey_named_systems(
+                con, coded.rename(columns={"parent_code": "code", "parent_name": "name"})
+            )
+            > 0
+        )
         rel = relations.assign(as_of=as_of).drop_duplicates(
             ["child_code", "relation", "as_of"], keep="last"
         )
@@ -239,6 +254,80 @@ def _store_organisations(
         con.unregister("incoming_rel")
         changed |= after != before or changed_rows > 0
     return changed
+
+
+def _store_names(con: duckdb.DuckDBPyConnection, result: ReadResult, returns: pd.DataFrame) -> bool:
+    """Record each name the file used, with the span of periods it used it for.
+
+    Returns files date a name by the periods of the rows that carry it; reference files by
+    their own date (or the dates they give, such as a closed trust's last day).
+    """
+    parts = []
+    named = returns[returns["org_code"].notna() & returns["org_name"].notna()]
+    if len(named):
+        parts.append(
+            pd.DataFrame(
+                {
+                    "code": named["org_code"].astype(str),
+                    "name": named["org_name"].astype(str).str.strip(),
+                    "seen_from": pd.to_datetime(named["period_start"]).dt.date,
+                    "seen_to": pd.to_datetime(named["period_end"]).dt.date,
+                }
+            )
+        )
+    if len(result.names):
+        dated = result.names.dropna(subset=["code", "name"])
+        parts.append(
+            pd.DataFrame(
+                {
+                    "code": dated["code"],
+                    "name": dated["name"].astype(str).str.strip(),
+                    "seen_from": dated["as_of"],
+                    "seen_to": dated["as_of"],
+                }
+            )
+        )
+    orgs = result.organisations.dropna(subset=["code", "name"])
+    covered = set().union(*(set(p["code"]) for p in parts)) if parts else set()
+    orgs = orgs[~orgs["code"].isin(covered) & (orgs["name"].astype(str).str.strip() != "")]
+    if len(orgs):
+        as_of = _as_of(result)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "code": orgs["code"],
+                    "name": orgs["name"].astype(str).str.strip(),
+                    "seen_from": as_of,
+                    "seen_to": as_of,
+                }
+            )
+        )
+    if not parts:
+        return False
+    frame = pd.concat(parts, ignore_index=True)
+    frame = frame[frame["name"] != ""]
+    frame = frame.groupby(["code", "name"], as_index=False).agg(
+        seen_from=("seen_from", "min"), seen_to=("seen_to", "max")
+    )
+    con.register("incoming_names", frame)
+    try:
+        changed = con.execute(
+            """
+            SELECT count(*) FROM incoming_names i LEFT JOIN org_names n USING (code, name)
+            WHERE n.code IS NULL OR i.seen_from < n.seen_from OR i.seen_to > n.seen_to
+            """
+        ).fetchone()[0]
+        con.execute(
+            """
+            INSERT INTO org_names SELECT code, name, seen_from, seen_to FROM incoming_names
+            ON CONFLICT (code, name) DO UPDATE SET
+                seen_from = least(org_names.seen_from, excluded.seen_from),
+                seen_to = greatest(org_names.seen_to, excluded.seen_to)
+            """
+        )
+    finally:
+        con.unregister("incoming_names")
+    return changed > 0
 
 
 def _as_of(result: ReadResult) -> dt.date:
@@ -427,5 +516,38 @@ def _rekey_surrogates(con: duckdb.DuckDBPyConnection) -> bool:
         )
         con.execute("UPDATE provider_returns SET org_code = ? WHERE org_code = ?", [real, code])
         con.execute("DELETE FROM organisations WHERE code = ?", [code])
+        con.execute(
+            "INSERT INTO org_names SELECT ?, name, seen_from, seen_to FROM org_names "
+            "WHERE code = ? ON CONFLICT (code, name) DO UPDATE SET "
+            "seen_from = least(org_names.seen_from, excluded.seen_from), "
+            "seen_to = greatest(org_names.seen_to, excluded.seen_to)",
+            [real, code],
+        )
+        con.execute("DELETE FROM org_names WHERE code = ?", [code])
         moved = True
     return moved
+
+
+def rekey_named_systems(con: duckdb.DuckDBPyConnection, pairs: pd.DataFrame) -> int:
+    """Re-key system escalations recorded under a name (or its derived code) to the real code.
+
+    `pairs` has `code` and `name` columns: a coded source's systems. An escalation recorded
+    while a system was known only by name keeps its history under the code. Returns how many
+    escalations moved.
+    """
+    moved = 0
+    for code, name in pairs[["code", "name"]].drop_duplicates().itertuples(index=False):
+        if not isinstance(name, str) or not name or not code or is_name_code(code):
+            continue
+        old = [name, name_code(name)]
+        moved += con.execute(
+            "SELECT count(*) FROM escalations WHERE level = 'system' "
+            "AND system_code IN (SELECT unnest(?))",
+            [old],
+        ).fetchone()[0]
+        con.execute(
+            "UPDATE escalations SET system_code = ? WHERE level = 'system' "
+            "AND system_code IN (SELECT unnest(?))",
+            [code, old],
+        )
+    return int(moved)

@@ -250,4 +250,42 @@ CREATE TABLE audit_log (
 );
 """,
     ),
+    Migration(
+        "0006_dated_names_and_escalation_levels",
+        """
+-- Every name each source used for an organisation, with the span of periods (or reference
+-- dates) it was used for, so that outputs name an organisation as it was in the period shown.
+CREATE TABLE org_names (
+    code VARCHAR NOT NULL,
+    name VARCHAR NOT NULL,
+    seen_from DATE NOT NULL,
+    seen_to DATE NOT NULL,
+    PRIMARY KEY (code, name)
+);
+INSERT INTO org_names
+SELECT code, name, coalesce(name_as_of, CAST(updated_at AS DATE)),
+       coalesce(name_as_of, CAST(updated_at AS DATE))
+FROM organisations WHERE name IS NOT NULL AND name <> '';
+-- Escalations of trusts (level 'provider') beside local systems, on weekly, monthly or
+-- quarterly windows.
+ALTER TABLE escalations ADD COLUMN level VARCHAR DEFAULT 'system';
+ALTER TABLE escalations ADD COLUMN opened_granularity VARCHAR DEFAULT 'week';
+ALTER TABLE escalation_history ADD COLUMN granularity VARCHAR DEFAULT 'week';
+CREATE TABLE escalation_runs_by_level (
+    level VARCHAR NOT NULL,           -- system | provider
+    granularity VARCHAR NOT NULL,     -- week | month | quarter
+    period_end DATE NOT NULL,
+    rules_sha256 VARCHAR NOT NULL,
+    result_sha256 VARCHAR NOT NULL,
+    result JSON NOT NULL,
+    computed_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    PRIMARY KEY (level, granularity, period_end)
+);
+INSERT INTO escalation_runs_by_level
+SELECT 'system', 'week', period_end, rules_sha256, result_sha256, result, computed_at
+FROM escalation_runs;
+DROP TABLE escalation_runs;
+ALTER TABLE escalation_runs_by_level RENAME TO escalation_runs;
+""",
+    ),
 )

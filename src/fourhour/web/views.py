@@ -33,10 +33,11 @@ def detail(site: Site, period: Period, level: str, code: str) -> dict[str, Any]:
     )
 
 
-def summons(site: Site, period: Period) -> dict[str, Any]:
+def summons(site: Site, period: Period, level: str = "system") -> dict[str, Any]:
     rules = site.config.escalation_rules
     return site.compute(
-        ("summons", period.end), lambda wh: oversight_data.summons(wh, period.end, rules)
+        ("summons", period.granularity, period.end, level),
+        lambda wh: oversight_data.summons(wh, period, rules, level),
     )
 
 

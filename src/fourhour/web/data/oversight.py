@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +27,27 @@ RULE_LABELS = {
 }
 
 
-def summons(wh: Warehouse, week: dt.date, rules_path: Path | None) -> dict[str, Any]:
-    """The engine's result for the week, with each summoned system's live escalation; nothing
-    is recorded."""
-    result = evaluate(wh, week, load_escalation_rules(rules_path))
+def summons(
+    wh: Warehouse, period: Period, rules_path: Path | None, level: str = "system"
+) -> dict[str, Any]:
+    """The engine's result for the week or month, with each summoned system's (or trust's)
+    live escalation; nothing is recorded."""
+    result = evaluate(wh, period, load_escalation_rules(rules_path, period.granularity), level)
     return clean_tree(attach_status(wh, result.as_dict()))
+
+
+def _org_url(payload: dict[str, Any], code: str) -> str:
+    base = "/providers" if payload.get("level") == "provider" else "/systems"
+    period = payload.get("period", {})
+    if payload.get("granularity") == "month":
+        return f"{base}/{code}?month={period.get('end', '')[:7]}"
+    if payload.get("granularity") == "week":
+        return f"{base}/{code}?week={period.get('end', '')}"
+    return f"{base}/{code}"
+
+
+def _who(payload: dict[str, Any]) -> tuple[str, str]:
+    return ("trusts", "Trust") if payload.get("level") == "provider" else ("systems", "System")
 
 
 def summons_table(payload: dict[str, Any]) -> Table:
@@ -41,7 +56,7 @@ def summons_table(payload: dict[str, Any]) -> Table:
             "rank": s["rank"],
             "code": s["code"],
             "name": s["name"],
-            "url": f"/systems/{s['code']}",
+            "url": _org_url(payload, s["code"]),
             "region": s.get("region"),
             "score": s["score"],
             "performance_pct": s["performance_pct"],
@@ -53,18 +68,18 @@ def summons_table(payload: dict[str, Any]) -> Table:
         }
         for s in payload["summons"]
     ]
+    many, one = _who(payload)
     return Table(
         "summons",
-        f"Summons list: the {len(rows)} systems to summon, {payload['window']['weeks']} weeks "
-        f"ending {payload['week_ending']}",
+        f"Summons list: the {len(rows)} {many} to summon, {payload['window']['label']}",
         [
             Column("rank", "Rank", "number"),
             Column("code", "Code", "code"),
-            Column("name", "System", link="url"),
+            Column("name", one, link="url"),
             Column("region", "Region", filter=True),
             Column("score", "Score", "number"),
             Column("performance_pct", "Within 4 hours (%)", "pct"),
-            Column("last_year_pct", "Same weeks last year (%)", "pct"),
+            Column("last_year_pct", "Same periods last year (%)", "pct"),
             Column("attendances", "Attendances", "count"),
             Column("trolley_waits_12h", "12-hour waits", "count"),
             Column("rules", "Rules fired"),
@@ -78,24 +93,25 @@ def systems_table(payload: dict[str, Any]) -> Table:
     rows = [
         {
             **s,
-            "url": f"/systems/{s['code']}",
+            "url": _org_url(payload, s["code"]),
             "rules": "; ".join(RULE_LABELS.get(r, r) for r in s["rules_fired"]),
             "summoned": "yes" if s["summoned"] else "no",
         }
         for s in payload["systems"]
     ]
+    many, one = _who(payload)
     return Table(
         "systems",
-        f"Every system scored ({payload['systems_scored']}), week ending {payload['week_ending']}",
+        f"Every one of the {payload['systems_scored']} {many} scored, {payload['window']['label']}",
         [
             Column("rank", "Rank", "number"),
             Column("code", "Code", "code"),
-            Column("name", "System", link="url"),
+            Column("name", one, link="url"),
             Column("score", "Score", "number"),
             Column("performance_pct", "Within 4 hours (%)", "pct"),
             Column("rules", "Rules fired"),
             Column("summoned", "Summoned", filter=True),
-            Column("recovered_weeks", "Weeks recovering", "count"),
+            Column("recovered_periods", "Periods recovering", "count"),
         ],
         rows,
     )
@@ -108,12 +124,13 @@ def escalations(wh: Warehouse) -> Table:
         f"Escalations ({len(rows)}): live first, then closed",
         [
             Column("id", "Id", "number", link="url"),
+            Column("level", "Level", filter=True),
             Column("system_code", "Code", "code"),
-            Column("system_name", "System"),
+            Column("system_name", "Organisation"),
             Column("status", "Status", filter=True),
-            Column("opened", "Opened (week ending)", "date"),
-            Column("last_week", "Latest week", "date"),
-            Column("closed", "Closed (week ending)", "date"),
+            Column("opened", "Opened (period ending)", "date"),
+            Column("last_period", "Latest period ending", "date"),
+            Column("closed", "Closed (period ending)", "date"),
         ],
         rows,
     )
@@ -131,7 +148,8 @@ def escalation(wh: Warehouse, escalation_id: int) -> dict[str, Any]:
         f"History of escalation {escalation_id}",
         [
             Column("seq", "#", "number"),
-            Column("week_ending", "Week ending", "date"),
+            Column("period_end", "Period ending", "date"),
+            Column("granularity", "Period"),
             Column("event", "Event"),
             Column("status", "Status"),
             Column("note", "Note"),

@@ -221,14 +221,21 @@ async def region(
 
 
 @router.get("/oversight/summons", summary="The summons list with its evidence (not recorded)")
-async def summons(request: Request, week: WeekParam = None) -> Response:
-    """The escalation engine's result for the 4 weeks ending `week` (docs/oversight.md), run
-    read-only as `fourhour escalate --no-record`, with each system's live escalation."""
+async def summons(
+    request: Request,
+    week: WeekParam = None,
+    month: MonthParam = None,
+    level: Annotated[str | None, Query(max_length=20)] = None,
+) -> Response:
+    """The escalation engine's result for the window of weeks ending `week` or of months ending
+    `month` (docs/oversight.md), for local systems or, with level=provider, trusts; run
+    read-only as `fourhour escalate --no-record`, with each live escalation."""
     site = site_of(request)
 
     def build() -> Response:
-        period = choose_period(site.held(), week, None, weekly_only=True)
-        return _json(views.summons(site, period))
+        period = choose_period(site.held(), week, month)
+        chosen = parse_choice("level", level, ("system", "provider"), "system")
+        return _json(views.summons(site, period, chosen))
 
     return await site.cached_response(request, build)
 

@@ -12,25 +12,30 @@ from starlette.responses import Response
 from fourhour.errors import FourhourError
 from fourhour.web import views
 from fourhour.web.data import oversight as oversight_data
-from fourhour.web.params import choose_period, parse_id, parse_quarter_param
-from fourhour.web.routes.common import DownloadParam, WeekParam, site_of
+from fourhour.web.params import choose_period, parse_choice, parse_id, parse_quarter_param
+from fourhour.web.routes.common import DownloadParam, MonthParam, WeekParam, site_of
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/oversight")
 async def oversight_page(
-    request: Request, week: WeekParam = None, download: DownloadParam = None
+    request: Request,
+    week: WeekParam = None,
+    month: MonthParam = None,
+    level: Annotated[str | None, Query(max_length=20)] = None,
+    download: DownloadParam = None,
 ) -> Response:
     site = site_of(request)
 
     def build() -> Response:
         held = site.held()
-        period = choose_period(held, week, None, weekly_only=True)
+        period = choose_period(held, week, month)
+        chosen = parse_choice("level", level, ("system", "provider"), "system")
         tables = {"escalations": views.escalations(site)}
         payload, missing = None, None
         try:
-            payload = views.summons(site, period)
+            payload = views.summons(site, period, chosen)
         except FourhourError as exc:
             missing = exc.message
         if payload is not None:
@@ -45,6 +50,7 @@ async def oversight_page(
             period=period,
             payload=payload,
             missing=missing,
+            level=chosen,
             rule_labels=oversight_data.RULE_LABELS,
             quarter=oversight_data.quarter_text(quarter),
             title="Oversight",
