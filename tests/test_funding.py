@@ -291,7 +291,8 @@ def test_without_allocations_only_trusts_are_assessed(tmp_path: Path) -> None:
     note = " ".join(result.notes)
     assert "(1 trust)" in note and "2 other providers with returns" in note
     text = render_funding(result.as_dict(), "text")
-    assert "of 1 trust;" in text and "1 trusts" not in text and "AC008" not in text
+    assert "of 1 trust; no allocations recorded, so no amounts." in text
+    assert "1 trusts" not in text and "AC008" not in text and text.endswith("\n")
 
 
 def test_trust_codes() -> None:
