@@ -384,12 +384,15 @@ def test_board_text_drops_command_hints_and_long_decimals() -> None:
     text = (
         "SPC special cause of concern: below lower limit 82.88. No accountable leaders are "
         "recorded for this system (fourhour leaders import). 74.8% of 22,047 attendances; "
-        "week ending 2015-01-04; φ 349.4; and 3 more (`fourhour escalate` lists them all)."
+        "week ending 2015-01-04; φ 349.4; and 3 more (`fourhour escalate` lists them all). "
+        "36 providers were not scored: AC008, ATQ02 (import a mapping with fourhour orgs "
+        "import)"
     )
     out = board.board_text(text)
     assert "fourhour" not in out and "`" not in out
     assert "below lower limit 82.9." in out
     assert "74.8% of 22,047 attendances; week ending 2015-01-04; φ 349.4; and 3 more." in out
+    assert out.endswith("not scored: AC008, ATQ02")
 
 
 def test_chosen_provider_is_highlighted_and_minor_units_are_left_out(synthetic: Path) -> None:

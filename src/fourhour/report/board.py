@@ -576,10 +576,12 @@ def escalation_section(wh: Warehouse, period: Period) -> str | None:
     for system in payload["summons"]:
         system["explanation"] = board_text(system["explanation"])
     payload["notes"] = [board_text(n) for n in payload["notes"]]
-    return str(_parts().escalations(d=payload))
+    from fourhour.oversight.explain import RULE_PHRASES
+
+    return str(_parts().escalations(d=payload, phrases=RULE_PHRASES))
 
 
-_CLI_HINT = re.compile(r"\s*\(`?fourhour [^)]*\)")
+_CLI_HINT = re.compile(r"\s*\([^()]*`?fourhour [a-z][^()]*\)")
 _LONG_DECIMAL = re.compile(r"(?<![\d.])(\d+\.\d{2,})(?!\d|\.\d)")
 
 
