@@ -175,6 +175,22 @@ def test_league_table_ranks_every_provider_lowest_first_with_spc_icons(client, w
     assert rows[0][1] == worst["code"]
 
 
+def test_spc_icons_are_making_data_count_svg_with_text_alternatives(client, world) -> None:
+    """The icons were letters in coloured circles; they are the report's SVG icons now."""
+    html = client.get(f"/providers?week={WEEK}").text
+    icons = re.findall(r'<svg [^>]*class="mdc-icon mdc-icon--(variation|assurance)"[^>]*>', html)
+    assert icons.count("variation") == PROVIDERS and icons.count("assurance") == PROVIDERS
+    labels = re.findall(r'<svg [^>]*aria-label="((?:Variation|Assurance): [^"]+)"', html)
+    assert len(labels) == 2 * PROVIDERS and all(
+        'role="img"' in t for t in re.findall(r'<svg [^>]*class="mdc-icon[^>]*>', html)
+    )
+    assert "fh-icon__letter" not in html
+    page = client.get(f"/providers/{first_code(world)}").text
+    big = re.findall(r'<svg [^>]*width="40"[^>]*aria-label="(Variation|Assurance): ', page)
+    assert sorted(big) == ["Assurance", "Variation"]  # the organisation's own two icons
+    assert re.search(r'<svg [^>]*aria-label="Assurance: [^"]+"', page)
+
+
 def test_league_filters_by_region_and_system_without_javascript(client) -> None:
     data = client.get("/api/v1/providers").json()["organisations"]
     region = data[0]["region_code"]

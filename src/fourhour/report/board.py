@@ -171,6 +171,34 @@ class BoardContext:
         return table[table[self.value_column].notna()].reset_index(drop=True)
 
     @cached_property
+    def compared(self) -> pd.DataFrame:
+        """The providers the funnel plot, league table and icon table compare: those with a
+        major (type 1) A&E department in the period (type 1 attendances) and a figure on the
+        report's basis. Walk-in centres, minor injury units, GP-led urgent care and
+        single-specialty units meet the standard almost by construction; ranking them with
+        acute trusts would mislead."""
+        table = self.providers_now
+        return table[charts.as_float(table["type1_attendances"]) > 0].reset_index(drop=True)
+
+    @cached_property
+    def coverage(self) -> dict[str, int]:
+        """How the providers that reported become the providers compared, for the text."""
+        reporting = int(self.bulletin["meta"]["providers_reporting"])
+        with_figure = len(self.providers_now)
+        compared = len(self.compared)
+        return {
+            "reporting": reporting,
+            "no_figure": max(reporting - with_figure, 0),
+            "no_type1": with_figure - compared,
+            "compared": compared,
+        }
+
+    @property
+    def highlight(self) -> str | None:
+        """The chosen provider's code, highlighted in the funnel plot and league table."""
+        return self.focus.code if self.focus and self.focus.level == "provider" else None
+
+    @cached_property
     def provider_history(self) -> pd.DataFrame:
         return org_series(self.wh, self.period, HISTORY[self.granularity])
 
@@ -179,7 +207,7 @@ class BoardContext:
 
     @cached_property
     def provider_spc(self) -> SpcResult:
-        codes = set(self.providers_now["code"])
+        codes = set(self.compared["code"])
         history = self.provider_history
         return self.spc(history[history["code"].isin(codes)])
 
@@ -215,7 +243,10 @@ def summary_section(ctx: BoardContext) -> Section:
         "summary",
         "Summary",
         _parts().summary(
-            b=ctx.bulletin, bulletin_html=Markup(bulletin_fragment(ctx.bulletin)), when=ctx.when
+            b=ctx.bulletin,
+            bulletin_html=Markup(bulletin_fragment(ctx.bulletin)),
+            when=ctx.when,
+            ctx=ctx,
         ),
         page_break=False,
     )
@@ -262,12 +293,14 @@ def england_section(ctx: BoardContext) -> Section:
     )
     figures.append(_svg(charts.types_chart(types, unit_name=ctx.unit), "fig-types"))
     spc = ctx.england_spc
+    summary = spc.summary.iloc[0]
     figures.append(
         _svg(
             charts.spc_chart(
                 spc.points,
-                spc.summary.iloc[0],
+                summary,
                 title=f"England: {ctx.unit}ly SPC chart, {ctx.basis_label}",
+                period_unit=ctx.unit,
             ),
             "fig-spc-england",
         )
@@ -276,12 +309,27 @@ def england_section(ctx: BoardContext) -> Section:
     return Section(
         "england",
         "England",
-        _parts().england(figures=figures, all_types_missing=all_types_missing, ctx=ctx),
+        _parts().england(
+            figures=figures,
+            all_types_missing=all_types_missing,
+            ctx=ctx,
+            icons=_icon_pair(summary),
+        ),
     )
 
 
+def _icon_pair(summary: Any) -> tuple[charts.Icon, charts.Icon]:
+    return (
+        charts.variation_icon(summary.get("variation_icon")),
+        charts.assurance_icon(summary.get("assurance_icon")),
+    )
+
+
+LEAGUE_ROWS_PER_PAGE = 50  # a printed league table page: readable 10-point labels
+
+
 def providers_section(ctx: BoardContext) -> Section | None:
-    table = ctx.providers_now
+    table = ctx.compared
     if table.empty:
         return None
     basis = ctx.basis
@@ -303,30 +351,61 @@ def providers_section(ctx: BoardContext) -> Section | None:
             else "; no significant over-dispersion, so plain binomial limits."
         )
     )
-    label = ctx.basis_label
+    label = f"{ctx.basis_label}, providers with a major A&E"
     figures = [
         _svg(
-            charts.funnel_chart(funnel_input, label=label, period_label=ctx.period.label),
-            "fig-funnel",
-        ),
-        _svg(
-            charts.league_chart(
-                table[["code", "name", f"{basis}_performance_pct"]].rename(
-                    columns={f"{basis}_performance_pct": "performance_pct"}
-                ),
+            charts.funnel_chart(
+                funnel_input,
                 label=label,
                 period_label=ctx.period.label,
+                highlight=ctx.highlight,
+                centre="These providers",
             ),
-            "fig-league",
-        ),
+            "fig-funnel",
+        )
     ]
-    return Section("providers", "Providers", _parts().providers(figures=figures, ctx=ctx))
+    ranked = table[["code", "name", f"{basis}_performance_pct"]].rename(
+        columns={f"{basis}_performance_pct": "performance_pct"}
+    )
+    pages = charts.league_pages(
+        ranked,
+        per_page=LEAGUE_ROWS_PER_PAGE,
+        label=label,
+        period_label=ctx.period.label,
+        highlight=ctx.highlight,
+        name_chars=44,
+    )
+    for k, chart in enumerate(pages, start=1):
+        figures.append(_svg(chart, "fig-league" if k == 1 else f"fig-league-{k}"))
+    return Section(
+        "providers",
+        "Providers",
+        _parts().providers(figures=figures, ctx=ctx, chosen=_chosen_text(ctx), pages=len(pages)),
+    )
+
+
+def _chosen_text(ctx: BoardContext) -> str | None:
+    """Where the chosen provider is drawn, or why it is not."""
+    focus = ctx.focus
+    if focus is None or focus.level != "provider":
+        return None
+    if focus.code in set(ctx.compared["code"]):
+        return (
+            f"{focus.label} is ringed in the funnel plot and set in bold, ringed, in the league "
+            "table."
+        )
+    if focus.code in set(ctx.providers_now["code"]):
+        return (
+            f"{focus.label} has no major (type 1) A&E department this {ctx.unit}, so it is not "
+            "compared here."
+        )
+    return f"{focus.label} has no {ctx.basis_label} figure for {ctx.when}."
 
 
 def _icon_rows(ctx: BoardContext) -> list[dict]:
     summary = ctx.provider_spc.summary.set_index("code")
     rows = []
-    for r in ctx.providers_now.itertuples(index=False):
+    for r in ctx.compared.itertuples(index=False):
         s = summary.loc[r.code] if r.code in summary.index else None
         v_key = None if s is None else s["variation_icon"]
         a_key = None if s is None else s["assurance_icon"]
@@ -339,8 +418,10 @@ def _icon_rows(ctx: BoardContext) -> list[dict]:
                 "name": r.name if isinstance(r.name, str) else r.code,
                 "latest": float(getattr(r, ctx.value_column)),
                 "mean": None if s is None or pd.isna(s["mean"]) else float(s["mean"]),
-                "lcl": None if s is None or pd.isna(s["lcl"]) else float(s["lcl"]),
-                "ucl": None if s is None or pd.isna(s["ucl"]) else float(s["ucl"]),
+                "limits": charts.pct_limits(
+                    None if s is None else s["lcl"], None if s is None else s["ucl"]
+                ),
+                "chosen": r.code == ctx.highlight,
                 "points": 0 if s is None else int(s["n_points"]),
                 "variation": charts.variation_icon(v_key),
                 "assurance": charts.assurance_icon(a_key),
@@ -352,8 +433,25 @@ def _icon_rows(ctx: BoardContext) -> list[dict]:
     return rows
 
 
+def _history_held(ctx: BoardContext) -> dict[str, Any]:
+    """What the warehouse holds behind the icons: periods with returns in the SPC window, the
+    first and last of them, and the most points any compared provider has on the basis."""
+    history = ctx.provider_history
+    held = history["period_end"].drop_duplicates().sort_values()
+    codes = set(ctx.compared["code"])
+    own = history[history["code"].isin(codes)]
+    with_value = own[charts.as_float(own[ctx.value_column]) >= 0]
+    counts = with_value.groupby("code")["period_end"].nunique()
+    return {
+        "window": HISTORY[ctx.granularity],
+        "held": len(held),
+        "span": charts.span_text(held.iloc[0], held.iloc[-1], ctx.unit) if len(held) else "",
+        "most": int(counts.max()) if len(counts) else 0,
+    }
+
+
 def icons_section(ctx: BoardContext) -> Section | None:
-    if ctx.providers_now.empty:
+    if ctx.compared.empty:
         return None
     rows = _icon_rows(ctx)
     if not any(r["kind"] for r in rows):
@@ -362,7 +460,7 @@ def icons_section(ctx: BoardContext) -> Section | None:
             "SPC icons for every provider",
             _parts().no_icons(
                 n=len(rows),
-                most=max(r["points"] for r in rows),
+                h=_history_held(ctx),
                 needed=ctx.provider_spc.options.min_points,
                 ctx=ctx,
             ),
@@ -383,6 +481,7 @@ def icons_section(ctx: BoardContext) -> Section | None:
             ctx=ctx,
             history=HISTORY[ctx.granularity],
             target=STANDARD_PCT,
+            clipped=any(r["limits"].clipped for r in rows),
         ),
     )
 
@@ -405,6 +504,7 @@ def focus_section(ctx: BoardContext) -> Section | None:
             spc.points,
             spc.summary.iloc[0],
             title=f"{focus.label}: {ctx.unit}ly SPC chart",
+            period_unit=ctx.unit,
         ),
         "fig-spc-focus",
     )
@@ -425,8 +525,8 @@ def focus_section(ctx: BoardContext) -> Section | None:
             )
         members.sort(key=lambda m: m["pct"])
     rank = None
-    if focus.level == "provider" and focus.code in set(ctx.providers_now["code"]):
-        ordered = ctx.providers_now.sort_values(ctx.value_column).reset_index(drop=True)
+    if focus.level == "provider" and focus.code in set(ctx.compared["code"]):
+        ordered = ctx.compared.sort_values([ctx.value_column, "code"]).reset_index(drop=True)
         rank = int(ordered.index[ordered["code"] == focus.code][0]) + 1
     now = None if last.empty else charts.as_float(last[ctx.value_column])[0]
     attendances = None if last.empty else charts.as_float(last[f"{ctx.basis}_attendances"])[0]
@@ -439,9 +539,10 @@ def focus_section(ctx: BoardContext) -> Section | None:
             now=None if now is None or np.isnan(now) else now,
             attendances=attendances,
             rank=rank,
-            of=len(ctx.providers_now),
+            of=len(ctx.compared),
             members=members,
             ctx=ctx,
+            icons=_icon_pair(spc.summary.iloc[0]),
         ),
     )
 
@@ -468,7 +569,23 @@ def escalation_section(wh: Warehouse, period: Period) -> str | None:
     payload = result.as_dict()
     if not payload["systems_scored"]:
         return None
-    return str(_parts().escalations(d=payload))
+    for system in payload["summons"]:
+        system["explanation"] = board_text(system["explanation"])
+    payload["notes"] = [board_text(n) for n in payload["notes"]]
+    from fourhour.oversight.explain import RULE_PHRASES
+
+    return str(_parts().escalations(d=payload, phrases=RULE_PHRASES))
+
+
+_CLI_HINT = re.compile(r"\s*\([^()]*`?fourhour [a-z][^()]*\)")
+_LONG_DECIMAL = re.compile(r"(?<![\d.])(\d+\.\d{2,})(?!\d|\.\d)")
+
+
+def board_text(text: str) -> str:
+    """Text from the oversight engine made fit for a board: no command-line hints (a board
+    reads the report, it does not run fourhour) and one decimal place for every figure."""
+    text = _CLI_HINT.sub("", text)
+    return _LONG_DECIMAL.sub(lambda m: f"{float(m.group(1)):.1f}", text)
 
 
 def escalations_section(ctx: BoardContext) -> Section | None:

@@ -74,8 +74,9 @@ def render_funding(
             writer.writerow(row)
         return out.getvalue()
     suffix = "txt" if fmt == "text" else "html"
-    return (
+    text = (
         environment()
         .get_template(f"funding.{suffix}.j2")
         .render(d=d, trusts=trusts, synthetic=synthetic, explain=explain)
     )
+    return text if text.endswith("\n") else text + "\n"

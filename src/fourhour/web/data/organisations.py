@@ -386,18 +386,24 @@ def detail(
         )
     now = own[own["period_end"] == pd.Timestamp(period.end)]
     now_row = now.iloc[0].to_dict() if len(now) else {}
-    spc_rows = [
-        {
-            "period_end": pd.Timestamp(p["period_end"]).date(),
-            "value": clean(p["value"]),
-            "mean": clean(p["mean"]),
-            "lcl": clean(p["lcl"]),
-            "ucl": clean(p["ucl"]),
-            "special_cause": p["special_cause"] if isinstance(p["special_cause"], str) else None,
-            "reason": p["reason"] if isinstance(p["reason"], str) else None,
-        }
-        for p in points.to_dict("records")
-    ]
+    spc_rows = []
+    clipped = False
+    for p in points.to_dict("records"):
+        limits = charts.pct_limits(p["lcl"], p["ucl"])  # a percentage stays within 0-100%
+        clipped = clipped or bool(limits.clipped)
+        spc_rows.append(
+            {
+                "period_end": pd.Timestamp(p["period_end"]).date(),
+                "value": clean(p["value"]),
+                "mean": clean(p["mean"]),
+                "lcl": limits.lcl,
+                "ucl": limits.ucl,
+                "special_cause": p["special_cause"]
+                if isinstance(p["special_cause"], str)
+                else None,
+                "reason": p["reason"] if isinstance(p["reason"], str) else None,
+            }
+        )
     spc_table = Table(
         "spc",
         f"{label}: SPC chart values ({data['basis_label']})",
@@ -411,6 +417,12 @@ def detail(
             Column("reason", "Reason"),
         ],
         spc_rows,
+        note=(
+            "Process limits beyond 0-100% (the mean ± 2.66 × the mean moving range, near 100%) "
+            "are clipped to the range a percentage can take."
+            if clipped
+            else ""
+        ),
     )
     return {
         "level": level,
