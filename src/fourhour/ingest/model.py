@@ -69,6 +69,9 @@ class ReadResult:
         file names providers without codes; ingest resolves the name).
     totals: national or regional total rows (area, granularity, period, counts), kept for
         cross-checks and for England figures where no provider rows exist.
+    check_totals: total rows (as `totals`) used only to check the provider rows of the same
+        file and never stored, e.g. a TOTAL row that would shadow NHS England's published
+        national time series for the same month.
     published: the count columns this layout publishes; a revision replaces only these.
     organisations / relations: reference data the file carries.
     column_labels: canonical column -> header in the file, for error messages.
@@ -77,6 +80,7 @@ class ReadResult:
     layout: str
     returns: pd.DataFrame = field(default_factory=lambda: empty_returns())
     totals: pd.DataFrame = field(default_factory=lambda: empty_totals())
+    check_totals: pd.DataFrame = field(default_factory=lambda: empty_totals())
     published: tuple[str, ...] = ()
     organisations: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=ORG_COLUMNS))
     relations: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=RELATION_COLUMNS))

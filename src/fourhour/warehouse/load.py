@@ -378,7 +378,8 @@ def _cross_check(
     con: duckdb.DuckDBPyConnection, path: Path, result: ReadResult, returns: pd.DataFrame
 ) -> None:
     """A file's ENGLAND total rows must equal the sum of its provider rows, column by column."""
-    totals = result.totals
+    frames = [f for f in (result.totals, result.check_totals) if len(f)]
+    totals = pd.concat(frames, ignore_index=True) if frames else result.totals
     if not len(totals) or not len(returns):
         return
     england = totals[totals["area"] == "ENGLAND"]

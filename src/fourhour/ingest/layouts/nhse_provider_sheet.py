@@ -28,7 +28,7 @@ from fourhour.ingest.layouts import Layout
 from fourhour.ingest.layouts.common import (
     Header,
     check_complete_csv_row,
-    first_sheet_with,
+    find_header,
     period_from_sheet_or_name,
     text,
 )
@@ -52,6 +52,7 @@ PARENT_HEADERS = {
     "parent org": "system",
 }
 TOTAL_NAMES = ("england", "total")
+PREFERRED_SHEETS = ("provider level data",)
 
 
 def _type_of(cell: str) -> str | None:
@@ -62,11 +63,20 @@ def _type_of(cell: str) -> str | None:
 
 
 def _find_header(sheets: list[Sheet]) -> Header | None:
-    for names in ((c, n) for c in CODE_HEADERS for n in NAME_HEADERS):
-        header = first_sheet_with(sheets, names)
-        if header is not None and any(_type_of(c) == "type1" for c in header.cells):
+    """The provider sheet's header row. NHS England's workbooks hold several sheets in this
+    layout (non-booked, booked, acute trust footprint): the one named "Provider Level Data"
+    is the published figure, else the first."""
+    candidates = []
+    for sheet in sheets:
+        for names in ((c, n) for c in CODE_HEADERS for n in NAME_HEADERS):
+            header = find_header(sheet, names)
+            if header is not None and any(_type_of(c) == "type1" for c in header.cells):
+                candidates.append(header)
+                break
+    for header in candidates:
+        if norm_header(header.sheet.name) in PREFERRED_SHEETS:
             return header
-    return None
+    return candidates[0] if candidates else None
 
 
 def detect(sheets: list[Sheet]) -> bool:
@@ -171,7 +181,7 @@ def read(sheets: list[Sheet], path: Path) -> ReadResult:
             "cannot find attendances over (or within) four hours",
             expected="a section of type columns closed by 'Total Attendances > 4 hours'",
         )
-    period = period_from_sheet_or_name(sheets, path)
+    period = period_from_sheet_or_name([sheet, *sheets], path)
     if period is None:
         raise ReaderError(
             sheet.location(),
