@@ -104,12 +104,18 @@ def empty_returns() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="object") for c in RETURN_COLUMNS})
 
 
+# Columns only national totals carry: attendances within four hours by type as published (the
+# base of the published percentages, which may leave providers out), and whether NHS England
+# estimated the month by apportioning weekly returns.
+TOTAL_ONLY_COLUMNS: tuple[str, ...] = ("within_type1", "within_type2", "within_type3")
 TOTAL_COLUMNS: tuple[str, ...] = (
     "granularity",
     "period_start",
     "period_end",
     "area",
     *COUNT_COLUMNS,
+    *TOTAL_ONLY_COLUMNS,
+    "apportioned",
     "source_row",
 )
 
@@ -135,5 +141,6 @@ def totals_frame(records: list[dict]) -> pd.DataFrame:
     frame = pd.DataFrame.from_records(records)
     for column in TOTAL_COLUMNS:
         if column not in frame.columns:
-            frame[column] = None
+            frame[column] = False if column == "apportioned" else None
+    frame["apportioned"] = frame["apportioned"].fillna(False).astype(bool)
     return frame[list(TOTAL_COLUMNS)]

@@ -17,7 +17,7 @@ import duckdb
 import pandas as pd
 
 from fourhour.errors import IngestError, Location, ReaderError
-from fourhour.ingest.model import COUNT_COLUMNS, TYPES, ReadResult
+from fourhour.ingest.model import COUNT_COLUMNS, TOTAL_ONLY_COLUMNS, TYPES, ReadResult
 from fourhour.ingest.read import read_file
 from fourhour.warehouse.connection import Warehouse
 from fourhour.warehouse.names import name_key, shipped_aliases, surrogate_code
@@ -113,10 +113,13 @@ def _store(
         "published_totals",
         result.totals,
         TOTAL_KEYS,
-        tuple(
-            c
-            for c in COUNT_COLUMNS
-            if c in result.totals.columns and result.totals[c].notna().any()
+        (
+            *(
+                c
+                for c in (*COUNT_COLUMNS, *TOTAL_ONLY_COLUMNS)
+                if c in result.totals.columns and result.totals[c].notna().any()
+            ),
+            "apportioned",
         ),
         ingest_id,
         extra_columns=("period_start",),
