@@ -176,9 +176,20 @@ def provider_workbook(path: Path, values: dict[str, tuple[int, int, int, int]]) 
     layout (Non-Booked Data) or with a Code and Name but no types (System Mapping) first."""
     book = xlwt.Workbook()
     mapping = book.add_sheet("System Mapping")
-    for c, h in enumerate(["Org code", "Region ", "Name", "STP", "STP", "Code"]):
-        mapping.write(2, c, h)
-    mapping.write(3, 0, "RAA")
+    icb = "NHS North East London Integrated Care Board"
+    rows = [
+        ["Org code", "Region ", "Name", "STP", None, None, "STP", "Code"],
+        ["RAA", "London Commissioning Region", "A", icb, None, None, "Cheshire STP", "QYG",
+         "NHS CHESHIRE AND MERSEYSIDE INTEGRATED CARE BOARD"],
+        ["RBB", "London Commissioning Region", "B", icb, None, None, "East London STP", "QMF",
+         icb.upper(), icb],
+        ["RBB", "London Commissioning Region", "B", icb],  # listed twice, as NNFA7 is
+        ["Y01", "London Commissioning Region", "Not in the returns", icb],
+    ]  # fmt: skip
+    for r, row in enumerate(rows):
+        for c, v in enumerate(row):
+            if v is not None:
+                mapping.write(2 + r, c, v)
     for sheet_name, scale in (("Non-Booked Data", 2), ("Provider Level Data", 1)):
         ws = book.add_sheet(sheet_name)
         ws.write(1, 0, "Title:")
@@ -221,9 +232,18 @@ def test_xls_workbook_reads_the_provider_level_sheet(tmp_path: Path) -> None:
     assert (rows.loc["RAA", "att_type1"], rows.loc["RAA", "br_type1"]) == (1000, 300)
     assert rows.loc["RBB", "att_type3"] == 100  # not Non-Booked Data's doubled figures
     assert r.totals.iloc[0]["area"] == "ENGLAND" and r.totals.iloc[0]["att_type1"] == 1500
+    # The System Mapping sheet: each provider's ICB for the month, its code from the lookup.
+    systems = r.relations[r.relations["relation"] == "system"]
+    assert systems[["child_code", "parent_code"]].values.tolist() == [
+        ["RAA", "QMF"],
+        ["RBB", "QMF"],
+    ]
+    assert set(systems["parent_name"]) == {"NHS North East London Integrated Care Board"}
     with open_warehouse(tmp_path / "w.duckdb") as wh:  # the England row checks the sums
         assert ingest_file(wh, path).inserted == 3
         assert ingest_file(wh, path).status == "unchanged"
+        system = measure_table(wh, periods.month(2023, 11), "system")
+    assert system["code"].tolist() == ["QMF"] and system["all_types_attendances"].iloc[0] == 2000
 
 
 # ------------------------------------------------------------------ the field-test rule
@@ -306,3 +326,22 @@ def test_worst_below_one_is_refused_in_one_line(
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
     with open_warehouse(w, read_only=True) as wh, pytest.raises(QueryError):
         worst_providers(wh, periods.month(2025, 1), int(worst))
+
+
+def test_measures_command_says_how_many_providers_were_left_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    w = tmp_path / "w.duckdb"
+    with open_warehouse(w) as wh:
+        ingest_file(wh, field_test_month(tmp_path, "JUNE-2020"))
+    for level in ("provider", "region", "national"):
+        monkeypatch.setattr(
+            sys,
+            "argv",
+            ["fourhour", "measures", "--level", level, "--month", "2020-06", "-w", str(w)],
+        )
+        with pytest.raises(SystemExit) as exit_:
+            main()
+        out = " ".join(capsys.readouterr().out.split())
+        assert exit_.value.code in (0, None)
+        assert "1 provider field-testing new standards left out" in out, level

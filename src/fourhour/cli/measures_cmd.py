@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 from rich.table import Table
 
@@ -12,6 +13,7 @@ from fourhour.cli import app, console
 from fourhour.cli.options import WarehouseOption
 from fourhour.errors import QueryError
 from fourhour.measures import LEVELS, measure_table
+from fourhour.measures.performance import PUBLISHED, WEEKLY_RETURNS, source_granularity
 from fourhour.periods import (
     Period,
     parse_date,
@@ -58,6 +60,7 @@ def measures(
     period = _period(week_ending_, month, quarter, fy)
     with open_warehouse(warehouse, read_only=True) as wh:
         frame = measure_table(wh, period, level)
+        source = source_granularity(wh, period)
     if csv:
         out = frame.copy()
         if "unmapped_providers" in out:  # a list per row: one cell, codes separated by ';'
@@ -82,6 +85,28 @@ def measures(
             _count(r.all_types_breaches if _ok(r.all_types_breaches) else r.type1_breaches),
         )
     console.print(table)
+    for note in measure_notes(frame, source):
+        console.print(note)
+
+
+def measure_notes(frame: pd.DataFrame, source: str) -> list[str]:
+    """What a reader of the table must know: providers left out, weeks standing in a month."""
+    notes = []
+    left_out = int(frame["providers_left_out"].sum()) if "providers_left_out" in frame else 0
+    if left_out:
+        notes.append(
+            f"{left_out} provider{'s' if left_out != 1 else ''} field-testing new standards "
+            "left out of the four-hour percentages (n/a at provider level), as NHS England's "
+            "published figures leave them out; their attendances are counted."
+        )
+    if "source" in frame and len(frame):  # England: say where its figures come from
+        if frame["source"].iloc[0] == PUBLISHED:
+            notes.append("England: NHS England's published national totals.")
+            return notes
+        source = "week" if frame["source"].iloc[0] == WEEKLY_RETURNS else "month"
+    if len(frame) and source == "week" and frame["granularity"].iloc[0] != "week":
+        notes.append("Measured from the weekly returns of the weeks ending in the period.")
+    return notes
 
 
 def _either(first: object, second: object) -> object:
