@@ -21,7 +21,7 @@ from fourhour.measures import england, measure_table, worst_providers
 from fourhour.report.bulletin import build_bulletin
 from fourhour.warehouse import open_warehouse
 from fourhour.warehouse.load import ingest_file
-from tests.conftest import PROVIDER_HEADER, write
+from tests.conftest import PROVIDER_HEADER, provider_row, write
 
 # ----------------------------------------------------------------------- the MSitAE CSVs
 
@@ -345,3 +345,23 @@ def test_measures_command_says_how_many_providers_were_left_out(
         out = " ".join(capsys.readouterr().out.split())
         assert exit_.value.code in (0, None)
         assert "1 provider field-testing new standards left out" in out, level
+
+
+def test_a_name_seen_again_later_is_not_taken_back_by_an_older_file(tmp_path: Path) -> None:
+    """Names follow the latest period whatever the ingest order; re-ingesting changes nothing."""
+
+    def month_file(name: str, trust: str) -> Path:
+        row = provider_row("RAA", trust, (100, 0, 0), (10, 0, 0))
+        return write(tmp_path, f"{name}-2025-AE.csv", f"{PROVIDER_HEADER}\n{row}\n")
+
+    files = [
+        month_file("January", "Alpha Trust"),
+        month_file("June", "Alpha Trust"),
+        month_file("March", "ALPHA TRUST"),
+    ]
+    with open_warehouse(tmp_path / "w.duckdb") as wh:
+        for f in files:
+            ingest_file(wh, f)
+        assert [ingest_file(wh, f).status for f in files] == ["unchanged"] * 3
+        name = wh.con.execute("SELECT name FROM organisations WHERE code = 'RAA'").fetchone()[0]
+    assert name == "Alpha Trust"

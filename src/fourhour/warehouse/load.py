@@ -183,7 +183,8 @@ def _store_organisations(
             "SELECT count(*), coalesce(sum(hash(code, name, kind)), 0) FROM organisations"
         ).fetchone()
         # A name is replaced only by one published for the same or a later period, so that
-        # ingesting files in any order ends with the latest name.
+        # ingesting files in any order ends with the latest name; the same name seen for a
+        # later period moves its date on, so that an older file never takes it back.
         con.execute(
             "INSERT INTO organisations (code, name, kind, name_as_of) "
             "SELECT code, nullif(name, ''), kind, name_as_of FROM incoming_orgs "
@@ -195,7 +196,9 @@ def _store_organisations(
             "kind = excluded.kind, code_source = 'published', updated_at = now() "
             "WHERE (excluded.name IS NOT NULL AND excluded.name IS DISTINCT FROM "
             "organisations.name AND excluded.name_as_of >= coalesce(organisations.name_as_of, "
-            "DATE '1900-01-01')) OR organisations.kind IS DISTINCT FROM excluded.kind "
+            "DATE '1900-01-01')) OR (excluded.name IS NOT DISTINCT FROM organisations.name "
+            "AND excluded.name_as_of > coalesce(organisations.name_as_of, DATE '1900-01-01')) "
+            "OR organisations.kind IS DISTINCT FROM excluded.kind "
             "OR organisations.code_source <> 'published'"
         )
         after = con.execute(
