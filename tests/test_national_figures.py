@@ -203,3 +203,14 @@ def test_january_2018_shows_trolley_waits_from_the_national_totals(
     assert b["meta"]["trolley_waits_source"] == "published national totals"
     assert "Trolley waits (NHS England's national totals" in text
     assert b["meta"]["source"] == "provider returns"  # performance stays from providers
+
+
+def test_no_provider_count_last_year_where_last_year_has_no_provider_returns(
+    real_warehouse: Path,
+) -> None:
+    """September 2023 is held only as national totals: its count is unknown, not 0."""
+    with open_warehouse(real_warehouse, read_only=True) as wh:
+        b, text = bulletin(wh, 2024, 9)
+    assert b["same_period_last_year"]["all_types"]["performance_pct"] is not None
+    assert b["providers_below_threshold"]["count_last_year"] is None
+    assert "against 0 in the same period last year" not in text

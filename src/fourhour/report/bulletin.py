@@ -101,7 +101,8 @@ def build_bulletin(
     last_row = last if _has_data(last) else None
     providers = measure_table(wh, period, "provider")
     below, basis = providers_below(wh, period, threshold_pct, table=providers)
-    below_last, _ = providers_below(wh, last_period, threshold_pct)
+    providers_last = measure_table(wh, last_period, "provider")
+    below_last, _ = providers_below(wh, last_period, threshold_pct, table=providers_last)
     worst, worst_basis = worst_providers(wh, period, worst_n, table=providers)
     over_4h = _num(now["trolley_waits_over_4h"])
     over_12h = _num(now["trolley_waits_over_12h"])
@@ -119,7 +120,9 @@ def build_bulletin(
         "providers_below_threshold": {
             "threshold_pct": float(threshold_pct),
             "count": len(below),
-            "count_last_year": len(below_last) if len(below_last) or last_row is not None else None,
+            # None, not 0, where no provider returns are stored for last year's period (e.g.
+            # September 2023, whose England figure comes from the national totals).
+            "count_last_year": len(below_last) if len(providers_last) else None,
             "providers": _provider_list(below, basis),
             "providers_last_year": _provider_list(below_last, basis),
         },
