@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -54,6 +54,7 @@ def measures(
     """Attendances, breaches and four-hour performance by type for every organisation at a
     level (provider, system, region or national) for a week, month, quarter or year."""
     from fourhour.measures import measure_table
+    from fourhour.measures.performance import source_granularity
     from fourhour.warehouse import open_warehouse
 
     if level not in LEVELS:
@@ -61,6 +62,7 @@ def measures(
     period = _period(week_ending_, month, quarter, fy)
     with open_warehouse(warehouse, read_only=True) as wh:
         frame = measure_table(wh, period, level)
+        source = source_granularity(wh, period)
     if csv:
         out = frame.copy()
         if "unmapped_providers" in out:  # a list per row: one cell, codes separated by ';'
@@ -70,7 +72,7 @@ def measures(
         with atomic_path(csv) as tmp:
             out.to_csv(tmp, index=False)
         console.print(f"wrote {len(frame):,} rows to {csv}")
-        _print_notes(frame)
+        _print_notes(frame, source)
         return
     table = Table(title=f"{level.title()} measures, {period.label}")
     for column in ("code", "name", "all types", "type 1", "attendances", "breaches"):
@@ -87,12 +89,36 @@ def measures(
             _count(r.all_types_breaches if _ok(r.all_types_breaches) else r.type1_breaches),
         )
     console.print(table)
-    _print_notes(frame)
+    _print_notes(frame, source)
 
 
-def _print_notes(frame: object) -> None:
-    for note in getattr(frame, "attrs", {}).get("notes", []):
+def _print_notes(frame: Any, source: str) -> None:
+    for note in frame.attrs.get("notes", []):
         console.print(f"[dim]note:[/] {note}", highlight=False)
+    for note in measure_notes(frame, source):
+        console.print(note, highlight=False)
+
+
+def measure_notes(frame: Any, source: str) -> list[str]:
+    """What a reader of the table must know: providers left out, weeks standing in a month."""
+    from fourhour.measures.performance import PUBLISHED, WEEKLY_RETURNS
+
+    notes = []
+    left_out = int(frame["providers_left_out"].sum()) if "providers_left_out" in frame else 0
+    if left_out:
+        notes.append(
+            f"{left_out} provider{'s' if left_out != 1 else ''} field-testing new standards "
+            "left out of the four-hour percentages (n/a at provider level), as NHS England's "
+            "published figures leave them out; their attendances are counted."
+        )
+    if "source" in frame and len(frame):  # England: say where its figures come from
+        if frame["source"].iloc[0] == PUBLISHED:
+            notes.append("England: NHS England's published national totals.")
+            return notes
+        source = "week" if frame["source"].iloc[0] == WEEKLY_RETURNS else "month"
+    if len(frame) and source == "week" and frame["granularity"].iloc[0] != "week":
+        notes.append("Measured from the weekly returns of the weeks ending in the period.")
+    return notes
 
 
 def _either(first: object, second: object) -> object:

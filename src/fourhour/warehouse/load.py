@@ -17,7 +17,7 @@ import duckdb
 import pandas as pd
 
 from fourhour.errors import IngestError, Location, ReaderError
-from fourhour.ingest.model import COUNT_COLUMNS, TYPES, ReadResult
+from fourhour.ingest.model import COUNT_COLUMNS, TOTAL_ONLY_COLUMNS, TYPES, ReadResult
 from fourhour.ingest.org_facts import code_relations, is_name_code, name_code
 from fourhour.ingest.read import read_file
 from fourhour.warehouse.connection import Warehouse
@@ -115,10 +115,13 @@ def _store(
         "published_totals",
         result.totals,
         TOTAL_KEYS,
-        tuple(
-            c
-            for c in COUNT_COLUMNS
-            if c in result.totals.columns and result.totals[c].notna().any()
+        (
+            *(
+                c
+                for c in (*COUNT_COLUMNS, *TOTAL_ONLY_COLUMNS)
+                if c in result.totals.columns and result.totals[c].notna().any()
+            ),
+            "apportioned",
         ),
         ingest_id,
         extra_columns=("period_start",),
@@ -186,7 +189,8 @@ def _store_organisations(
             "SELECT count(*), coalesce(sum(hash(code, name, kind)), 0) FROM organisations"
         ).fetchone()
         # A name is replaced only by one published for the same or a later period, so that
-        # ingesting files in any order ends with the latest name.
+        # ingesting files in any order ends with the latest name; the same name seen for a
+        # later period moves its date on, so that an older file never takes it back.
         con.execute(
             "INSERT INTO organisations (code, name, kind, name_as_of) "
             "SELECT code, nullif(name, ''), kind, name_as_of FROM incoming_orgs "
@@ -470,7 +474,8 @@ def _cross_check(
     con: duckdb.DuckDBPyConnection, path: Path, result: ReadResult, returns: pd.DataFrame
 ) -> None:
     """A file's ENGLAND total rows must equal the sum of its provider rows, column by column."""
-    totals = result.totals
+    frames = [f for f in (result.totals, result.check_totals) if len(f)]
+    totals = pd.concat(frames, ignore_index=True) if frames else result.totals
     if not len(totals) or not len(returns):
         return
     england = totals[totals["area"] == "ENGLAND"]
