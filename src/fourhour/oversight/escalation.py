@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from fourhour.errors import QueryError
+from fourhour.measures.performance import left_out_sql
 from fourhour.measures.spc import SpcOptions, xmr
 from fourhour.oversight.config import EscalationRules
 from fourhour.oversight.explain import explain_system
@@ -145,13 +146,15 @@ def _rows(wh: Warehouse, periods: list[Period]) -> pd.DataFrame:
     """
     granularity = periods[-1].granularity
     source = "week" if granularity == "week" else "month"
+    # Returns left out of four-hour percentages (the field-test trusts of 2019-2023) are left
+    # out of scoring too: their attendances carry no four-hour figure.
     frame = wh.con.execute(
-        """
+        f"""
         SELECT period_end, org_code,
                att_type1, br_type1, att_type1 + att_type2 + att_type3 AS att_all,
                br_type1 + br_type2 + br_type3 AS br_all, dta_over_12h
         FROM provider_returns
-        WHERE granularity = ? AND period_end BETWEEN ? AND ?
+        WHERE granularity = ? AND period_end BETWEEN ? AND ? AND NOT {left_out_sql()}
         """,
         [source, periods[0].start, periods[-1].end],
     ).df()
@@ -171,6 +174,18 @@ def _months_held(wh: Warehouse, period: Period) -> int:
         "AND period_end BETWEEN ? AND ?",
         [period.start, period.end],
     ).fetchone()[0]
+
+
+def _left_out(wh: Warehouse, window: list[Period]) -> list[str]:
+    source = "week" if window[-1].granularity == "week" else "month"
+    return [
+        c
+        for (c,) in wh.con.execute(
+            f"SELECT DISTINCT org_code FROM provider_returns WHERE granularity = ? "
+            f"AND period_end BETWEEN ? AND ? AND {left_out_sql()} ORDER BY 1",
+            [source, window[0].start, window[-1].end],
+        ).fetchall()
+    ]
 
 
 def _basis(rows: pd.DataFrame, window_start: dt.date) -> str:
@@ -348,6 +363,7 @@ def evaluate(
     periods = periods_ending(period, span)
     rows = _rows(wh, periods)
     window = periods_ending(period, rules.periods)
+    notes: list[str] = []
     in_window = rows[rows["period_end"] >= pd.Timestamp(window[0].end)]
     if in_window.empty:
         source = "weekly" if g == "week" else "monthly"
@@ -356,8 +372,13 @@ def evaluate(
             hint="fourhour warehouse info shows which weeks and months are loaded",
         )
     basis = _basis(rows, window[0].end)
+    left_out = _left_out(wh, window)
+    if left_out:
+        notes.append(
+            f"{len(left_out)} provider(s) field-testing new standards in the window are left "
+            f"out, as NHS England's four-hour figures leave them out: {', '.join(left_out)}"
+        )
     codes = sorted(rows["org_code"].unique())
-    notes: list[str] = []
     if level == "provider":
         parents = _provider_parents(wh, codes, period)
     else:

@@ -18,7 +18,7 @@ import pandas as pd
 
 from fourhour.errors import IngestError, Location, ReaderError
 from fourhour.ingest.model import COUNT_COLUMNS, TOTAL_ONLY_COLUMNS, TYPES, ReadResult
-from fourhour.ingest.org_facts import code_relations, is_name_code, name_code
+from fourhour.ingest.org_facts import code_relations, is_name_code, name_code, ods_title
 from fourhour.ingest.read import read_file
 from fourhour.warehouse.connection import Warehouse
 from fourhour.warehouse.names import name_key, shipped_aliases, surrogate_code
@@ -313,6 +313,10 @@ def _store_names(con: duckdb.DuckDBPyConnection, result: ReadResult, returns: pd
         return False
     frame = pd.concat(parts, ignore_index=True)
     frame = frame[frame["name"] != ""]
+    # Some files write every name in capitals (the 2024-25 monthly CSVs, ODS): kept in the
+    # case NHS England's other files use, so that one trust does not shout in one period.
+    shouting = frame["name"].str.isupper()
+    frame.loc[shouting, "name"] = frame.loc[shouting, "name"].map(ods_title)
     frame = frame.groupby(["code", "name", "source"], as_index=False).agg(
         seen_from=("seen_from", "min"), seen_to=("seen_to", "max")
     )
