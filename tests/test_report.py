@@ -514,9 +514,10 @@ def test_real_january_2026_report_explains_its_counts_and_history(real_warehouse
     page = Page(render_html(report))
     text = " ".join(" ".join(page.text).split())
     captions = {f["id"]: f["caption"] for f in page.figures}
-    # Captions give the months that hold data, not the window asked for.
-    assert "April 2025 to January 2026" in captions["fig-types"]
-    assert "2024" not in captions["fig-types"]
+    # Captions give the months that hold data, not the window asked for: the chart's 24
+    # months from February 2024 (the 2023-24 workbooks end then; March 2024 is not held).
+    assert "February 2024 to January 2026" in captions["fig-types"]
+    assert "2023" not in captions["fig-types"]
     assert "reported for January 2026. The funnel plot" in text
     if "None of the" in text:  # too few months of provider returns for icons: said from data
         assert re.search(r"holds returns for \d+ of the 36 months to January 2026", text)

@@ -419,7 +419,11 @@ def evaluate(
         streak += still.astype(int)
     current["recovered_streak"] = streak.reindex(current["system_code"]).to_numpy()
 
-    info = parents.drop_duplicates("system_code").set_index("system_code")
+    # A system's kind, name and region from its providers with returns in the window first
+    # (providers only in the history may be grouped by an older hierarchy).
+    ranked_parents = parents.assign(_active=parents["code"].isin(set(in_window["org_code"])))
+    ranked_parents = ranked_parents.sort_values("_active", ascending=False, kind="stable")
+    info = ranked_parents.drop_duplicates("system_code").set_index("system_code")
     for column in ("system_name", "system_kind", "region_code", "region_name"):
         current[column] = info[column].reindex(current["system_code"]).to_numpy()
 
