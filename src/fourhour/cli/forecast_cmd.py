@@ -158,7 +158,7 @@ def _print_text(result, level: str, code: str | None) -> None:
     perf_m = f"perf_{basis}"
     what = "all types" if basis == "all_types" else "type 1"
     rows = result.select(level, code, (att_m, perf_m, "dta_over_12h"))
-    probs = result.probabilities.set_index(["level", "code", "period_end"])
+    probs = result.probabilities.set_index(["level", "code", "period_end"]).sort_index()
     console.print(
         f"[bold]Forecast from {result.origin:%B %Y}[/] ({result.history.granularity}ly "
         f"{result.history.source}; {result.horizon} {result.history.granularity}s ahead; "
@@ -178,8 +178,8 @@ def _print_text(result, level: str, code: str | None) -> None:
         part = rows[(rows["level"] == org.level) & (rows["code"] == org.code)]
         t = Table(title=f"{org.name} ({org.code})", title_justify="left")
         probs_here = probs.loc[(org.level, org.code)]
-        has_target = probs_here["target_pct"].notna().any()
-        has_dta = (part["measure"] == "dta_over_12h").any()
+        has_target = bool(probs_here["target_pct"].notna().any())
+        has_dta = bool((part["measure"] == "dta_over_12h").any())
         columns = ["period", f"attend. ({what})", "80%", "4h %", "80%", "95%"]
         columns.append(f"P≥{result.standard_pct:g}%")
         columns += ["P≥target"] * has_target + ["12h DTA"] * has_dta

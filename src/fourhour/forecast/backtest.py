@@ -39,6 +39,7 @@ from fourhour.forecast.history import (
     ForecastError,
     History,
     load_history,
+    usable_run,
 )
 
 DATASETS = ("weekly", "monthly", "england")
@@ -97,9 +98,10 @@ def origins_for(wh, dataset: str) -> list[dt.date]:
     have = set(periods)
     out = []
     for p in periods[:-1]:
-        # Periods with returns in the MIN_HISTORY periods up to p (gaps allowed up to MAX_GAP).
-        window = pd.date_range(end=p, periods=MIN_HISTORY[g], freq=FREQ[g])
-        if sum(w in have for w in window) < MIN_HISTORY[g] * 0.75:
+        # The usable history up to p, as load_history will find it (gaps up to MAX_GAP).
+        span = pd.date_range(periods[0], p, freq=FREQ[g])
+        present = pd.Series([d in have for d in span], index=span)
+        if usable_run(present, g).sum() < MIN_HISTORY[g]:
             continue
         if g == "week":
             # The last Sunday of September: forecast the winter ahead.
