@@ -25,6 +25,7 @@ RULE_NAMES = (
     "sustained_decline",
     "trolley_waits_12h",
     "special_cause",
+    "forecast_miss",
 )
 
 
@@ -128,6 +129,7 @@ _RULE_PARAMS = {
     "sustained_decline": {"weeks": int},
     "trolley_waits_12h": {"min_waits": int},
     "special_cause": {"min_weeks": int},
+    "forecast_miss": {"min_probability": float, "interim_pct": float},
 }
 _ESCALATION_SCHEMA = {
     "window": {"weeks": int, "top": int, "standard_pct": float, "depth_weight": float},

@@ -224,6 +224,9 @@ def score_week(
         concern = pd.Series(False, index=t.index)
         t["spc_reason"] = None
     fired["special_cause"] = concern
+    # Forward-looking (fourhour.forecast.outlook.forecast_miss_systems): fired per system, when
+    # the caller has put it in m["forecast_miss"]; never fires otherwise.
+    fired["forecast_miss"] = m.get("forecast_miss", pd.Series(False, index=t.index))
     t["spc_available"] = spc is not None
 
     score = pd.Series(0.0, index=t.index)
@@ -438,6 +441,8 @@ def _rule_detail(name: str, row: dict[str, Any], rules: EscalationRules) -> str:
         return f"performance fell in each of the last {p['weeks']} weeks"
     if name == "trolley_waits_12h":
         return f"{int(row['dta12'])} waits of over 12 hours from decision to admit"
+    if name == "forecast_miss":
+        return "the forecast gives at least an even chance of missing this winter's target"
     if name == "special_cause":
         return (
             f"SPC special cause of concern: {row.get('spc_reason') or 'signal at the latest week'}"
