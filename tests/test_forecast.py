@@ -340,3 +340,27 @@ def test_backtest_on_the_real_england_series(real_warehouse: Path) -> None:
     s = result.summary.set_index(["measure", "horizon"])
     assert s.loc[("att_type1", "1"), "mape"] < 10
     assert s.loc[("perf_all_types", "1"), "mae_points"] < 5
+
+
+# ----------------------------------------------------------------------------------- web
+
+
+def test_web_page_and_api(world: Path, tmp_path: Path) -> None:
+    from starlette.testclient import TestClient
+
+    from tests.web_world import app_for
+
+    copy = tmp_path / "web.duckdb"  # the server opens its own read-write configuration
+    copy.write_bytes(world.read_bytes())
+    with TestClient(app_for(copy, None)) as client:
+        page = client.get("/forecast")
+        assert page.status_code == 200, page.text
+        assert "<h1>Winter outlook</h1>" in page.text and "<svg" in page.text
+        assert page.text.count('<tr class="nhsuk-table__row"><td') == 6
+        api = client.get("/api/v1/forecast/outlook", params={"level": "system"})
+        assert api.status_code == 200
+        data = api.json()
+        assert data["kind"] == "fourhour.winter_outlook" and data["level"] == "system"
+        assert [o["rank"] for o in data["organisations"]] == [1, 2, 3]
+        bad = client.get("/api/v1/forecast/outlook", params={"level": "ward"})
+        assert bad.status_code == 400

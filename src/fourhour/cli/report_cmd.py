@@ -78,6 +78,9 @@ def report(
     system: Annotated[
         str | None, typer.Option("--system", help="Add an SPC chart for this system (code).")
     ] = None,
+    outlook: Annotated[
+        bool, typer.Option("--outlook", help="Add the winter outlook (monthly; a forecast).")
+    ] = False,
     warehouse: WarehouseOption = None,
 ) -> None:
     """The board report for a week or month: the bulletin, England's trend against the 95%
@@ -92,7 +95,19 @@ def report(
     progress = _LateProgress()
     try:
         with open_warehouse(warehouse, read_only=True) as wh:
-            board = build_report(wh, period, provider=provider, system=system, progress=progress)
+            extra = []
+            if outlook:
+                from fourhour.report.forecast_section import winter_outlook_section
+
+                extra.append(winter_outlook_section)
+            board = build_report(
+                wh,
+                period,
+                provider=provider,
+                system=system,
+                progress=progress,
+                extra_sections=extra,
+            )
         write_report(board, path, progress=progress)
     finally:
         progress.stop()

@@ -194,7 +194,7 @@ def run_forecast(
         history=history,
         horizon=horizon,
         method=method,
-        models=tuple(models) if models else _default_models(granularity),
+        models=tuple(models) if models is not None else _default_models(granularity),
         basis=basis,
         table=table,
         probabilities=probs,

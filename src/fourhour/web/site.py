@@ -39,6 +39,7 @@ NAVIGATION = (
     ("/regions", "Regions"),
     ("/oversight", "Oversight"),
     ("/capacity", "Capacity"),
+    ("/forecast", "Forecast"),
     ("/api", "API"),
 )
 
