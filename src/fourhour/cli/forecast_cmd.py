@@ -348,12 +348,13 @@ def _backtest_text(result) -> str:
     )
     lines.append(
         f"{'dataset':8} {'level':8} {'measure':9} {'h':>5} {'n':>6} {'MASE':>6} {'snaive':>6} "
-        f"{'MAPE':>6} {'snaive':>6} {'cov80':>6} {'cov95':>6} {'pinball':>7}"
+        f"{'relMAE':>6} {'MAPE':>6} {'snaive':>6} {'cov80':>6} {'cov95':>6} {'pinball':>7}"
     )
     for r in att.itertuples(index=False):
         lines.append(
             f"{r.dataset:8} {r.level:8} {r.measure:9} {r.horizon:>5} {r.n:>6} {r.mase:6.2f} "
-            f"{r.mase_snaive:6.2f} {r.mape:6.2f} {r.mape_snaive:6.2f} {r.coverage80:6.1f} "
+            f"{r.mase_snaive:6.2f} {r.relative_mae:6.2f} {r.mape:6.2f} {r.mape_snaive:6.2f} "
+            f"{r.coverage80:6.1f} "
             f"{r.coverage95:6.1f} {r.pinball_pct:7.2f}"
         )
     lines.append("")

@@ -14,7 +14,8 @@ Data sets:
 Scores, by data set, level, measure and horizon:
 - MASE: absolute error over the in-sample mean absolute error of the seasonal naive
   forecast of the same series (Hyndman & Koehler), for the model and for the seasonal-naive
-  baseline itself; their ratio is the model's error relative to the baseline;
+  baseline itself; and the relative MAE, the model's total absolute error over the seasonal
+  naive forecast's on the same outcomes (below 1: better than seasonal naive);
 - MAPE of attendances; MAE of performance in percentage points, beside the baselines "same
   period last year" and "mean of the last three periods";
 - coverage of the 80% and 95% intervals and the pinball loss averaged over their four ends
@@ -258,6 +259,8 @@ def summarise(scores: pd.DataFrame) -> pd.DataFrame:
                 ok = p["scale"] > 0
                 row["mase"] = float((ae[ok] / p["scale"][ok]).mean())
                 row["mase_snaive"] = float((be[ok] / p["scale"][ok]).mean())
+                # The model's error relative to the seasonal-naive forecast of the same targets.
+                row["relative_mae"] = float(ae.sum() / be.sum()) if be.sum() > 0 else np.nan
                 nz = p["actual"] > 0
                 row["mape"] = float((ae[nz] / p["actual"][nz]).mean() * 100)
                 row["mape_snaive"] = float((be[nz] / p["actual"][nz]).mean() * 100)

@@ -10,7 +10,8 @@ S @ P @ base for a matrix P that maps all base forecasts to trust forecasts:
 
 Reconciled variances follow the same linear map: S P W_h P' S', where W_h keeps the error
 correlations of W and each series' own forecast variance at step h (the normal approximation
-hierarchicalforecast calls "normality"). Forecast counts are not negative: trusts' reconciled
+hierarchicalforecast calls "normality"); an aggregate's is never below its own model's.
+Forecast counts are not negative: trusts' reconciled
 forecasts are floored at zero before they are summed, so the floor never breaks coherence.
 """
 
@@ -104,14 +105,25 @@ def correlation(cov: np.ndarray) -> np.ndarray:
     return cov / np.outer(sd, sd)
 
 
-def reconcile(
+def reconcile(*args, **kwargs) -> tuple[np.ndarray, np.ndarray]:
+    """Coherent means (nodes x steps, trusts floored at 0) and standard deviations.
+
+    Run on one BLAS thread: the matrices are a few hundred square, and on a shared machine a
+    pool of BLAS threads spends far longer waiting for cores than computing.
+    """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _reconcile(*args, **kwargs)
+
+
+def _reconcile(
     h: Hierarchy,
     mean: np.ndarray,
     sd: np.ndarray,
     residuals: np.ndarray,
     method: str,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Coherent means (nodes x steps, trusts floored at 0) and standard deviations."""
     W = shrunk_covariance(residuals)
     P = projection(h, W, method)
     bottom = np.maximum(P @ mean, 0.0)
@@ -122,4 +134,8 @@ def reconcile(
     for k in range(mean.shape[1]):
         Wk = R * np.outer(sd[:, k], sd[:, k])
         rec_sd[:, k] = np.sqrt(np.maximum(((SP @ Wk) * SP).sum(axis=1), 0.0))
+    # Shrinking W towards its diagonal understates how trusts' errors move together, so an
+    # aggregate's reconciled interval is never made narrower than its own model's.
+    n_agg = h.S.shape[0] - h.n_bottom
+    rec_sd[:n_agg] = np.maximum(rec_sd[:n_agg], sd[:n_agg])
     return rec_mean, rec_sd
