@@ -364,3 +364,14 @@ def test_web_page_and_api(world: Path, tmp_path: Path) -> None:
         assert [o["rank"] for o in data["organisations"]] == [1, 2, 3]
         bad = client.get("/api/v1/forecast/outlook", params={"level": "ward"})
         assert bad.status_code == 400
+
+
+def test_docs_name_every_forecast_command_and_the_rule() -> None:
+    root = Path(__file__).resolve().parents[1]
+    docs = (root / "docs" / "forecast.md").read_text()
+    for command in ("fourhour forecast outlook", "fourhour forecast backtest", "--outlook"):
+        assert command in docs
+    assert "fourhour forecast" in (root / "README.md").read_text()
+    assert "`forecast_miss`" in (root / "docs" / "oversight.md").read_text()
+    out = runner.invoke(app, ["forecast", "--help"])
+    assert "backtest" in out.output and "outlook" in out.output

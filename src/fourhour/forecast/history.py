@@ -170,7 +170,8 @@ def load_history(
                 raise ForecastError(
                     f"England {MEASURE_NAMES[measure]}: {len(wide)} {granularity}s of usable "
                     f"history up to {origin}; at least {MIN_HISTORY[granularity]} needed",
-                    hint="choose a later --origin, or ingest earlier returns",
+                    hint="ingest the returns before it, or choose an --origin with two years of "
+                    "returns before it",
                 )
             if published.iloc[-1]:
                 history.notes.append(
