@@ -71,8 +71,9 @@ def forecast_chart(result: ForecastResult, level: str, code: str) -> alt.VConcat
     title = alt.TitleParams(
         f"{name}: forecast from {result.origin:%B %Y}",
         subtitle=[
-            f"Attendances and four-hour performance, {what}. Shaded: 80% and 95% intervals; "
-            f"dashed: forecast; red: the {result.standard_pct:g}% standard."
+            f"Attendances and four-hour performance, {what}.",
+            f"Shaded: 80% and 95% intervals; dashed: forecast; red: the "
+            f"{result.standard_pct:g}% standard.",
         ],
         anchor="start",
     )
