@@ -375,3 +375,13 @@ def test_docs_name_every_forecast_command_and_the_rule() -> None:
     assert "`forecast_miss`" in (root / "docs" / "oversight.md").read_text()
     out = runner.invoke(app, ["forecast", "--help"])
     assert "backtest" in out.output and "outlook" in out.output
+
+
+def test_the_rules_toml_switches_forecast_miss_on(tmp_path: Path) -> None:
+    from fourhour.oversight.config import load_escalation_rules
+
+    assert not load_escalation_rules().rule("forecast_miss").enabled
+    path = tmp_path / "rules.toml"
+    path.write_text("[rules.forecast_miss]\nenabled = true\nmin_probability = 0.7\n")
+    rule = load_escalation_rules(path).rule("forecast_miss")
+    assert rule.enabled and rule.params == {"min_probability": 0.7, "interim_pct": 78.0}
