@@ -58,6 +58,8 @@ def main() -> None:
         with open_warehouse(db, read_only=True) as wh:
             origin = _origin(wh, origins_for, ForecastError)
             print(f"forecast bench ({os.cpu_count()} CPUs, Python {sys.version.split()[0]})")
+            load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+            print(f"  load average (1, 5, 15 min) at the start: {load}")
             print(f"  imports (statsforecast loads lazily): {import_s:.1f} s")
             if skipped:
                 print(f"  files not ingested on this branch: {len(skipped)}")
