@@ -72,6 +72,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/cli_bench.py
 	$(BIN)/python bench/patients_bench.py
 	$(BIN)/python bench/capacity_bench.py
+	$(BIN)/python bench/forecast_bench.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

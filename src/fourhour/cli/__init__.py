@@ -72,6 +72,7 @@ def _register() -> None:
         demo_cmd,
         escalate_cmd,
         fetch_cmd,
+        forecast_cmd,
         funding_cmd,
         ingest_cmd,
         leaders_cmd,

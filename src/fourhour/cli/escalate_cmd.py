@@ -85,7 +85,19 @@ def escalate(
 
         loaded = replace(loaded, top=top)
     with open_warehouse(warehouse, read_only=not record) as wh:
-        result = evaluate(wh, period, loaded, level)
+        forward = None
+        rule = loaded.rules["forecast_miss"]
+        if rule.enabled and level == "system":
+            from fourhour.forecast.outlook import forecast_miss_systems
+
+            fired = forecast_miss_systems(
+                wh,
+                period.end,
+                min_probability=float(rule.params["min_probability"]),
+                interim_pct=float(rule.params["interim_pct"]),
+            )
+            forward = fired.set_index("system_code")["fired"]
+        result = evaluate(wh, period, loaded, level, forecast_miss=forward)
         events: list[dict] = []
         status = "not recorded"
         if record:

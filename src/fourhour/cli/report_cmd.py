@@ -88,6 +88,9 @@ def report(
             "the differences.",
         ),
     ] = DEFAULT_PRESET,
+    outlook: Annotated[
+        bool, typer.Option("--outlook", help="Add the winter outlook (monthly; a forecast).")
+    ] = False,
     warehouse: WarehouseOption = None,
 ) -> None:
     """The board report for a week or month: the bulletin, England's trend against the 95%
@@ -103,6 +106,11 @@ def report(
     progress = _LateProgress()
     try:
         with open_warehouse(warehouse, read_only=True) as wh:
+            extra = []
+            if outlook:
+                from fourhour.report.forecast_section import winter_outlook_section
+
+                extra.append(winter_outlook_section)
             board = build_report(
                 wh,
                 period,
@@ -110,6 +118,7 @@ def report(
                 system=system,
                 progress=progress,
                 spc_preset=spc_preset,
+                extra_sections=extra,
             )
         with atomic_path(path) as tmp:
             write_report(board, tmp, progress=progress)

@@ -295,6 +295,9 @@ def score_period(m: dict[str, pd.DataFrame], j: int, rules: EscalationRules) -> 
             concern = spc["concern"].reindex(t.index, fill_value=False).astype(bool)
             t["spc_reason"] = spc["reason"].reindex(t.index)
     fired["special_cause"] = concern
+    # Forward-looking (fourhour.forecast.outlook.forecast_miss_systems): fired per system, when
+    # the caller passes it to evaluate(); never fires otherwise.
+    fired["forecast_miss"] = m.get("forecast_miss", pd.Series(False, index=t.index))
 
     score = pd.Series(0.0, index=t.index)
     names = []
@@ -338,10 +341,18 @@ def _provider_parents(wh: Warehouse, codes: list[str], period: Period) -> pd.Dat
 
 
 def evaluate(
-    wh: Warehouse, period: Period | dt.date, rules: EscalationRules, level: str = "system"
+    wh: Warehouse,
+    period: Period | dt.date,
+    rules: EscalationRules,
+    level: str = "system",
+    forecast_miss: pd.Series | None = None,
 ) -> EscalationResult:
     """Score, rank and explain every system (or trust) for the window ending with `period`
-    (a week, month or quarter; a bare date is the week ending that Sunday)."""
+    (a week, month or quarter; a bare date is the week ending that Sunday).
+
+    `forecast_miss` (system code -> bool) feeds the forward-looking rule of that name: the
+    caller computes it (fourhour.forecast.outlook.forecast_miss_systems), since oversight
+    does not depend on the forecast stage."""
     if not isinstance(period, Period):
         period = week_ending(period)
     if level not in LEVELS:
@@ -394,6 +405,14 @@ def evaluate(
     notes += hierarchy_notes(active, "region", period.end)
     columns = pd.DatetimeIndex([pd.Timestamp(p.end) for p in periods])
     m = _matrices(rows, parents, columns, basis)
+    if forecast_miss is not None:
+        m["forecast_miss"] = (
+            forecast_miss.astype(bool).reindex(m["att"].index, fill_value=False).astype(bool)
+        )
+    elif rules.rules["forecast_miss"].enabled:
+        notes.append(
+            "the forecast_miss rule is switched on but no forecast was given; it did not run"
+        )
     j = len(columns) - 1
     if basis == "type1":
         notes.append(
@@ -565,6 +584,11 @@ def _rule_detail(name: str, row: dict[str, Any], rules: EscalationRules) -> str:
         return f"performance fell in each of the last {rules.decline_periods} {unit}"
     if name == "trolley_waits_12h":
         return f"{int(row['dta12'])} waits of over 12 hours from decision to admit"
+    if name == "forecast_miss":
+        return (
+            f"the forecast gives at least a {p['min_probability']:.0%} chance of missing this "
+            f"winter's target (the trajectory, else {p['interim_pct']:g}%)"
+        )
     if name == "special_cause":
         return (
             "SPC special cause of concern: "

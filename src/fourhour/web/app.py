@@ -103,6 +103,7 @@ def create_app(config: WebConfig) -> FastAPI:
         pages_api,
         pages_capacity,
         pages_england,
+        pages_forecast,
         pages_orgs,
         pages_oversight,
     )
@@ -110,6 +111,8 @@ def create_app(config: WebConfig) -> FastAPI:
     for module in (pages_england, pages_orgs, pages_oversight, pages_capacity, pages_api):
         app.include_router(module.router)
     app.include_router(api.router, prefix=API_PREFIX)
+    app.include_router(pages_forecast.router)
+    app.include_router(pages_forecast.api_router, prefix=API_PREFIX)
 
     app.mount("/static", StaticFiles(directory=STATIC, check_dir=True), name="static")
     assets = VENDOR / "assets"

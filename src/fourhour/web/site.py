@@ -42,6 +42,7 @@ NAVIGATION = (
     ("/regions", "Regions"),
     ("/oversight", "Oversight"),
     ("/capacity", "Capacity"),
+    ("/forecast", "Forecast"),
     ("/api", "API"),
 )
 
