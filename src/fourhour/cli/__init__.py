@@ -32,6 +32,7 @@ def _register() -> None:
         capacity_cmd,
         demo_cmd,
         escalate_cmd,
+        evidence_cmd,
         fetch_cmd,
         funding_cmd,
         ingest_cmd,

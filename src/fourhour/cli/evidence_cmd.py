@@ -1,0 +1,143 @@
+"""`fourhour evidence occupancy`: four-hour performance against bed occupancy in the real data
+(docs/capacity.md, "Evidence from the real data")."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from fourhour.cli import app, console
+from fourhour.cli.options import WarehouseOption
+
+evidence_app = typer.Typer(
+    help="What the real data show about the causes of four-hour performance.",
+    no_args_is_help=True,
+)
+app.add_typer(evidence_app, name="evidence")
+
+
+@evidence_app.command("occupancy")
+def occupancy_command(
+    warehouse: WarehouseOption = None,
+    out: Annotated[
+        Path,
+        typer.Option(help="The chart: .png, .svg, .pdf, .html or .json by suffix."),
+    ] = Path("occupancy-evidence.png"),
+    json_out: Annotated[
+        Path | None,
+        typer.Option("--json", help="Also write every figure as JSON.", show_default=False),
+    ] = None,
+    csv: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also write the matched trust-periods (one row each) to this CSV.",
+            show_default=False,
+        ),
+    ] = None,
+    provider: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Only these providers (ODS codes; repeat the option).", show_default=False
+        ),
+    ] = None,
+    model_replications: Annotated[
+        int,
+        typer.Option(
+            help="Replications a point for the capacity model's curve beside the data "
+            "(0: no model curve)."
+        ),
+    ] = 8,
+    scenario: Annotated[
+        Path | None,
+        typer.Option(
+            help="Scenario TOML for the model's curve (default: the default trust).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Join each trust's G&A bed occupancy (winter sitreps) to its four-hour performance in
+    the same weeks or months; show performance by occupancy with 95% intervals, the
+    within-trust relationship, and the extra share over four hours at 88-98% occupancy
+    against 85% or less, beside the capacity model's curve."""
+    from rich.table import Table
+
+    from fourhour.capacity.chart import check_chart_path, save_chart
+    from fourhour.capacity.evidence import REFERENCE_PCT, analyse, model_curve, occupancy_panel
+    from fourhour.capacity.evidence_chart import evidence_chart
+    from fourhour.capacity.scenario import ScenarioError, load_scenario
+    from fourhour.warehouse import open_warehouse
+
+    check_chart_path(out)
+    if model_replications < 0:
+        raise ScenarioError("--model-replications should be 0 or more")
+    base = load_scenario(scenario) if model_replications else None
+    with open_warehouse(warehouse, read_only=True) as wh:
+        panel = occupancy_panel(wh.con, provider)
+    with console.status("bootstrapping intervals (trusts resampled)"):
+        evidence = analyse(panel)
+    if base is not None:
+        from fourhour.capacity.simulate import warm_up_engine
+
+        with console.status("simulating the capacity model's curve (SYNTHETIC)"):
+            warm_up_engine()
+            evidence.model = model_curve(base, model_replications)
+
+    cover = Table(title="matched trust-periods by winter")
+    for h in ("winter", "returns", "trusts", "periods", "G&A occupancy %", "type 1 %"):
+        cover.add_column(h, justify="left" if h in ("winter", "returns") else "right")
+    for w in evidence.summary["winters"]:
+        cover.add_row(
+            w["winter"],
+            f"{w['granularity']}ly",
+            str(w["trusts"]),
+            str(w["periods"]),
+            f"{w['occupancy_pct']:.1f}",
+            f"{w['type1_pct']:.1f}",
+        )
+    console.print(cover)
+    binned = Table(title="four-hour performance by occupancy (pooled counts, 95% intervals)")
+    for h in ("occupancy %", "trust-periods", "trusts", "type 1 %", "interval", "all types %"):
+        binned.add_column(h, justify="right")
+    for r in evidence.binned.to_dict("records"):
+        binned.add_row(
+            r["occupancy_bin"],
+            str(r["trust_periods"]),
+            str(r["trusts"]),
+            f"{r['type1_pct']:.1f}",
+            f"{r['type1_low']:.1f} - {r['type1_high']:.1f}",
+            "-" if r["all_types_pct"] != r["all_types_pct"] else f"{r['all_types_pct']:.1f}",
+        )
+    console.print(binned)
+    extra = Table(
+        title=f"extra type 1 patients over four hours (points) against {REFERENCE_PCT:g}% or less"
+    )
+    for h in ("occupancy", "trust-periods", "all trusts", "interval", "within trusts", "interval"):
+        extra.add_column(h, justify="right")
+    for r in evidence.extra.to_dict("records"):
+        within = r["within_extra_points"]
+        extra.add_row(
+            f"{r['occupancy_pct']:g}%",
+            str(r["trust_periods"]),
+            f"{r['pooled_extra_points']:+.1f}",
+            f"{r['pooled_low']:+.1f} to {r['pooled_high']:+.1f}",
+            "-" if within is None else f"{within:+.1f}",
+            "" if within is None else f"{r['within_low']:+.1f} to {r['within_high']:+.1f}",
+        )
+    console.print(extra)
+    for line in evidence.text():
+        console.print(line, highlight=False, soft_wrap=True)
+    dropped = ", ".join(f"{n} ({why})" for why, n in panel.dropped.items() if n)
+    if dropped:
+        console.print(f"[dim]left out: {dropped}[/]", highlight=False, soft_wrap=True)
+    save_chart(evidence_chart(evidence), out)
+    wrote = [str(out)]
+    if json_out:
+        json_out.write_text(json.dumps(evidence.to_json(), indent=2), encoding="utf-8")
+        wrote.append(str(json_out))
+    if csv:
+        panel.frame.to_csv(csv, index=False)
+        wrote.append(str(csv))
+    console.print(f"wrote {', '.join(wrote)}", highlight=False)
