@@ -10,7 +10,12 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from fourhour.capacity.calibrate import CalibrationError, calibrate
+from fourhour.capacity.calibrate import (
+    ELECTIVE_BED_SHARE,
+    CalibrationError,
+    calibrate,
+    check_fit,
+)
 from fourhour.capacity.engine import METRICS
 from fourhour.capacity.records import patient_records, write_records
 from fourhour.capacity.scenario import Period, default_scenario, load_scenario
@@ -182,10 +187,11 @@ def test_calibrate_fits_arrivals_admissions_and_beds(tmp_path: Path) -> None:
     w = tmp_path / "w.duckdb"
     _warehouse_with_a_provider(w)
     with open_warehouse(w, read_only=True) as wh:
-        fit = calibrate(wh, "raa")
+        fit = calibrate(wh, "raa", latest=True)
     s = fit.scenario
     assert s.trust.provider_code == "RAA" and s.period.start == dt.date(2024, 4, 1)
-    assert s.period.days == 365 and s.beds == 640
+    # the model's emergency patients get the beds electives do not fill
+    assert s.period.days == 365 and s.beds == round(640 * (1 - ELECTIVE_BED_SHARE))
     assert s.arrivals.per_day == pytest.approx(360)
     assert s.arrivals.minor_share * s.utc.streaming_share == pytest.approx(60 / 360, abs=1e-4)
     assert s.direct_admissions.per_day == pytest.approx(40)
@@ -198,14 +204,51 @@ def test_calibrate_fits_arrivals_admissions_and_beds(tmp_path: Path) -> None:
     assert rate == pytest.approx(0.30, abs=1e-4)
     assert fit.observed["type1_pct"] == pytest.approx(80.0)
     assert fit.observed["occupancy_pct"] == pytest.approx(85.0)
-    # the fitted stay reproduces the observed occupancy (85%, below the knee)
+    # the fitted stay reproduces the observed once-a-day occupancy (85%, below the knee)
     check = simulate(s, 8)
-    assert check.interval("mean_occupancy_pct").mean == pytest.approx(85.0, abs=1.0)
+    assert check.interval("midnight_occupancy_pct").mean == pytest.approx(85.0, abs=1.0)
     assert check.interval("attendances").mean == pytest.approx(360 * 365, rel=0.01)
     # the TOML it writes loads back as the same scenario
     out = tmp_path / "RAA.toml"
     out.write_text(fit.toml())
     assert load_scenario(out) == s
+
+
+def test_calibrate_prefers_the_same_period_and_states_gaps(tmp_path: Path) -> None:
+    """By default the returns are those of the latest winter with bed figures for the same
+    days; --latest joins the latest returns to the nearest beds and says how far apart."""
+    w = tmp_path / "w.duckdb"
+    _warehouse_with_a_provider(w)
+    with open_warehouse(w) as wh:  # bed figures end in June 2024; returns go on to March 2025
+        wh.con.execute("DELETE FROM bed_occupancy WHERE date > '2024-06-30'")
+    with open_warehouse(w, read_only=True) as wh:
+        fit = calibrate(wh, "RAA")
+        assert fit.observed["period_from"] == "2024-04-01"
+        assert fit.observed["period_to"] == "2024-06-30"
+        assert any("same days: winter 2023-24" in n for n in fit.notes)
+        late = calibrate(wh, "RAA", latest=True)
+        assert late.observed["period_to"] == "2025-03-31"
+        with pytest.raises(CalibrationError, match="winters with both: 2023-24"):
+            calibrate(wh, "RAA", winter="2019-20")
+
+
+def test_the_fit_check_reports_tolerance_and_suggestions(tmp_path: Path) -> None:
+    w = tmp_path / "w.duckdb"
+    _warehouse_with_a_provider(w)
+    with open_warehouse(w, read_only=True) as wh:
+        fit = calibrate(wh, "RAA", latest=True)
+    check = check_fit(fit, 4)
+    rows = {r["key"]: r for r in check.rows}
+    assert rows["occupancy_pct"]["within"] is True  # the stay was fitted to it
+    assert rows["type1_admissions_per_day"]["within"] is True
+    t1 = rows["type1_pct"]
+    assert t1["within"] == (abs(t1["simulated"] - 80.0) <= 3.0)
+    checked = fit.checked(check)
+    assert checked.validated == check.validated
+    if not check.validated:
+        assert "NOT VALIDATED" in checked.scenario.name and check.suggestions
+        assert "NOT VALIDATED" in checked.toml()
+    assert "NOT VALIDATED" in fit.toml()  # unchecked: never presented as validated
 
 
 def test_calibrate_command_and_its_errors(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from fourhour.capacity.calibrate import ELECTIVE_BED_SHARE, check_fit
 from fourhour.capacity.calibrate import calibrate as fit_provider
 from fourhour.capacity.chart import check_chart_path, save_chart, sweep_chart
 from fourhour.capacity.confidence import CONFIDENCE
@@ -296,53 +297,100 @@ def calibrate_command(
             show_default=False,
         ),
     ] = None,
+    winter: Annotated[
+        str | None,
+        typer.Option(
+            help="Fit to this winter's returns and bed figures, e.g. 2017-18 (default: the "
+            "latest winter with both).",
+            show_default=False,
+        ),
+    ] = None,
+    latest: Annotated[
+        bool,
+        typer.Option(
+            "--latest",
+            help="Fit to the latest 12 months of returns and the nearest bed figures, even "
+            "when they are years apart (the notes say how far).",
+        ),
+    ] = False,
+    elective_share: Annotated[
+        float,
+        typer.Option(
+            help="Assumed share of G&A beds filled by planned (elective) patients, whom the "
+            "model does not simulate."
+        ),
+    ] = ELECTIVE_BED_SHARE,
     check: Annotated[
         int,
         typer.Option(
             help="Simulate the fitted scenario with this many replications and show "
-            "it beside the observed figures (0: don't)."
+            "it beside the observed figures (0: don't; the fit is then NOT VALIDATED)."
         ),
     ] = 10,
     warehouse: WarehouseOption = None,
 ) -> None:
-    """Fit arrivals, admission rates and beds to a provider's returns and bed sitreps in the
-    warehouse, and write the scenario TOML."""
+    """Fit arrivals, admission rates, beds and length of stay to a provider's returns and bed
+    sitreps of the same period in the warehouse; simulate it and compare type 1 performance,
+    occupancy and admissions with the observed figures; write the scenario TOML."""
     base = load_scenario(template) if template else None
     with open_warehouse(warehouse, read_only=True) as wh:
-        fitted = fit_provider(wh, provider, base)
+        fitted = fit_provider(
+            wh, provider, base, winter=winter, latest=latest, elective_share=elective_share
+        )
     path = out or Path(f"{fitted.provider}.toml")
-    path.write_text(fitted.toml(), encoding="utf-8")
     o = fitted.observed
     console.print(
         f"fitted {fitted.provider} to its {o['granularity']}ly returns {o['period_from']} to "
         f"{o['period_to']}: {o['attendances_per_day']:,.0f} arrivals a day, "
-        f"{fitted.scenario.beds} beds; wrote {path}",
+        f"{fitted.scenario.beds} beds for emergency patients",
         highlight=False,
         soft_wrap=True,
     )
     for note in fitted.notes:
         console.print(f"[dim]note:[/] {note}", highlight=False, soft_wrap=True)
-    if check <= 0:
-        return
-    _prepare()
-    with _progress("checking the fit", check) as progress:
-        result = simulate(fitted.scenario, check, progress=progress)
-    table = Table(title="observed against simulated (SYNTHETIC), means and 95% intervals")
-    for h in ("measure", "observed", "simulated", "interval"):
-        table.add_column(h, justify="left" if h == "measure" else "right")
-    days = fitted.scenario.period.days
-    rows = (
-        ("type 1 within four hours %", o["type1_pct"], "type1_pct", 1.0),
-        ("all types within four hours %", o["all_types_pct"], "all_types_pct", 1.0),
-        ("12-hour DTA waits a day", o["dta_over_12h_per_day"], "dta_over_12h", 1 / days),
-        ("bed occupancy %", o["occupancy_pct"], "mean_occupancy_pct", 1.0),
+    if check > 0:
+        _prepare()
+        with _progress("checking the fit", check) as progress:
+            fitted = fitted.checked(check_fit(fitted, check, progress=progress))
+        _print_fit(fitted)
+    else:
+        console.print("[bold]NOT VALIDATED[/]: not simulated against the observed figures.")
+    path.write_text(fitted.toml(), encoding="utf-8")
+    console.print(f"wrote {path}", highlight=False)
+
+
+def _print_fit(fitted) -> None:
+    c = fitted.check
+    table = Table(
+        title=f"observed against simulated ({c.replications} replications; SYNTHETIC), "
+        "means and 95% intervals"
     )
-    for label, seen, measure, factor in rows:
-        ci = result.interval(measure)
+    for h in ("measure", "observed", "simulated", "interval", "tolerance", "fit"):
+        table.add_column(h, justify="left" if h in ("measure", "fit") else "right")
+    for r in c.rows:
+        seen, tol = r["observed"], r["tolerance"]
+        tol_text = "" if tol is None else (f"±{tol:.0%}" if tol < 1 else f"±{tol:g} points")
+        fit = {True: "yes", False: "[bold red]NO[/]", None: ""}[r["within"]]
         table.add_row(
-            label,
+            r["measure"],
             "-" if seen is None else f"{seen:,.1f}",
-            f"{ci.mean * factor:,.1f}",
-            "" if math.isnan(ci.low) else f"{ci.low * factor:,.1f} - {ci.high * factor:,.1f}",
+            f"{r['simulated']:,.1f}",
+            "" if math.isnan(r["low"]) else f"{r['low']:,.1f} - {r['high']:,.1f}",
+            tol_text,
+            fit,
         )
     console.print(table)
+    if c.validated:
+        console.print(
+            "[bold green]validated[/]: the model reproduces type 1 performance, occupancy and "
+            "admissions within tolerance.",
+            highlight=False,
+        )
+    else:
+        console.print(
+            "[bold red]NOT VALIDATED[/]: the model does not reproduce this trust; do not "
+            "present its results as the trust's.",
+            highlight=False,
+        )
+        for tip in c.suggestions:
+            console.print(f"[dim]suggestion:[/] {tip}", highlight=False, soft_wrap=True)
