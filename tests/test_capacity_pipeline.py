@@ -18,7 +18,7 @@ from fourhour.capacity.calibrate import (
 )
 from fourhour.capacity.engine import METRICS
 from fourhour.capacity.records import patient_records, write_records
-from fourhour.capacity.scenario import Period, default_scenario, load_scenario
+from fourhour.capacity.scenario import Period, ScenarioError, default_scenario, load_scenario
 from fourhour.capacity.simulate import simulate
 from fourhour.cli import app
 from fourhour.ingest.model import COUNT_COLUMNS
@@ -114,10 +114,13 @@ def test_sweep_command_writes_the_chart_and_table(tmp_path: Path, small: Path) -
     )
     assert res.exit_code == 0, res.output
     table = pd.read_csv(csv)
-    assert list(table["value"]) == [170, 200, 230]
+    # today's 190 beds are always simulated, and marked
+    assert list(table["value"]) == [170, 190, 200, 230]
+    assert list(table["today"]) == [False, True, False, False]
+    assert "(today)" in res.output
     assert table["mean_occupancy_pct"].is_monotonic_decreasing
     svg = out.read_text()
-    assert svg.startswith("<svg") and "Mean bed occupancy" in svg
+    assert svg.startswith("<svg") and "Mean bed occupancy" in svg and ">today<" in svg
     png = tmp_path / "sweep.png"
     res = runner.invoke(
         app, ["sweep", str(small), "--demand", "0.9,1.1", "-r", "2", "--out", str(png)]
@@ -273,3 +276,44 @@ def test_default_trust_simulates_in_the_expected_range() -> None:
     assert 90 < r.interval("mean_occupancy_pct").mean < 97
     assert 80 < r.interval("type1_pct").mean < 92
     assert r.interval("all_types_pct").mean > r.interval("type1_pct").mean
+
+
+def test_discharge_and_weekend_levers(small: Path) -> None:
+    from fourhour.capacity.scenario import with_discharge_earlier, with_weekend_discharge
+    from fourhour.capacity.sweep import current_value, parse_range
+
+    s = load_scenario(small)
+    assert with_discharge_earlier(s, 2).discharge.window == (
+        s.discharge.window[0] - 2,
+        s.discharge.window[1] - 2,
+    )
+    assert with_weekend_discharge(s, 1.0).discharge.weekend_factor == 1.0
+    assert current_value(s, "discharge") == 0.0
+    assert current_value(s, "weekend") == s.discharge.weekend_factor
+    assert parse_range("-1:2:1", "discharge") == [-1.0, 0.0, 1.0, 2.0]
+    with pytest.raises(ScenarioError, match="leave the day"):
+        with_discharge_earlier(s, s.discharge.window[0] + 1)
+    with pytest.raises(ScenarioError):
+        parse_range("-1:2:1", "weekend")
+
+
+def test_what_it_takes_finds_the_crossing(small: Path) -> None:
+    """Type 1 performance rises with beds; the beds needed for a target between today's and
+    the furthest step's performance lie between those steps, and words say so."""
+    from fourhour.capacity.levers import _crossing, what_it_takes
+
+    assert _crossing([0, 1, 2], [70.0, 76.0, 82.0], 78.0) == pytest.approx(1 + 2 / 6)
+    assert _crossing([0, 1], [80.0, 85.0], 78.0) == 0  # already there
+    assert _crossing([0, 1], [70.0, 72.0], 78.0) is None
+    s = load_scenario(small)
+    plan = what_it_takes(s, 2, target=200.0, levers=("beds",))  # never reachable
+    row = plan.table.iloc[0]
+    assert row["needed"] is None and "not reached" in row["words"]
+    assert plan.curves["today"].sum() == 1 and plan.curves.loc[plan.curves["today"], "value"].iloc[
+        0
+    ] == float(s.beds)
+    mid = (plan.today["type1_pct"] + plan.table.iloc[0]["type1_at_furthest"]) / 2
+    again = what_it_takes(s, 2, target=mid, levers=("beds",)).table.iloc[0]
+    if plan.table.iloc[0]["type1_at_furthest"] > plan.today["type1_pct"]:
+        assert s.beds < again["needed"] <= again["furthest"]
+        assert "more beds" in again["words"]

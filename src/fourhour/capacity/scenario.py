@@ -556,3 +556,22 @@ def with_streaming(s: Scenario, share: float) -> Scenario:
     if not 0 <= share <= 1:
         raise ScenarioError(f"a streaming share should be between 0 and 1 (found {share})")
     return s.replace(utc=dataclasses.replace(s.utc, streaming_share=share))
+
+
+def with_discharge_earlier(s: Scenario, hours: float) -> Scenario:
+    """The discharge window moved `hours` earlier (negative: later), its length kept."""
+    w0, w1 = s.discharge.window
+    if not w0 - hours >= 0 and w1 - hours <= HOURS_A_DAY:
+        raise ScenarioError(
+            f"the discharge window {w0:g}-{w1:g}h cannot move {hours:g} hours earlier "
+            "(it would leave the day)"
+        )
+    window = (w0 - hours, w1 - hours)
+    return s.replace(discharge=dataclasses.replace(s.discharge, window=window))
+
+
+def with_weekend_discharge(s: Scenario, factor: float) -> Scenario:
+    """The share of discharges due on a Saturday or Sunday that happen that day."""
+    if not 0 <= factor <= 1:
+        raise ScenarioError(f"a weekend discharge share should be between 0 and 1 (found {factor})")
+    return s.replace(discharge=dataclasses.replace(s.discharge, weekend_factor=factor))

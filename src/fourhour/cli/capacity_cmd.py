@@ -15,13 +15,21 @@ from rich.table import Table
 
 from fourhour.capacity.calibrate import ELECTIVE_BED_SHARE, check_fit
 from fourhour.capacity.calibrate import calibrate as fit_provider
-from fourhour.capacity.chart import check_chart_path, save_chart, sweep_chart
+from fourhour.capacity.chart import check_chart_path, levers_chart, save_chart, sweep_chart
 from fourhour.capacity.confidence import CONFIDENCE
+from fourhour.capacity.levers import TARGET_TYPE1_PCT, lever_values, what_it_takes
 from fourhour.capacity.records import patient_records, write_records
 from fourhour.capacity.results import CapacityResult
 from fourhour.capacity.scenario import Scenario, ScenarioError, load_scenario
 from fourhour.capacity.simulate import DEFAULT_REPLICATIONS, simulate, warm_up_engine
-from fourhour.capacity.sweep import LEVERS, default_bed_range, knee, parse_range, sweep
+from fourhour.capacity.sweep import (
+    LEVERS,
+    current_value,
+    default_bed_range,
+    knee,
+    parse_range,
+    sweep,
+)
 from fourhour.cli import app, console
 from fourhour.cli.options import WarehouseOption
 from fourhour.warehouse import open_warehouse
@@ -202,6 +210,41 @@ def sweep_command(
             help="Share of minors streamed to the UTC, e.g. 0:1:0.25.", show_default=False
         ),
     ] = None,
+    discharge: Annotated[
+        str | None,
+        typer.Option(
+            help="Hours earlier the discharge window opens and closes, e.g. 0:4:1 "
+            "(negative: later).",
+            show_default=False,
+        ),
+    ] = None,
+    weekend: Annotated[
+        str | None,
+        typer.Option(
+            help="Share of discharges due at a weekend made that day, e.g. 0.5:1:0.1.",
+            show_default=False,
+        ),
+    ] = None,
+    provider: Annotated[
+        str | None,
+        typer.Option(
+            help="Calibrate this provider (ODS code) from the warehouse and sweep it; without "
+            "a lever, print what it takes to reach --target on every lever.",
+            show_default=False,
+        ),
+    ] = None,
+    target: Annotated[
+        float, typer.Option(help="Type 1 performance (%) for the what-it-takes table.")
+    ] = TARGET_TYPE1_PCT,
+    winter: Annotated[
+        str | None,
+        typer.Option(
+            help="With --provider: the winter to calibrate to (default: the latest with bed "
+            "figures and returns).",
+            show_default=False,
+        ),
+    ] = None,
+    warehouse: WarehouseOption = None,
     replications: ReplicationsOption = SWEEP_REPLICATIONS,
     out: Annotated[
         Path,
@@ -211,26 +254,48 @@ def sweep_command(
         Path | None, typer.Option(help="Also write the table to this CSV.", show_default=False)
     ] = None,
 ) -> None:
-    """Step one lever (beds, demand, length of stay or UTC streaming) and draw four-hour
-    performance (type 1 and all types) against mean bed occupancy: flat at moderate occupancy,
-    then the knee."""
+    """Step one lever (beds, demand, length of stay, UTC streaming, discharge time or weekend
+    discharges) and draw four-hour performance (type 1 and all types) against mean bed
+    occupancy, today's position marked: flat at moderate occupancy, then the knee. With
+    --provider and no lever: what it takes on each lever to reach --target."""
     given = {
         k: v
-        for k, v in (("beds", beds), ("demand", demand), ("los", los), ("streaming", streaming))
+        for k, v in (
+            ("beds", beds),
+            ("demand", demand),
+            ("los", los),
+            ("streaming", streaming),
+            ("discharge", discharge),
+            ("weekend", weekend),
+        )
         if v is not None
     }
     if len(given) > 1:
         raise ScenarioError(f"sweep one lever at a time (given: --{', --'.join(given)})")
     check_chart_path(out)
-    loaded = [load_scenario(p) for p in scenarios] if scenarios else [load_scenario(None)]
+    if provider and scenarios:
+        raise ScenarioError("give scenario files or --provider, not both")
+    if provider:
+        loaded = [_calibrated(provider, winter, warehouse, replications)]
+        if not given:
+            _what_it_takes(loaded[0], target, replications, out, csv)
+            return
+    else:
+        loaded = [load_scenario(p) for p in scenarios] if scenarios else [load_scenario(None)]
     if given:
         lever, text = next(iter(given.items()))
         values = parse_range(text, lever)
     else:
         lever, values = "beds", default_bed_range(loaded[0])
+    nows = {s.name: current_value(s, lever) for s in loaded}
+    values = sorted(set(values) | set(nows.values()) if len(loaded) == 1 else values)
     _prepare()
     with _progress(f"sweeping {LEVERS[lever].label}", len(values) * len(loaded)) as progress:
         table = sweep(loaded, lever, values, replications, progress=progress)
+    table["today"] = [
+        math.isclose(v, nows[name], abs_tol=1e-9)
+        for name, v in zip(table["scenario"], table["value"], strict=True)
+    ]
     shown = Table(
         title=f"four-hour performance against occupancy, sweeping {LEVERS[lever].label} "
         f"({replications} replications a point; {CONFIDENCE:.0%} intervals; SYNTHETIC)"
@@ -251,7 +316,7 @@ def sweep_command(
     for r in table.to_dict("records"):
         v = r["value"]
         row = ([r["scenario"]] if several else []) + [
-            f"{v:g}",
+            f"{v:g}" + (" (today)" if r["today"] else ""),
             f"{r['mean_occupancy_pct']:.1f}",
             f"{r['midnight_occupancy_pct']:.1f}",
             f"{r['type1_pct']:.1f}",
@@ -277,6 +342,60 @@ def sweep_command(
     save_chart(chart, out)
     if csv:
         table.to_csv(csv, index=False)
+    console.print(f"wrote the chart to {out}" + (f" and the table to {csv}" if csv else ""))
+
+
+def _calibrated(provider: str, winter: str | None, warehouse, replications: int) -> Scenario:
+    """The provider's calibrated scenario, checked; a fit that fails says so loudly."""
+    with open_warehouse(warehouse, read_only=True) as wh:
+        fitted = fit_provider(wh, provider, winter=winter)
+    for note in fitted.notes:
+        console.print(f"[dim]note:[/] {note}", highlight=False, soft_wrap=True)
+    _prepare()
+    with _progress("checking the fit", replications) as progress:
+        fitted = fitted.checked(check_fit(fitted, replications, progress=progress))
+    _print_fit(fitted)
+    return fitted.scenario
+
+
+def _what_it_takes(s: Scenario, target: float, replications: int, out: Path, csv) -> None:
+    plans = sum(
+        len(lever_values(s, lv))
+        for lv in ("beds", "los", "discharge", "weekend", "streaming", "demand")
+    )
+    with _progress("what it takes, lever by lever", plans) as progress:
+        plan = what_it_takes(s, replications, target, progress=progress)
+    t = plan.today
+    console.print(
+        f"today in the model: type 1 {t['type1_pct']:.1f}% ({t['type1_low']:.1f}-"
+        f"{t['type1_high']:.1f}), mean occupancy {t['occupancy_pct']:.1f}% "
+        f"({t['occupied_beds']:,.0f} occupied beds)",
+        highlight=False,
+        soft_wrap=True,
+    )
+    table = Table(
+        title=f"what it takes to reach {target:g}% type 1 within four hours, one lever at a "
+        f"time ({s.name})"
+    )
+    for h in ("lever", "today", "what it takes", "type 1 at the furthest step"):
+        table.add_column(h, justify="left" if h != "today" else "right")
+    for r in plan.table.to_dict("records"):
+        table.add_row(
+            r["label"],
+            f"{r['today']:g}",
+            r["words"],
+            f"{r['type1_at_furthest']:.1f}% at {r['furthest']:g}",
+        )
+    console.print(table)
+    if "NOT VALIDATED" in s.name:
+        console.print(
+            "[bold red]NOT VALIDATED[/]: the calibrated model does not reproduce this trust; "
+            "read these as what the model needs, not what the trust needs.",
+            highlight=False,
+        )
+    save_chart(levers_chart(plan.curves, target, title=f"What each lever does: {s.name}"), out)
+    if csv:
+        plan.table.to_csv(csv, index=False)
     console.print(f"wrote the chart to {out}" + (f" and the table to {csv}" if csv else ""))
 
 
