@@ -240,3 +240,39 @@ def test_the_command_writes_chart_table_and_json(beds_warehouse: Path, tmp_path:
     assert {r["occupancy_pct"] for r in data["extra_over_4h"]} == set(LEVELS_PCT)
     assert out.read_text("utf-8").startswith("<svg")
     assert len(pd.read_csv(csv)) == data["summary"]["trust_periods"]
+
+
+def test_the_board_report_has_an_occupancy_section(beds_warehouse: Path) -> None:
+    from fourhour.periods import parse_month
+    from fourhour.report import board
+    from fourhour.report.occupancy import occupancy_section
+
+    with open_warehouse(beds_warehouse, read_only=True) as wh:
+        report = board.build_report(
+            wh, parse_month("2018-01"), sections=[board.summary_section, occupancy_section]
+        )
+    section = next(s for s in report.sections if s.key == "occupancy")
+    assert section.title == "Bed occupancy and four-hour performance"
+    assert section.html.count('<tr><th scope="row">') == len(LEVELS_PCT)
+    assert "<svg" in section.html and "within the same trust" in section.html.lower()
+
+
+def test_the_web_page_shows_the_evidence(beds_warehouse: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from fastapi.testclient import TestClient
+
+    from fourhour.web.app import create_app
+    from fourhour.web.config import WebConfig
+
+    copy = tmp_path / "web.duckdb"  # the server opens its warehouse read-write
+    shutil.copy(beds_warehouse, copy)
+    config = WebConfig(warehouse=copy, prewarm=False, idle_release_s=0.3, version_ttl_s=0.0)
+    with TestClient(create_app(config)) as client:
+        page = client.get("/capacity/evidence")
+        assert page.status_code == 200
+        assert 'id="fig-occupancy-evidence"' in page.text
+        assert "Extra type 1 patients over four hours" in page.text
+        csv = client.get("/capacity/evidence?download=extra-over-4h")
+        assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+        assert len(csv.text.strip().splitlines()) == 1 + len(LEVELS_PCT)

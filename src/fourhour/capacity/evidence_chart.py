@@ -24,7 +24,25 @@ def _marks(y_top: float, x_scale: alt.Scale) -> alt.LayerChart:
     return alt.layer(lines, labels)
 
 
-def evidence_chart(e: Evidence, *, title: str | None = None) -> alt.TopLevelMixin:
+def describe_chart(e: Evidence) -> str:
+    """A text alternative for the chart."""
+    s = e.summary
+    at = {r["occupancy_pct"]: r for r in e.extra.to_dict("records")}
+    parts = [
+        f"Type 1 four-hour performance against G&A bed occupancy for {s['trust_periods']:,} "
+        f"trust-periods from {s['trusts']} trusts ({s['first_day']} to {s['last_day']})."
+    ]
+    if 95.0 in at and at[95.0]["trust_periods"]:
+        parts.append(
+            f"At 95% occupancy {at[95.0]['pooled_extra_points']:+.1f} points more patients "
+            f"waited over four hours than at {REFERENCE_PCT:g}% or less."
+        )
+    return " ".join(parts)
+
+
+def evidence_chart(
+    e: Evidence, *, title: str | None = None, within: bool = True
+) -> alt.TopLevelMixin:
     b = e.binned[e.binned["occupancy_from"].notna()].copy()  # the open lowest bin has no x
     b["x"] = b["mean_occupancy_pct"]
     parts = []
@@ -97,7 +115,11 @@ def evidence_chart(e: Evidence, *, title: str | None = None) -> alt.TopLevelMixi
             "Performance by occupancy, all matched trust-periods",
             subtitle=[
                 "Dots: pooled counts in one-point bins; bars: 95% intervals (trusts resampled).",
-                "Line: the capacity model (SYNTHETIC; x: its midnight occupancy).",
+                *(
+                    ["Line: the capacity model (SYNTHETIC; x: its midnight occupancy)."]
+                    if model is not None and not model.empty
+                    else []
+                ),
             ],
             anchor="start",
             fontSize=12,
@@ -139,13 +161,16 @@ def evidence_chart(e: Evidence, *, title: str | None = None) -> alt.TopLevelMixi
         ),
     )
     s = e.summary
-    chart = alt.hconcat(left, right).properties(
+    if not within:
+        left = left.properties(width=560)
+    chart = (alt.hconcat(left, right) if within else alt.vconcat(left)).properties(
+        description=describe_chart(e),
         title=alt.TitleParams(
             title or "Four-hour performance against bed occupancy: England's trusts",
             subtitle=f"{s['trust_periods']:,} trust-periods from {s['trusts']} trusts, "
             f"{s['first_day']} to {s['last_day']} (winter sitreps and A&E returns)",
             anchor="start",
-        )
+        ),
     )
     return (
         chart.configure(font=FONT, background="white", padding=8)
