@@ -127,6 +127,38 @@ def occupancy_command(
             "" if within is None else f"{r['within_low']:+.1f} to {r['within_high']:+.1f}",
         )
     console.print(extra)
+    curve = Table(
+        title=f"within the same trust, by occupancy: extra type 1 patients over four hours "
+        f"(points) against {REFERENCE_PCT:g}% or less"
+    )
+    for h in ("occupancy %", "trust-periods", "extra points", "interval"):
+        curve.add_column(h, justify="right")
+    for r in evidence.within_curve.to_dict("records"):
+        curve.add_row(
+            r["occupancy_bin"],
+            str(r["trust_periods"]),
+            f"{r['within_extra_points']:+.1f}",
+            f"{r['within_low']:+.1f} to {r['within_high']:+.1f}",
+        )
+    console.print(curve)
+    if evidence.model is not None:
+        model = Table(
+            title=f"the capacity model beside the data ({evidence.model['scenario'].iloc[0]}, "
+            f"{model_replications} replications a point)"
+        )
+        for h in ("model beds", "midnight occupancy %", "model type 1 %", "real type 1 % there"):
+            model.add_column(h, justify="right")
+        real = evidence.binned.dropna(subset=["occupancy_from"])
+        for r in evidence.model.to_dict("records"):
+            near = real[(real["occupancy_from"] < r["occupancy_pct"])]
+            near = near[near["occupancy_to"] >= r["occupancy_pct"]]
+            model.add_row(
+                f"{r['beds']:,.0f}",
+                f"{r['occupancy_pct']:.1f}",
+                f"{r['type1_pct']:.1f}",
+                "-" if near.empty else f"{near['type1_pct'].iloc[0]:.1f}",
+            )
+        console.print(model)
     for line in evidence.text():
         console.print(line, highlight=False, soft_wrap=True)
     dropped = ", ".join(f"{n} ({why})" for why, n in panel.dropped.items() if n)
