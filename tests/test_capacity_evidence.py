@@ -276,3 +276,22 @@ def test_the_web_page_shows_the_evidence(beds_warehouse: Path, tmp_path: Path) -
         csv = client.get("/capacity/evidence?download=extra-over-4h")
         assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
         assert len(csv.text.strip().splitlines()) == 1 + len(LEVELS_PCT)
+
+
+def test_the_validation_table_counts_what_it_shows(beds_warehouse: Path) -> None:
+    from fourhour.capacity.validation import spread, summarise, trust_winters, validate
+
+    with open_warehouse(beds_warehouse, read_only=True) as wh:
+        pairs = trust_winters(wh.con)
+        assert {w for _, w in pairs} == {"2014-15", "2017-18"}
+        assert spread(pairs, 3) == [pairs[0], pairs[len(pairs) // 2], pairs[-1]]
+        table = validate(wh, providers=["RF4", "RKB"], winters=["2017-18"], replications=2)
+        with pytest.raises(Exception, match="no bed figures for ZZZ"):
+            trust_winters(wh.con, ["ZZZ"])
+    assert list(table["provider"]) == ["RF4", "RKB"]
+    assert (table["days"] >= 28).all()  # whole months of the same winter
+    within = (table["type1_simulated"] - table["type1_observed"]).abs() <= 3.0
+    assert list(table["type1_within"]) == list(within)
+    s = summarise(table)
+    assert s["fitted"] == 2 and s["type1_within"] == int(within.sum())
+    assert sum(b["trust_winters"] for b in s["by_occupancy"]) == 2
