@@ -41,6 +41,7 @@ import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from fourhour.capacity.evidence import MIN_BED_DAYS, winter_of
@@ -174,11 +175,10 @@ def winters_with_both(con, provider: str) -> dict[str, pd.DataFrame]:
         return out
     returns["period_start"] = pd.to_datetime(returns["period_start"]).dt.date
     returns["period_end"] = pd.to_datetime(returns["period_end"]).dt.date
-    days = pd.Series(beds["date"])
-    covered = [
-        int(((days >= b) & (days <= e)).sum())
-        for b, e in zip(returns["period_start"], returns["period_end"], strict=True)
-    ]
+    days = np.sort(beds["date"].to_numpy())
+    covered = np.searchsorted(days, returns["period_end"].to_numpy(), side="right") - (
+        np.searchsorted(days, returns["period_start"].to_numpy(), side="left")
+    )
     returns = returns[
         [c >= MIN_BED_DAYS[g] for c, g in zip(covered, returns["granularity"], strict=True)]
     ]
