@@ -308,6 +308,13 @@ def calibrate(
             f"provider {provider} reports no type 1 attendances in its {granularity}ly "
             "returns; the capacity model is of a trust with a major (type 1) A&E"
         )
+    breaches = sum(_sum(returns, c) or 0.0 for c in ("br_type1", "br_type2", "br_type3"))
+    if breaches == 0:
+        raise CalibrationError(
+            f"provider {provider} reports no four-hour breaches in its {granularity}ly returns "
+            f"{starts.iloc[0]} to {ends.iloc[-1]}: a field-test trust (2019-2023), whose "
+            "four-hour figures NHS England leaves out; nothing to compare the model with"
+        )
     per_day = round((att1 + att3) / days, 2)
     share3 = att3 / (att1 + att3)
     minor_share = round(min(0.95, max(s.arrivals.minor_share, share3)), 4)
@@ -391,7 +398,10 @@ def calibrate(
         keep = 1 - elective_share
         core = float(beds[core_col or "ga_beds_open"].mean()) * keep
         occupied = float(beds["ga_beds_occupied"].mean()) * keep
-        occupancy = 100 * float(beds["ga_beds_occupied"].sum() / beds["ga_beds_open"].sum())
+        # occupancy of the beds the model has as core beds, as the model measures it
+        occupancy = 100 * float(
+            beds["ga_beds_occupied"].sum() / beds[core_col or "ga_beds_open"].sum()
+        )
         fitted = with_total_beds(fitted, max(round(core), len(s.pools)))
         if not core_col:
             fitted = _scaled_escalation(fitted, s)
