@@ -123,6 +123,7 @@ PAGES = [
     "/oversight/funding",
     "/oversight/escalations/1",
     "/capacity",
+    "/capacity/evidence",
     "/api",
 ]
 

@@ -14,7 +14,9 @@ Modules: scenario (TOML in, checked), inputs (scenario to engine arrays), engine
 event engine), simulate (replications in parallel), results (measures and intervals),
 confidence (t intervals, Welch's test), analytic (Erlang B and C, Little's law), sweep and
 chart (performance against occupancy), records (patient-level records), calibrate (fit to a
-provider's returns).
+provider's returns and check the fit), levers (what it takes to reach a target), evidence and
+evidence_chart (occupancy against performance in the real data), validation (the model against
+real trust-winters).
 """
 
 from typing import Any

@@ -71,6 +71,7 @@ def _register() -> None:
         capacity_cmd,
         demo_cmd,
         escalate_cmd,
+        evidence_cmd,
         fetch_cmd,
         forecast_cmd,
         funding_cmd,

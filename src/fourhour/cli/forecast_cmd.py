@@ -14,8 +14,9 @@ import typer
 from rich.table import Table
 
 from fourhour.cli import app, console, err_console
-from fourhour.cli.options import WarehouseOption
+from fourhour.cli.options import WarehouseOption, output_option
 from fourhour.errors import QueryError
+from fourhour.outputs import atomic_path, write_text_atomic
 from fourhour.periods import parse_date, parse_month
 
 forecast_app = typer.Typer(
@@ -74,10 +75,10 @@ def forecast(
         typer.Option(help="A trajectory (%, e.g. 78) to give the probability of meeting."),
     ] = None,
     fmt: Annotated[str, typer.Option("--format", help="text, json or csv.")] = "text",
-    out: Annotated[Path | None, typer.Option(help="Write the output to this file.")] = None,
+    out: Annotated[Path | None, output_option(help="Write the output to this file.")] = None,
     chart: Annotated[
         Path | None,
-        typer.Option(help="Draw the shown organisation's forecast (.png, .svg, .html, .pdf)."),
+        output_option(help="Draw the shown organisation's forecast (.png, .svg, .html, .pdf)."),
     ] = None,
     seed: Annotated[int | None, typer.Option(help="Seed of the interval draws.")] = None,
     warehouse: WarehouseOption = None,
@@ -122,7 +123,7 @@ def forecast(
         text = None
     if text is not None:
         if out:
-            out.write_text(text + "\n", encoding="utf-8")
+            write_text_atomic(out, text + "\n")
             console.print(f"wrote {out}")
         else:
             typer.echo(text)
@@ -133,7 +134,8 @@ def forecast(
             raise QueryError("--chart draws one organisation: give --code (or --level england)")
         from fourhour.forecast.chart import forecast_chart, save_chart
 
-        save_chart(forecast_chart(result, level, shown_code), chart)
+        with atomic_path(chart) as tmp:
+            save_chart(forecast_chart(result, level, shown_code), tmp)
         console.print(f"wrote {chart}")
 
 
@@ -221,7 +223,7 @@ def outlook(
         float | None, typer.Option(help="Target where a trust has no trajectory (default 78).")
     ] = None,
     fmt: Annotated[str, typer.Option("--format", help="text, json or csv.")] = "text",
-    out: Annotated[Path | None, typer.Option(help="Write the output to this file.")] = None,
+    out: Annotated[Path | None, output_option(help="Write the output to this file.")] = None,
 ) -> None:
     """The winter outlook: each trust's December-March forecast against its trajectory and
     the standard, ranked by the probability of missing."""
@@ -241,7 +243,7 @@ def outlook(
         text = None
     if text is not None:
         if out:
-            out.write_text(text + "\n", encoding="utf-8")
+            write_text_atomic(out, text + "\n")
             console.print(f"wrote {out}")
         else:
             typer.echo(text)
@@ -292,7 +294,7 @@ def backtest(
     ] = None,
     reconcile: Annotated[str, typer.Option(help="mint_shrink or bottom_up.")] = "mint_shrink",
     fmt: Annotated[str, typer.Option("--format", help="text, json or csv.")] = "text",
-    out: Annotated[Path | None, typer.Option(help="Write the output to this file.")] = None,
+    out: Annotated[Path | None, output_option(help="Write the output to this file.")] = None,
 ) -> None:
     """Rolling-origin backtest on the warehouse's own returns, each origin seeing only the
     rows published up to it: MASE against seasonal naive, MAPE of attendances, MAE of
@@ -327,7 +329,7 @@ def backtest(
     else:
         text = _backtest_text(result)
     if out:
-        out.write_text(text + "\n", encoding="utf-8")
+        write_text_atomic(out, text + "\n")
         console.print(f"wrote {out}")
     else:
         typer.echo(text)

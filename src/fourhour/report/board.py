@@ -31,6 +31,7 @@ from fourhour.measures.spc import DEFAULT_PRESET, PRESET_RULES, Preset, SpcOptio
 from fourhour.periods import Period
 from fourhour.report import charts
 from fourhour.report.bulletin import build_bulletin, is_synthetic, render
+from fourhour.report.occupancy import occupancy_section
 from fourhour.report.series import (
     HISTORY,
     TREND,
@@ -616,6 +617,7 @@ DEFAULT_SECTIONS: tuple[SectionBuilder, ...] = (
     providers_section,
     icons_section,
     escalations_section,
+    occupancy_section,
     methods_section,
 )
 

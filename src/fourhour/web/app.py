@@ -103,12 +103,20 @@ def create_app(config: WebConfig) -> FastAPI:
         pages_api,
         pages_capacity,
         pages_england,
+        pages_evidence,
         pages_forecast,
         pages_orgs,
         pages_oversight,
     )
 
-    for module in (pages_england, pages_orgs, pages_oversight, pages_capacity, pages_api):
+    for module in (
+        pages_england,
+        pages_orgs,
+        pages_oversight,
+        pages_capacity,
+        pages_evidence,
+        pages_api,
+    ):
         app.include_router(module.router)
     app.include_router(api.router, prefix=API_PREFIX)
     app.include_router(pages_forecast.router)
