@@ -45,6 +45,12 @@ BAD_TEXT = {
     "--los": "bogus",
     "--streaming": "bogus",
     "--spc-preset": "excel",
+    "--winter": "2017-19",
+    "--models": "prophet",
+    "--reconcile": "bogus",
+    "--origin": "2026-13",
+    "--discharge": "bogus",
+    "--weekend": "bogus",
 }
 # Free text: any value is valid (names, notes, codes looked up later, addresses).
 FREE_TEXT = {"--provider", "--system", "--trust", "--note", "--name", "--host", "--base-url"}

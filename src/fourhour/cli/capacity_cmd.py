@@ -287,6 +287,13 @@ def sweep_command(
     check_chart_path(out)
     if provider and scenarios:
         raise ScenarioError("give scenario files or --provider, not both")
+    if not provider and (winter or warehouse):
+        if warehouse is not None:  # a bad path is named first, as everywhere
+            from fourhour.warehouse.connection import check_warehouse_path
+
+            check_warehouse_path(Path(warehouse), read_only=True)
+        used = "--winter" if winter else "--warehouse"
+        raise ScenarioError(f"{used} goes with --provider CODE (the trust to calibrate and sweep)")
     if provider:
         loaded = [_calibrated(provider, winter, warehouse, replications)]
         if not given:
