@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint format install system-deps clean assets chromium
+.PHONY: demo test check bench lint format install system-deps clean assets chromium
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found); set PYTHON=/path/to/python3.11"; exit 1; }
@@ -67,10 +67,19 @@ test: $(STAMP) assets chromium
 	$(BIN)/ruff check src tests bench
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
+# The everyday loop: lint and the fast unit tests (no real data set, Spark, browser or slow
+# end-to-end tests; `make test` runs everything).
+check: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/python -m pytest -n 2 -q -m "not slow and not realdata and not spark" \
+		--ignore=tests/browser
+
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/cli_bench.py
 	$(BIN)/python bench/patients_bench.py
 	$(BIN)/python bench/capacity_bench.py
+	$(BIN)/python bench/forecast_bench.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

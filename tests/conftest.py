@@ -13,6 +13,9 @@ from fourhour.warehouse.load import ingest_file
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 RETURN_DIRS = (
+    "monthly-by-provider-2019-2023",
+    "monthly-by-provider-2023-24-xls",
+    "monthly-by-provider-2024-25",
     "monthly-by-provider-2025-26",
     "monthly-timeseries-england",
     "nhsrdatasets",
@@ -41,7 +44,7 @@ def return_files(root: Path) -> list[Path]:
     files = []
     for d in RETURN_DIRS:
         files.extend(
-            sorted(p for p in (root / d).iterdir() if p.suffix in (".csv", ".xlsx", ".xls"))
+            sorted(p for p in (root / d).iterdir() if p.suffix in (".csv", ".xls", ".xlsx"))
         )
     return files
 

@@ -10,10 +10,15 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from fourhour.capacity.calibrate import CalibrationError, calibrate
+from fourhour.capacity.calibrate import (
+    ELECTIVE_BED_SHARE,
+    CalibrationError,
+    calibrate,
+    check_fit,
+)
 from fourhour.capacity.engine import METRICS
 from fourhour.capacity.records import patient_records, write_records
-from fourhour.capacity.scenario import Period, default_scenario, load_scenario
+from fourhour.capacity.scenario import Period, ScenarioError, default_scenario, load_scenario
 from fourhour.capacity.simulate import simulate
 from fourhour.cli import app
 from fourhour.ingest.model import COUNT_COLUMNS
@@ -109,10 +114,13 @@ def test_sweep_command_writes_the_chart_and_table(tmp_path: Path, small: Path) -
     )
     assert res.exit_code == 0, res.output
     table = pd.read_csv(csv)
-    assert list(table["value"]) == [170, 200, 230]
+    # today's 190 beds are always simulated, and marked
+    assert list(table["value"]) == [170, 190, 200, 230]
+    assert list(table["today"]) == [False, True, False, False]
+    assert "(today)" in res.output
     assert table["mean_occupancy_pct"].is_monotonic_decreasing
     svg = out.read_text()
-    assert svg.startswith("<svg") and "Mean bed occupancy" in svg
+    assert svg.startswith("<svg") and "Mean bed occupancy" in svg and ">today<" in svg
     png = tmp_path / "sweep.png"
     res = runner.invoke(
         app, ["sweep", str(small), "--demand", "0.9,1.1", "-r", "2", "--out", str(png)]
@@ -182,10 +190,11 @@ def test_calibrate_fits_arrivals_admissions_and_beds(tmp_path: Path) -> None:
     w = tmp_path / "w.duckdb"
     _warehouse_with_a_provider(w)
     with open_warehouse(w, read_only=True) as wh:
-        fit = calibrate(wh, "raa")
+        fit = calibrate(wh, "raa", latest=True)
     s = fit.scenario
     assert s.trust.provider_code == "RAA" and s.period.start == dt.date(2024, 4, 1)
-    assert s.period.days == 365 and s.beds == 640
+    # the model's emergency patients get the beds electives do not fill
+    assert s.period.days == 365 and s.beds == round(640 * (1 - ELECTIVE_BED_SHARE))
     assert s.arrivals.per_day == pytest.approx(360)
     assert s.arrivals.minor_share * s.utc.streaming_share == pytest.approx(60 / 360, abs=1e-4)
     assert s.direct_admissions.per_day == pytest.approx(40)
@@ -198,14 +207,51 @@ def test_calibrate_fits_arrivals_admissions_and_beds(tmp_path: Path) -> None:
     assert rate == pytest.approx(0.30, abs=1e-4)
     assert fit.observed["type1_pct"] == pytest.approx(80.0)
     assert fit.observed["occupancy_pct"] == pytest.approx(85.0)
-    # the fitted stay reproduces the observed occupancy (85%, below the knee)
+    # the fitted stay reproduces the observed once-a-day occupancy (85%, below the knee)
     check = simulate(s, 8)
-    assert check.interval("mean_occupancy_pct").mean == pytest.approx(85.0, abs=1.0)
+    assert check.interval("midnight_occupancy_pct").mean == pytest.approx(85.0, abs=1.0)
     assert check.interval("attendances").mean == pytest.approx(360 * 365, rel=0.01)
     # the TOML it writes loads back as the same scenario
     out = tmp_path / "RAA.toml"
     out.write_text(fit.toml())
     assert load_scenario(out) == s
+
+
+def test_calibrate_prefers_the_same_period_and_states_gaps(tmp_path: Path) -> None:
+    """By default the returns are those of the latest winter with bed figures for the same
+    days; --latest joins the latest returns to the nearest beds and says how far apart."""
+    w = tmp_path / "w.duckdb"
+    _warehouse_with_a_provider(w)
+    with open_warehouse(w) as wh:  # bed figures end in June 2024; returns go on to March 2025
+        wh.con.execute("DELETE FROM bed_occupancy WHERE date > '2024-06-30'")
+    with open_warehouse(w, read_only=True) as wh:
+        fit = calibrate(wh, "RAA")
+        assert fit.observed["period_from"] == "2024-04-01"
+        assert fit.observed["period_to"] == "2024-06-30"
+        assert any("same days: winter 2023-24" in n for n in fit.notes)
+        late = calibrate(wh, "RAA", latest=True)
+        assert late.observed["period_to"] == "2025-03-31"
+        with pytest.raises(CalibrationError, match="winters with both: 2023-24"):
+            calibrate(wh, "RAA", winter="2019-20")
+
+
+def test_the_fit_check_reports_tolerance_and_suggestions(tmp_path: Path) -> None:
+    w = tmp_path / "w.duckdb"
+    _warehouse_with_a_provider(w)
+    with open_warehouse(w, read_only=True) as wh:
+        fit = calibrate(wh, "RAA", latest=True)
+    check = check_fit(fit, 4)
+    rows = {r["key"]: r for r in check.rows}
+    assert rows["occupancy_pct"]["within"] is True  # the stay was fitted to it
+    assert rows["type1_admissions_per_day"]["within"] is True
+    t1 = rows["type1_pct"]
+    assert t1["within"] == (abs(t1["simulated"] - 80.0) <= 3.0)
+    checked = fit.checked(check)
+    assert checked.validated == check.validated
+    if not check.validated:
+        assert "NOT VALIDATED" in checked.scenario.name and check.suggestions
+        assert "NOT VALIDATED" in checked.toml()
+    assert "NOT VALIDATED" in fit.toml()  # unchecked: never presented as validated
 
 
 def test_calibrate_command_and_its_errors(tmp_path: Path) -> None:
@@ -230,3 +276,44 @@ def test_default_trust_simulates_in_the_expected_range() -> None:
     assert 90 < r.interval("mean_occupancy_pct").mean < 97
     assert 80 < r.interval("type1_pct").mean < 92
     assert r.interval("all_types_pct").mean > r.interval("type1_pct").mean
+
+
+def test_discharge_and_weekend_levers(small: Path) -> None:
+    from fourhour.capacity.scenario import with_discharge_earlier, with_weekend_discharge
+    from fourhour.capacity.sweep import current_value, parse_range
+
+    s = load_scenario(small)
+    assert with_discharge_earlier(s, 2).discharge.window == (
+        s.discharge.window[0] - 2,
+        s.discharge.window[1] - 2,
+    )
+    assert with_weekend_discharge(s, 1.0).discharge.weekend_factor == 1.0
+    assert current_value(s, "discharge") == 0.0
+    assert current_value(s, "weekend") == s.discharge.weekend_factor
+    assert parse_range("-1:2:1", "discharge") == [-1.0, 0.0, 1.0, 2.0]
+    with pytest.raises(ScenarioError, match="leave the day"):
+        with_discharge_earlier(s, s.discharge.window[0] + 1)
+    with pytest.raises(ScenarioError):
+        parse_range("-1:2:1", "weekend")
+
+
+def test_what_it_takes_finds_the_crossing(small: Path) -> None:
+    """Type 1 performance rises with beds; the beds needed for a target between today's and
+    the furthest step's performance lie between those steps, and words say so."""
+    from fourhour.capacity.levers import _crossing, what_it_takes
+
+    assert _crossing([0, 1, 2], [70.0, 76.0, 82.0], 78.0) == pytest.approx(1 + 2 / 6)
+    assert _crossing([0, 1], [80.0, 85.0], 78.0) == 0  # already there
+    assert _crossing([0, 1], [70.0, 72.0], 78.0) is None
+    s = load_scenario(small)
+    plan = what_it_takes(s, 2, target=200.0, levers=("beds",))  # never reachable
+    row = plan.table.iloc[0]
+    assert row["needed"] is None and "not reached" in row["words"]
+    assert plan.curves["today"].sum() == 1 and plan.curves.loc[plan.curves["today"], "value"].iloc[
+        0
+    ] == float(s.beds)
+    mid = (plan.today["type1_pct"] + plan.table.iloc[0]["type1_at_furthest"]) / 2
+    again = what_it_takes(s, 2, target=mid, levers=("beds",)).table.iloc[0]
+    if plan.table.iloc[0]["type1_at_furthest"] > plan.today["type1_pct"]:
+        assert s.beds < again["needed"] <= again["furthest"]
+        assert "more beds" in again["words"]

@@ -9,6 +9,8 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fourhour.capacity.inputs import (
     admissions_per_day,
@@ -23,6 +25,7 @@ from fourhour.capacity.scenario import (
     dump_scenario,
     load_scenario,
     scenario_from_text,
+    share_beds,
     with_demand,
     with_length_of_stay,
     with_streaming,
@@ -191,3 +194,101 @@ def test_inputs_normalise_profiles_and_keep_the_daily_mean() -> None:
     )
     assert mean_discharge_delay_days(any_time) == 0.0
     assert 0.3 < delay < 1.0
+
+
+def test_uneven_pools_get_exactly_the_beds_asked_for() -> None:
+    """Regression: pools of 200/1/1 asked for 10 beds gave 13."""
+    s = default_scenario()
+    pool = s.pools[0]
+    pools = tuple(
+        dataclasses.replace(pool, name=n, beds=b, share=sh, census=None)
+        for n, b, sh in (("a", 200, 0.98), ("b", 1, 0.01), ("c", 1, 0.01))
+    )
+    fewer = with_total_beds(s.replace(pools=pools), 10)
+    assert [p.beds for p in fewer.pools] == [8, 1, 1] and fewer.beds == 10
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    weights=st.lists(st.integers(min_value=1, max_value=5000), min_size=1, max_size=6),
+    extra=st.integers(min_value=0, max_value=5000),
+)
+def test_shared_beds_always_sum_to_the_total(weights: list[int], extra: int) -> None:
+    total = len(weights) + extra
+    beds = share_beds(weights, total)
+    assert sum(beds) == total and all(b >= 1 for b in beds)
+    # no pool is more than one bed from its proportion unless the minimum of 1 forced it
+    exact = [w * total / sum(weights) for w in weights]
+    forced = sum(1 for x in exact if x < 1)
+    assert all(abs(b - x) < 1 + forced for b, x in zip(beds, exact, strict=True))
+
+
+def _doc_defaults() -> list[tuple[str, list[str], list[str]]]:
+    """(section, keys, default cells) for each row of the settings table in docs/capacity.md."""
+    rows, section = [], ""
+    text = DOCS.read_text("utf-8")
+    table = text[text.index("| key | default | meaning |") :].split("\n\n")[0]
+    for line in table.splitlines()[2:]:
+        keys_cell, default_cell = (c.strip() for c in line.strip("|").split("|")[:2])
+        names = re.findall(r"`([^`]+)`", keys_cell)
+        if names and names[0].startswith("["):
+            section = names.pop(0).strip("[]")
+        # split the defaults on commas outside brackets
+        parts, depth, cur = [], 0, ""
+        for ch in default_cell:
+            depth += ch == "["
+            depth -= ch == "]"
+            if ch == "," and depth == 0:
+                parts.append(cur.strip())
+                cur = ""
+            else:
+                cur += ch
+        parts.append(cur.strip())
+        rows.append((section, names, parts))
+    return rows
+
+
+def test_documented_defaults_equal_the_code() -> None:
+    """Each default in docs/capacity.md's settings table that is a number, a list, a quoted
+    text or true/false equals what the code gives: the default trust's value, or (for the
+    optional pool keys) what a pool written without them gets."""
+    s = default_scenario()
+    bare = scenario_from_text(
+        '[[beds.pools]]\nname = "p"\nbeds = 10\nshare = 1.0\n'
+        'los_days = { distribution = "exponential", mean = 1 }\n'
+    ).pools[0]
+    checked = 0
+    for section, keys, parts in _doc_defaults():
+        if section == "beds.pools":
+            owner = bare if "escalation_beds" in keys else s.pools[0]
+        elif section == "beds":
+            owner = s
+        else:
+            owner = getattr(s, section) if section else s
+        durations = [
+            k for k in keys if k.endswith(("minutes", "los_days")) and k != "turnaround_minutes"
+        ]
+        if durations:
+            found = re.findall(r"mean ([\d.]+)(?: days)? sd ([\d.]+)", " ".join(parts))
+            for key, (mean, sd) in zip(durations, found, strict=False):
+                value = getattr(owner, key)
+                assert (value.mean, value.sd) == (float(mean), float(sd)), key
+                checked += 1
+        if len(parts) != len(keys):
+            continue
+        for key, cell in zip(keys, parts, strict=True):
+            value = getattr(owner, key)
+            if cell.startswith("["):
+                assert list(value) == [float(x) for x in cell.strip("[]").split(",")], key
+            elif m := re.match(r"-?\d+(\.\d+)?(?![\d-])", cell):
+                assert value == pytest.approx(float(m.group())), f"{key}: docs say {cell}"
+            elif cell in ("true", "false"):
+                assert value is (cell == "true"), key
+            elif cell.startswith('"'):
+                assert value == cell.strip('"'), key
+            elif cell == "expected":
+                assert value is None, key
+            else:
+                continue
+            checked += 1
+    assert checked >= 25, f"only {checked} documented defaults could be checked"

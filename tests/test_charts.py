@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import xml.etree.ElementTree as ET
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pandas as pd
 import pytest
 
 from fourhour.errors import QueryError
-from fourhour.report import charts
+from fourhour.report import charts, icons
 
 WEEKS = pd.date_range(end="2015-01-04", periods=30, freq="W-SUN")
 
@@ -129,19 +130,16 @@ def test_spc_chart_has_mean_limits_target_and_coloured_special_causes() -> None:
     assert all(isinstance(r["value"], float) for r in data_of(spec, points))
 
 
-def test_spc_chart_shows_icons_as_labelled_circles_and_says_them() -> None:
+def test_spc_chart_says_its_icons_and_leaves_drawing_them_to_the_page() -> None:
     spec = charts.spc_chart(spc_points(), SUMMARY, title="England, type 1").to_dict()
     assert "Special cause – concern (low)" in spec["title"]["subtitle"]
     assert "Consistently fail the target" in spec["title"]["subtitle"]
-    icon_rows = [r for u in units_with(spec, "text") for r in data_of(spec, u) if "letter" in r]
-    assert {(r["letter"], r["colour"]) for r in icon_rows} == {
-        ("L", charts.CONCERN),
-        ("F", charts.CONCERN),
-    }
+    # No letter circles inside the chart: the Making Data Count icons are drawn beside it.
+    assert not [r for u in units_with(spec, "text") for r in data_of(spec, u) if "letter" in r]
     text = spec["description"]
     for fragment in (
         "England, type 1",
-        "30 periods",
+        "30 weeks",
         "Latest value 85.0%",
         "Mean 92.0%",
         "process limits 89.3% to 94.7%",
@@ -441,3 +439,161 @@ def test_svg_text_holds_the_chart_figures() -> None:
     svg = charts.to_svg(charts.spc_chart(spc_points(), SUMMARY, title="England, type 1"))
     assert svg.startswith("<svg") and "England, type 1" in svg
     assert "Target 95%" in svg and "Upper limit" in svg
+
+
+# ----------------------------------------------- issue 12: months, clipped limits, captions
+
+MONTH_ENDS = pd.date_range(end="2018-12-31", periods=30, freq="ME")
+
+
+def monthly_points(values: list[float] | None = None) -> pd.DataFrame:
+    points = spc_points()
+    points["period_end"] = MONTH_ENDS
+    points["after_gap"] = False
+    if values is not None:
+        points["value"] = values
+    return points
+
+
+def test_monthly_points_sit_on_their_own_month() -> None:
+    """RXW's December 2018 (65.5%) was drawn at 31 December, under the 'Jan 2019' tick."""
+    spec = charts.spc_chart(monthly_points(), SUMMARY, title="RXW").to_dict()
+    points = units_with(spec, "circle")[0]
+    x = points["encoding"]["x"]
+    assert x["field"] == "x" and x["type"] == "temporal"
+    december = next(r for r in data_of(spec, points) if r["period"] == "December 2018")
+    assert december["x"].startswith("2018-12-01")  # drawn at its month's first day
+    assert x["axis"]["format"] == "%b %Y"  # so its tick reads "Dec 2018"
+    # The latest month is always one of the labelled ticks, and every tick is a month start.
+    ticks = x["axis"]["values"]
+    assert ticks[-1] == {"year": 2018, "month": 12, "date": 1}
+    assert all(t["date"] == 1 for t in ticks)
+    assert "30 months, July 2016 to December 2018" in spec["description"]
+    # The SVG labels the tick at December 2018 as such.
+    assert ">Dec 2018<" in charts.to_svg(spec)
+
+
+def test_weekly_points_sit_on_their_week_ending() -> None:
+    spec = charts.spc_chart(spc_points(), SUMMARY, title="England").to_dict()
+    points = units_with(spec, "circle")[0]
+    last = data_of(spec, points)[-1]
+    assert last["x"].startswith("2015-01-04") and last["period"] == "week ending 4 Jan 2015"
+    assert "the weeks ending 15 June 2014 to 4 January 2015" in spec["description"]
+
+
+def test_national_trend_and_types_charts_place_months_on_their_month() -> None:
+    months = pd.date_range(end="2018-12-31", periods=12, freq="ME")
+    series = pd.DataFrame(
+        {"period_end": months, "value": np.linspace(85, 88, 12), "last_year_value": np.nan}
+    )
+    spec = charts.national_trend_chart(series, unit_name="month").to_dict()
+    line = units_with(spec, "line")[0]
+    rows = data_of(spec, line)
+    assert {r["period"]: r["x"][:10] for r in rows}["December 2018"] == "2018-12-01"
+    assert "January 2018 to December 2018" in spec["description"]
+
+
+def test_percentage_limits_are_clipped_to_100_and_the_chart_says_so() -> None:
+    points = monthly_points([99.0 + (1.0 if i % 2 else -1.0) for i in range(30)])
+    points["special_cause"] = None
+    points["mean"], points["ucl"], points["lcl"] = 99.0, 101.0, 97.0
+    summary = {**SUMMARY, "mean": 99.0, "ucl": 101.0, "lcl": 97.0, "variation_icon": "common_cause"}
+    spec = charts.spc_chart(points, summary, title="Walk-in centre").to_dict()
+    ucl_line = next(u for u in units_with(spec, "line") if u["encoding"]["y"]["field"] == "ucl")
+    assert max(r["ucl"] for r in data_of(spec, ucl_line)) == 100.0
+    assert "101.0" not in json.dumps(spec["datasets"])
+    assert "The upper limit, 101.0%, is clipped to 100%" in spec["title"]["subtitle"]
+    assert (
+        "process limits 97.0% to 100.0% (the upper limit, 101.0%, is clipped"
+        in (spec["description"])
+    )
+    assert "79.0-101.0" not in spec["description"]
+
+
+def test_pct_limits() -> None:
+    lim = charts.pct_limits(79.0, 101.0)
+    assert (lim.lcl, lim.ucl, lim.clipped, lim.text()) == (79.0, 100.0, ["upper"], "79.0–100.0")
+    low = charts.pct_limits(-3.25, 40.0)
+    assert low.clipped == ["lower"] and low.lcl == 0.0 and "-3.2%" in low.note
+    assert charts.pct_limits(None, float("nan")).text() == "–"
+    assert charts.pct_limits(70.0, 90.0).note == ""
+
+
+def test_captions_state_the_periods_that_hold_data() -> None:
+    """'29 February 2024 to 31 January 2026' appeared with data from April 2025 only."""
+    months = pd.date_range(end="2026-01-31", periods=24, freq="ME")
+    held = months >= "2025-04-01"
+    series = pd.DataFrame(
+        {
+            "period_end": months,
+            "type1_pct": np.where(held, 60.0, np.nan),
+            "all_types_pct": np.where(held, 75.0, np.nan),
+        }
+    )
+    spec = charts.types_chart(series, unit_name="month").to_dict()
+    assert "April 2025 to January 2026" in spec["description"]
+    assert "2024" not in spec["description"]
+    rows = data_of(spec, units_with(spec, "line")[0])
+    assert min(r["x"] for r in rows).startswith("2025-04-01")  # the axis starts at the data
+    trend = pd.DataFrame(
+        {"period_end": months, "value": np.where(held, 74.0, np.nan), "last_year_value": np.nan}
+    )
+    text = charts.national_trend_chart(trend, unit_name="month").to_dict()["description"]
+    assert "over 10 months, April 2025 to January 2026" in text
+
+
+def test_infer_unit() -> None:
+    assert charts.infer_unit(MONTH_ENDS) == "month"
+    assert charts.infer_unit(WEEKS) == "week"
+    assert charts.infer_unit(pd.to_datetime(["2016-01-31", "2016-02-29"])) == "month"
+
+
+@pytest.mark.parametrize("key", [None, *icons.VARIATION_KEYS])
+def test_variation_icon_svg_has_a_text_alternative(key: str | None) -> None:
+    icon = charts.variation_icon(key)
+    root = ET.fromstring(icon.svg())
+    assert root.get("role") == "img"
+    assert root.get("aria-label") == f"Variation: {icon.label}"
+    assert root.find("{http://www.w3.org/2000/svg}title").text == f"Variation: {icon.label}"
+    texts = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
+    if key and key != "common_cause":
+        assert texts == [icon.letter]  # H or L, in the special cause's colour
+        coloured = [
+            c
+            for c in root.iter("{http://www.w3.org/2000/svg}circle")
+            if c.get("fill") == icon.colour
+        ]
+        assert len(coloured) == 3  # the last three points of the little run chart
+    assert root.find("{http://www.w3.org/2000/svg}circle").get("stroke") == icon.colour
+
+
+@pytest.mark.parametrize("key", [None, *icons.ASSURANCE_KEYS])
+def test_assurance_icon_svg_has_a_dotted_target_and_a_text_alternative(key: str | None) -> None:
+    icon = charts.assurance_icon(key)
+    root = ET.fromstring(icon.svg(40))
+    assert root.get("width") == "40" and root.get("aria-label") == f"Assurance: {icon.label}"
+    lines = list(root.iter("{http://www.w3.org/2000/svg}line"))
+    if key:
+        assert [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")] == [icon.letter]
+        assert len(lines) == 1 and lines[0].get("stroke-dasharray")  # the dotted target
+        process = root.find("{http://www.w3.org/2000/svg}polyline")
+        ys = [float(p.split(",")[1]) for p in process.get("points").split()]
+        target = float(lines[0].get("y1"))  # SVG y grows downwards: above means smaller y
+        if key == "pass":
+            assert max(ys) < target
+        elif key == "fail":
+            assert min(ys) > target
+        else:
+            assert min(ys) < target < max(ys)
+    else:
+        assert not lines
+
+
+def test_spc_caption_names_the_gaps_in_the_series() -> None:
+    points = monthly_points().iloc[list(range(0, 8)) + list(range(20, 30))].copy()
+    points["after_gap"] = [False] * 8 + [True] + [False] * 9
+    text = charts.spc_chart(points, SUMMARY, title="England").to_dict()["description"]
+    # 30 months to December 2018 begin in July 2016: July 2016 to February 2017 are held, then
+    # March 2018 onwards.
+    assert "18 months, July 2016 to December 2018" in text
+    assert "No figures for March 2017 to February 2018; the line breaks there." in text

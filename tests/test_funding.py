@@ -10,15 +10,18 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from fourhour.cli import app
 from fourhour.errors import QueryError
 from fourhour.oversight.config import RulesError, load_funding_rules
-from fourhour.oversight.funding import assess_quarter, what_if
+from fourhour.oversight.funding import assess_quarter, is_trust_code, quarter_label, what_if
 from fourhour.oversight.leaders import import_leaders
 from fourhour.oversight.trajectories import import_allocations, import_trajectories
 from fourhour.periods import parse_quarter
+from fourhour.report.oversight import render_funding
 from fourhour.warehouse import open_warehouse
 from fourhour.warehouse.hierarchy import import_mapping
 from tests.oversight_world import MAPPING_HEADER, mapping_row, put_return, write
@@ -221,3 +224,80 @@ def test_funding_cli_formats(ledger_world: Path) -> None:
     assert bad.exit_code != 0
     out_of_range = runner.invoke(app, [*base, "--what-if-standard", "120"])
     assert out_of_range.exit_code != 0
+
+
+# --------------------------------------------------------------------- issue 12: funding
+
+
+def test_a_bare_year_quarter_is_refused_with_the_right_form() -> None:
+    """`--quarter 2016Q2` was read silently as 2016-17Q2."""
+    with pytest.raises(QueryError) as caught:
+        parse_quarter("2016Q2")
+    assert "2016-17Q2" in caught.value.message and "2015-16Q2" in caught.value.message
+    assert "\n" not in caught.value.message
+    with pytest.raises(QueryError, match="does not run April to March"):
+        parse_quarter("2016-18Q2")
+    assert parse_quarter("2016-17 Q2") == parse_quarter("2016/17q2") == Q2
+    assert parse_quarter("2016-2017Q2") == Q2
+
+
+@given(st.integers(2000, 2090), st.integers(1, 4))
+def test_quarter_labels_round_trip(year: int, n: int) -> None:
+    label = f"{year}-{(year + 1) % 100:02d}Q{n}"
+    assert quarter_label(parse_quarter(label)) == label
+
+
+def test_funding_cli_refuses_a_bare_year_quarter(ledger_world: Path, capsys) -> None:
+    code = run_main(["funding", "--quarter", "2016Q2", "-w", str(ledger_world)])
+    err = capsys.readouterr().err
+    assert code == QueryError.exit_code
+    assert "2016-17Q2" in err and "Traceback" not in err
+
+
+def test_funding_hint_keeps_its_brackets(ledger_world: Path, capsys) -> None:
+    """The hint for a year without rules lost `[years."2018-19"]` to console markup."""
+    code = run_main(["funding", "--quarter", "2018-19Q2", "-w", str(ledger_world)])
+    err = capsys.readouterr().err
+    assert code == QueryError.exit_code
+    assert '[years."2018-19"]' in " ".join(err.split())
+
+
+def run_main(args: list[str]) -> int:
+    import sys
+
+    from fourhour.cli import main
+
+    argv = sys.argv
+    sys.argv = ["fourhour", *args]
+    try:
+        main()
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    finally:
+        sys.argv = argv
+    return 0
+
+
+def test_without_allocations_only_trusts_are_assessed(tmp_path: Path) -> None:
+    """With no allocations or trajectories, AC008 (an independent provider) was listed as
+    'earned n/a'; the ledger now holds NHS trusts alone, and says how many others were left."""
+    path = tmp_path / "n.duckdb"
+    with open_warehouse(path) as wh:
+        for code in ("RXW", "AC008", "NLO10"):
+            for end in (JUL, AUG, SEP):
+                put_return(wh, code, end, 1000, 30, granularity="month")
+    result = ledger(path)
+    assert [r["code"] for r in result.rows] == ["RXW"]
+    note = " ".join(result.notes)
+    assert "(1 trust)" in note and "2 other providers with returns" in note
+    text = render_funding(result.as_dict(), "text")
+    assert "of 1 trust; no allocations recorded, so no amounts." in text
+    assert "1 trusts" not in text and "AC008" not in text and text.endswith("\n")
+
+
+def test_trust_codes() -> None:
+    assert [
+        c
+        for c in ("RXW", "R0A", "TAD", "AC008", "NLO10", "Y02147", "RX", "C82009")
+        if is_trust_code(c)
+    ] == ["RXW", "R0A", "TAD"]

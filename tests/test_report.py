@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from fourhour.cli import main
-from fourhour.errors import QueryError
+from fourhour.errors import InvalidInputError, QueryError
 from fourhour.ingest.synthetic import generate_weekly_returns
 from fourhour.measures import measure_table
 from fourhour.periods import month, week_ending
@@ -44,6 +44,7 @@ def synthetic(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with open_warehouse(path) as wh:
         for f in files:
             ingest_file(wh, f)
+    SYNTHETIC_PATH[:] = [path]
     return path
 
 
@@ -156,10 +157,23 @@ def test_every_chart_is_inline_svg_with_a_text_alternative(weekly_html: tuple[st
         assert len(f["caption"]) > 80, f["id"]
     captions = {f["id"]: f["caption"] for f in page.figures}
     assert re.search(r"Latest \d+\.\d%, against \d+\.\d% a year earlier", captions["fig-trend"])
-    assert f"Funnel plot of {PROVIDERS} providers" in captions["fig-funnel"]
+    assert f"Funnel plot of {len(major(WEEK))} providers" in captions["fig-funnel"]
     assert "Statistical process control (XmR) chart, England" in captions["fig-spc-england"]
-    assert f"{WEEKS} periods" in captions["fig-spc-england"]
-    assert page.svgs == len(page.figures)  # no other SVG: badges are plain HTML
+    assert f"{WEEKS} weeks" in captions["fig-spc-england"]
+    # Every other SVG is a Making Data Count icon, each with its words as a text alternative.
+    icons = re.findall(r'<svg [^>]*class="mdc-icon[^"]*"[^>]*>', weekly_html[0])
+    assert page.svgs == len(page.figures) + len(icons)
+    assert all('role="img"' in i and 'aria-label="' in i for i in icons)
+
+
+def major(period) -> set[str]:
+    """The synthetic providers with a major (type 1) A&E department in `period`."""
+    with open_warehouse(SYNTHETIC_PATH[0], read_only=True) as wh:
+        table = measure_table(wh, period, "provider")
+    return set(table.loc[table["type1_attendances"].fillna(0) > 0, "code"])
+
+
+SYNTHETIC_PATH: list[Path] = []
 
 
 def test_icon_table_has_a_row_for_every_provider(
@@ -169,25 +183,27 @@ def test_icon_table_has_a_row_for_every_provider(
     rows = page.rows["icons"][1:]  # after the header
     with open_warehouse(synthetic, read_only=True) as wh:
         table = measure_table(wh, WEEK, "provider")
+    table = table[table["code"].isin(major(WEEK))]
     assert sorted(r[1] for r in rows) == sorted(table["code"])
     by_code = {r[1]: r for r in rows}
     for code, pct in zip(table["code"], table["all_types_performance_pct"], strict=True):
         assert by_code[code][2] == f"{pct:.1f}%"
-        variation, assurance = by_code[code][4], by_code[code][5]  # badge letter, then words
-        assert (variation[0], variation[1:]) in {
-            ("~", "Common cause"),
-            ("L", "Concern (low)"),
-            ("H", "Concern (high)"),
-            ("L", "Improvement (low)"),
-            ("H", "Improvement (high)"),
-        }
-        assert (assurance[0], assurance[1:]) in {
-            ("P", "Consistently pass"),
-            ("F", "Consistently fail"),
-            ("?", "Hit and miss"),
-        }
+        # The icon's text alternative (its SVG title), the letter it draws, then the words.
+        variation, assurance = by_code[code][4], by_code[code][5]
+        assert variation in {
+            "Variation: Common cause variationCommon cause",
+            "Variation: Special cause – concern (low)LConcern (low)",
+            "Variation: Special cause – concern (high)HConcern (high)",
+            "Variation: Special cause – improvement (low)LImprovement (low)",
+            "Variation: Special cause – improvement (high)HImprovement (high)",
+        }, variation
+        assert assurance in {
+            "Assurance: Consistently pass the targetPConsistently pass",
+            "Assurance: Consistently fail the targetFConsistently fail",
+            "Assurance: Hit and miss the target?Hit and miss",
+        }, assurance
     # Special causes of concern come first.
-    kinds = [r[4][1:].startswith("Concern") for r in rows]
+    kinds = ["concern" in r[4] for r in rows]
     assert kinds == sorted(kinds, reverse=True)
 
 
@@ -220,12 +236,13 @@ def test_sections_can_be_added_and_absent_ones_leave_no_trace(synthetic: Path) -
     assert "Chair's remarks." in html and 'href="#extra"' in html
 
 
-def test_escalation_section_is_none_without_the_oversight_engine(
-    synthetic: Path, monkeypatch: pytest.MonkeyPatch
+def test_escalation_section_for_a_week_and_none_for_a_month_without_returns(
+    synthetic: Path,
 ) -> None:
-    monkeypatch.setitem(sys.modules, "fourhour.oversight.escalation", None)  # ImportError
     with open_warehouse(synthetic, read_only=True) as wh:
-        assert escalation_section(wh, WEEK) is None
+        html = escalation_section(wh, WEEK)
+        assert html is not None and "summons list for the 4 weeks ending" in html
+        # The synthetic world has weekly returns only: nothing to score for a month.
         assert escalation_section(wh, month(2025, 3)) is None
     assert board.escalations_section in DEFAULT_SECTIONS
 
@@ -257,7 +274,10 @@ def test_month_with_two_providers_reports_too_few_points(
         report = build_report(wh, month(2025, 1))
     html = render_html(report)
     assert "None of the 2 providers" in html and "13 monthly points" in html
-    assert html.count("<svg") == 5
+    # What the warehouse holds, from the data: one month of returns in the 36 to January 2025.
+    assert "holds returns for 1 of the 36 months to January 2025 (January 2025)" in html
+    assert html.count('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 48 48"') == 2
+    assert html.count("<svg") == 5 + 2  # five charts and England's two icons
 
 
 # ----------------------------------------------------------------------------- CLI
@@ -296,6 +316,19 @@ def test_cli_refuses_bad_requests(
     code = run(["report", "--week-ending", LAST, "-w", str(synthetic), *args], monkeypatch)
     assert code == QueryError.exit_code
     assert message in " ".join(capsys.readouterr().err.split())
+
+
+def test_cli_chooses_the_spc_preset(
+    synthetic: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    out = tmp_path / "r.html"
+    args = ["report", "--week-ending", LAST, "-w", str(synthetic), "-o", str(out)]
+    assert run([*args, "--spc-preset", "nhsrplotthedots"], monkeypatch) == 0
+    assert "follows the R package NHSRplotthedots 0.2.2" in out.read_text(encoding="utf-8")
+    code = run([*args, "--spc-preset", "excel"], monkeypatch)
+    err = " ".join(capsys.readouterr().err.split())
+    assert code == InvalidInputError.exit_code == 2  # a usage error, not a missing result
+    assert "preset must be one of making-data-count, nhsrplotthedots, not 'excel'" in err
 
 
 def test_cli_refuses_a_day_that_is_not_a_sunday(
@@ -353,4 +386,138 @@ def test_real_winter_week_is_type_1_only(real_warehouse: Path) -> None:
     captions = {f["id"]: f["caption"] for f in page.figures}
     assert "type 1 (major A&E) latest 79.8%" in captions["fig-types"]
     assert "All-types figures are not published" in captions["fig-types"]
+    # Every provider of the weekly returns has a major A&E, and the text says so.
     assert len(page.rows["icons"]) - 1 == report.bulletin["meta"]["providers_reporting"]
+    assert "have a major (type 1) A&E department and are compared" in text
+
+
+# ------------------------------------------------- issue 12: the board report, fixed
+
+
+def test_board_text_drops_command_hints_and_long_decimals() -> None:
+    text = (
+        "SPC special cause of concern: below lower limit 82.88. No accountable leaders are "
+        "recorded for this system (fourhour leaders import). 74.8% of 22,047 attendances; "
+        "week ending 2015-01-04; φ 349.4; and 3 more (`fourhour escalate` lists them all). "
+        "36 providers were not scored: AC008, ATQ02 (import a mapping with fourhour orgs "
+        "import)"
+    )
+    out = board.board_text(text)
+    assert "fourhour" not in out and "`" not in out
+    assert "below lower limit 82.9." in out
+    assert "74.8% of 22,047 attendances; week ending 2015-01-04; φ 349.4; and 3 more." in out
+    assert out.endswith("not scored: AC008, ATQ02")
+
+
+def test_chosen_provider_is_highlighted_and_minor_units_are_left_out(synthetic: Path) -> None:
+    chosen = sorted(major(WEEK))[0]
+    others = {p for p in all_providers(WEEK) if p not in major(WEEK)}
+    assert others, "the synthetic world should hold providers without a major A&E"
+    with open_warehouse(synthetic, read_only=True) as wh:
+        report = build_report(wh, WEEK, provider=chosen)
+    html = render_html(report)
+    page = Page(html)
+    svgs = dict(re.findall(r'<figure id="([^"]+)">\s*<div class="chart">(.*?)</div>', html, re.S))
+    funnel, league = svgs["fig-funnel"], svgs["fig-league"]
+    assert f"{chosen} (chosen)" in funnel  # ringed and named in the funnel plot
+    bold = re.findall(r'<text[^>]*font-weight="bold"[^>]*>([^<]*)</text>', league)
+    assert any(f"({chosen})" in b for b in bold)  # its row's label in bold
+    for code in others:  # minor units are in neither chart nor the icon table
+        assert f"({code})" not in league and f">{code}<" not in funnel
+    assert not [r for r in page.rows["icons"] if r[1] in others]
+    chosen_rows = re.findall(r'<tr class="chosen"><td class="name">[^<]*</td><td>([^<]+)<', html)
+    assert chosen_rows == [chosen]
+    text = " ".join(" ".join(page.text).split())
+    reporting = report.bulletin["meta"]["providers_reporting"]
+    assert (
+        f"{reporting} providers reported for the week ending 30 March 2025. The funnel plot, "
+        f"league table and SPC icons compare the {len(major(WEEK))} with a major (type 1) A&E "
+        f"department; {len(others)} without one"
+    ) in text
+    assert "is ringed in the funnel plot and set in bold, ringed, in the league table" in text
+    captions = {f["id"]: f["caption"] for f in page.figures}
+    assert "providers with a major A&E" in captions["fig-league"]
+    assert "Highlighted: " in captions["fig-league"] and f"({chosen})" in captions["fig-league"]
+    assert "Ringed: " in captions["fig-funnel"]
+
+
+def all_providers(period) -> set[str]:
+    with open_warehouse(SYNTHETIC_PATH[0], read_only=True) as wh:
+        return set(measure_table(wh, period, "provider")["code"])
+
+
+def test_long_league_tables_are_split_into_readable_pages() -> None:
+    import pandas as pd
+
+    from fourhour.report import charts
+
+    frame = pd.DataFrame(
+        {
+            "code": [f"R{k:02d}" for k in range(120)],
+            "name": [f"Trust {k}" for k in range(120)],
+            "performance_pct": [60 + k * 0.3 for k in range(120)],
+        }
+    )
+    pages = charts.league_pages(frame, per_page=50, highlight="R07")
+    assert len(pages) == 3
+    seen = []
+    for chart in pages:
+        spec = chart.to_dict()
+        (panel,) = spec["hconcat"]  # one column per page
+        rows = spec["datasets"][panel["layer"][0]["data"]["name"]]
+        assert len(rows) <= 50
+        axis = panel["layer"][0]["encoding"]["y"]["axis"]
+        assert axis["labelFontSize"] >= 10
+        seen += [r["code"] for r in rows]
+    assert seen == list(frame["code"])  # every provider once, lowest first
+    assert "ranks 1-40 of 120" in pages[0].to_dict()["title"]["subtitle"]
+    assert "Highlighted: Trust 7 (R07)" in pages[0].to_dict()["description"]
+    assert "Highlighted" not in pages[1].to_dict()["description"]
+
+
+@pytest.mark.slow
+@pytest.mark.realdata
+def test_real_december_2018_report_for_rxw(real_warehouse: Path) -> None:
+    """RXW's December 2018 board report: the month on its month, RXW highlighted, acute trusts
+    only in the league table, counts explained, one decimal place throughout."""
+    with open_warehouse(real_warehouse, read_only=True) as wh:
+        report = build_report(wh, month(2018, 12), provider="RXW")
+    html = render_html(report)
+    page = Page(html)
+    text = " ".join(" ".join(page.text).split())
+    assert "65.5% of 11,464 attendances were within four hours" in text
+    assert "RXW (chosen)" in html
+    c = report.sections[0]  # the summary states how reporting providers become compared ones
+    m = re.search(
+        r"(\d+) providers reported for December 2018\. The funnel plot, league table and SPC "
+        r"icons compare the (\d+) with a major \(type 1\) A&E department; (\d+) without one",
+        text,
+    )
+    assert m and int(m[1]) == int(m[2]) + int(m[3]) + int(
+        re.search(r"as (?:is|are) (\d+) with no", text)[1] if "with no" in text else 0
+    ), c.title
+    league = [f for f in page.figures if f["id"].startswith("fig-league")]
+    assert len(league) >= 3  # 134 trusts, at most 50 a page
+    assert "Walk-in" not in html.split('id="fig-league"')[1].split("</figure>")[0]
+    focus = {f["id"]: f["caption"] for f in page.figures}["fig-spc-focus"]
+    assert "33 months, April 2016 to December 2018" in focus
+    # One decimal place for every percentage and limit in the text.
+    assert not re.findall(r"\d\.\d{2,}%", text)
+    assert "fourhour leaders" not in text and "fourhour escalate" not in text
+
+
+@pytest.mark.slow
+@pytest.mark.realdata
+def test_real_january_2026_report_explains_its_counts_and_history(real_warehouse: Path) -> None:
+    with open_warehouse(real_warehouse, read_only=True) as wh:
+        report = build_report(wh, month(2026, 1))
+    page = Page(render_html(report))
+    text = " ".join(" ".join(page.text).split())
+    captions = {f["id"]: f["caption"] for f in page.figures}
+    # Captions give the months that hold data, not the window asked for: the chart's 24
+    # months from February 2024 (the 2023-24 workbooks end then; March 2024 is not held).
+    assert "February 2024 to January 2026" in captions["fig-types"]
+    assert "2023" not in captions["fig-types"]
+    assert "reported for January 2026. The funnel plot" in text
+    if "None of the" in text:  # too few months of provider returns for icons: said from data
+        assert re.search(r"holds returns for \d+ of the 36 months to January 2026", text)

@@ -26,6 +26,7 @@ from fourhour.errors import FourhourError
 from fourhour.measures.spc import (
     CONCERN_COLUMNS,
     POINT_COLUMNS,
+    PRESETS,
     SUMMARY_COLUMNS,
     VARIATION_ICONS,
     SpcInputError,
@@ -526,12 +527,13 @@ def test_empty_frame() -> None:
 OPTIONS = st.builds(
     SpcOptions,
     improvement=st.sampled_from(["up", "down", "neutral"]),
-    min_points=st.integers(2, 15),
+    min_points=st.none() | st.integers(1, 15),
     baseline_points=st.none() | st.integers(12, 20),
     trend_points=st.integers(3, 8),
     run_points=st.sampled_from([6, 7]),
     two_in_three_beyond_3sigma=st.booleans(),
     screen_moving_ranges=st.booleans(),
+    preset=st.sampled_from(PRESETS),
 )
 SERIES = st.lists(st.none() | st.integers(0, 6).map(float), min_size=0, max_size=40)
 

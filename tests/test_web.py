@@ -124,6 +124,7 @@ PAGES = [
     "/oversight/funding",
     "/oversight/escalations/1",
     "/capacity",
+    "/capacity/evidence",
     "/api",
 ]
 
@@ -174,6 +175,22 @@ def test_league_table_ranks_every_provider_lowest_first_with_spc_icons(client, w
         table = measure_table(wh, week_ending(LAST), "provider")
     worst = table.sort_values("all_types_performance_pct").iloc[0]
     assert rows[0][1] == worst["code"]
+
+
+def test_spc_icons_are_making_data_count_svg_with_text_alternatives(client, world) -> None:
+    """The icons were letters in coloured circles; they are the report's SVG icons now."""
+    html = client.get(f"/providers?week={WEEK}").text
+    icons = re.findall(r'<svg [^>]*class="mdc-icon mdc-icon--(variation|assurance)"[^>]*>', html)
+    assert icons.count("variation") == PROVIDERS and icons.count("assurance") == PROVIDERS
+    labels = re.findall(r'<svg [^>]*aria-label="((?:Variation|Assurance): [^"]+)"', html)
+    assert len(labels) == 2 * PROVIDERS and all(
+        'role="img"' in t for t in re.findall(r'<svg [^>]*class="mdc-icon[^>]*>', html)
+    )
+    assert "fh-icon__letter" not in html
+    page = client.get(f"/providers/{first_code(world)}").text
+    big = re.findall(r'<svg [^>]*width="40"[^>]*aria-label="(Variation|Assurance): ', page)
+    assert sorted(big) == ["Assurance", "Variation"]  # the organisation's own two icons
+    assert re.search(r'<svg [^>]*aria-label="Assurance: [^"]+"', page)
 
 
 def test_league_filters_by_region_and_system_without_javascript(client) -> None:
@@ -311,6 +328,7 @@ def test_csv_matches_the_table_and_quotes_nothing_as_a_formula(client) -> None:
         ("/api/v1/capacity?beds=5", 400, "out of range"),
         ("/api/v1/capacity?los_days=nan", 400, "out of range"),
         ("/api/v1/patients/measures?level=ward", 400, "not one of"),
+        ("/api/v1/providers?spc_preset=excel", 400, "'excel' is not one of making-data-count"),
         ("/api/v1/nope", 404, "no such page"),
     ],
 )
@@ -322,6 +340,34 @@ def test_parameters_are_validated_with_a_clear_message(client, path, status, mes
     assert body["error"]["status"] == status
     assert message in body["error"]["message"], body
     assert "Traceback" not in r.text
+
+
+def test_spc_preset_chooses_the_rules_on_pages_and_api(client) -> None:
+    import pandas as pd
+
+    from fourhour.measures.spc import SpcOptions, xmr
+
+    default = client.get("/api/v1/providers").json()
+    chosen = client.get("/api/v1/providers?spc_preset=nhsrplotthedots").json()
+    assert (default["spc_preset"], chosen["spc_preset"]) == ("making-data-count", "nhsrplotthedots")
+    code = default["organisations"][0]["code"]
+    by_preset = {}
+    for preset in ("making-data-count", "nhsrplotthedots"):
+        body = client.get(f"/api/v1/providers/{code}?spc_preset={preset}").json()
+        assert body["spc"]["preset"] == preset
+        by_preset[preset] = pd.DataFrame(body["spc"]["points"])
+    # The API's points are the engine's under the preset asked for.
+    series = by_preset["making-data-count"][["period_end", "value"]].assign(code=code)
+    series["period_end"] = pd.to_datetime(series["period_end"])
+    for preset, points in by_preset.items():
+        own = xmr(series, freq="W-SUN", options=SpcOptions(preset=preset), target=95.0).points
+        assert points["ucl"].tolist() == pytest.approx(own["ucl"].tolist(), nan_ok=True)
+        assert points["special_cause"].tolist() == own["special_cause"].tolist()
+    page = client.get("/providers?spc_preset=nhsrplotthedots")
+    assert page.status_code == 200 and "NHSRplotthedots 0.2.2" in page.text
+    assert "spc_preset=nhsrplotthedots" in page.text  # the table downloads keep the choice
+    bad = client.get(f"/providers/{code}?spc_preset=excel")
+    assert bad.status_code == 400 and "spc_preset" in bad.text
 
 
 def test_pages_answer_bad_parameters_with_an_html_error_page(client) -> None:
@@ -579,7 +625,7 @@ def test_serve_binds_to_loopback_by_default_and_needs_a_warehouse(tmp_path, monk
     assert _is_loopback("127.0.0.1") and _is_loopback("::1") and _is_loopback("localhost")
     assert not _is_loopback("0.0.0.0")
     code, _ = run_cli(["serve", "-w", str(tmp_path / "none.duckdb")], monkeypatch, capsys)
-    assert code == 5
+    assert code == 4  # WarehouseError: no warehouse there (docs/cli.md)
 
 
 def test_migration_0005_adds_the_token_and_audit_tables(tmp_path) -> None:

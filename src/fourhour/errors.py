@@ -83,13 +83,44 @@ class WarehouseError(FourhourError):
     exit_code = 4
 
 
+class WarehouseBusyError(WarehouseError):
+    """Another process held the warehouse's lock for longer than fourhour would wait."""
+
+
 class QueryError(FourhourError):
     """A measure or bulletin was asked for something the warehouse cannot answer."""
 
     exit_code = 5
 
 
+class InvalidInputError(FourhourError):
+    """An option or value the caller gave is not valid (an unknown choice, a number out of
+    range): a usage error, as Click reports a bad option (exit code 2); 400 on the web."""
+
+    exit_code = 2
+
+
 class FetchError(FourhourError):
     """Downloading published files failed."""
 
     exit_code = 6
+
+
+class OutputError(FourhourError):
+    """An output cannot be written: its folder is missing or read-only, or it is a folder."""
+
+    exit_code = 7
+
+
+EXIT_CODES: dict[int, str] = {
+    0: "success",
+    1: "an error not covered below",
+    2: "bad input: a bad option or argument, or a file that cannot be read or is missing",
+    3: "files read but could not be stored consistently (nothing of them was stored)",
+    4: "the warehouse is missing, busy, not a fourhour warehouse, or of a newer schema",
+    5: "the warehouse cannot answer the question asked (no data for the period, unknown code)",
+    6: "downloading published files failed",
+    7: "an output cannot be written (missing or read-only folder); checked before any work",
+    130: "interrupted (Ctrl-C); nothing half-written is left behind",
+}
+"""Every exit status the command line uses, documented in docs/cli.md (a test keeps them equal)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 from fourhour.errors import QueryError
@@ -91,19 +92,32 @@ def parse_date(text: str) -> dt.date:
         raise QueryError(f"{text!r} is not a date; expected YYYY-MM-DD") from None
 
 
+_QUARTER = re.compile(r"^(\d{4})-(\d{2}|\d{4})Q([1-4])$")
+
+
 def parse_quarter(text: str) -> Period:
-    """'2016-17 Q3' or '2016Q3' (financial year starting 2016, third quarter)."""
+    """'2016-17Q3' or '2016-17 Q3' (the financial year April 2016 to March 2017, third
+    quarter). A bare year ('2016Q3') is refused: it could mean 2015-16 or 2016-17."""
     cleaned = text.strip().upper().replace(" ", "").replace("/", "-")
-    try:
-        year_part, q = cleaned.split("Q")
-        start_year = int(year_part[:4])
-        n = int(q)
-        if not 1 <= n <= 4:
-            raise ValueError
-    except ValueError:
+    found = _QUARTER.match(cleaned)
+    if found is None:
+        bare = re.match(r"^(\d{4})Q([1-4])$", cleaned)
+        if bare:
+            year, n = int(bare.group(1)), bare.group(2)
+            raise QueryError(
+                f"{text!r} does not say which financial year: write it in full, e.g. "
+                f"{year}-{(year + 1) % 100:02d}Q{n} (April {year} to March {year + 1}) or "
+                f"{year - 1}-{year % 100:02d}Q{n}"
+            )
         raise QueryError(
             f"{text!r} is not a quarter; expected e.g. 2016-17Q3 (financial year, quarter 1-4)"
-        ) from None
+        )
+    start_year, second, n = int(found.group(1)), found.group(2), int(found.group(3))
+    if int(second) % 100 != (start_year + 1) % 100:
+        raise QueryError(
+            f"{text!r} is not a financial year and quarter: {start_year}-{second} does not run "
+            f"April to March; expected e.g. {start_year}-{(start_year + 1) % 100:02d}Q{n}"
+        )
     month_number = (3 + 3 * (n - 1)) % 12 + 1
     return quarter_containing(dt.date(start_year + (month_number < 4), month_number, 1))
 

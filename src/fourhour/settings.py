@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from fourhour.errors import WarehouseError
+
 
 @dataclass(frozen=True)
 class Setting:
@@ -21,6 +23,12 @@ SETTINGS: tuple[Setting, ...] = (
         "FOURHOUR_WAREHOUSE",
         "fourhour.duckdb",
         "Path of the DuckDB warehouse file (created on first use).",
+    ),
+    Setting(
+        "lock_wait",
+        "FOURHOUR_LOCK_WAIT",
+        "10",
+        "Seconds to wait while another process is writing to the warehouse before giving up.",
     ),
     Setting(
         "fetch_base_url",
@@ -49,3 +57,15 @@ def setting(name: str) -> str:
 def warehouse_path(explicit: str | Path | None = None) -> Path:
     """The warehouse to use: an explicit path, else FOURHOUR_WAREHOUSE, else fourhour.duckdb."""
     return Path(explicit) if explicit else Path(setting("warehouse"))
+
+
+def lock_wait_s() -> float:
+    """Seconds to wait for a busy warehouse (the lock_wait setting)."""
+    text = setting("lock_wait")
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:  # also refuses NaN
+        raise WarehouseError(f"FOURHOUR_LOCK_WAIT={text!r} is not a number of seconds (0 or more)")
+    return value

@@ -25,6 +25,7 @@ PAGES = {
     "funding": "/oversight/funding",
     "capacity": "/capacity",
     "capacity-run": "/capacity?beds=650&los_days=3.5",
+    "evidence": "/capacity/evidence",
     "api": "/api",
     "not-found": "/providers/NOPE1",
 }

@@ -14,18 +14,24 @@ Modules: scenario (TOML in, checked), inputs (scenario to engine arrays), engine
 event engine), simulate (replications in parallel), results (measures and intervals),
 confidence (t intervals, Welch's test), analytic (Erlang B and C, Little's law), sweep and
 chart (performance against occupancy), records (patient-level records), calibrate (fit to a
-provider's returns).
+provider's returns and check the fit), levers (what it takes to reach a target), evidence and
+evidence_chart (occupancy against performance in the real data), validation (the model against
+real trust-winters).
 """
 
-from fourhour.capacity.results import CapacityResult
-from fourhour.capacity.scenario import (
-    Scenario,
-    ScenarioError,
-    default_scenario,
-    load_scenario,
-    scenario_from_text,
-)
-from fourhour.capacity.simulate import simulate
+from typing import Any
+
+# Loaded when first used (numba, NumPy and pandas are slow to import): `from fourhour.capacity
+# import simulate` works as before, and `fourhour.capacity.defaults` stays cheap to import.
+_EXPORTS = {
+    "CapacityResult": "fourhour.capacity.results",
+    "Scenario": "fourhour.capacity.scenario",
+    "ScenarioError": "fourhour.capacity.scenario",
+    "default_scenario": "fourhour.capacity.scenario",
+    "load_scenario": "fourhour.capacity.scenario",
+    "scenario_from_text": "fourhour.capacity.scenario",
+    "simulate": "fourhour.capacity.simulate",
+}
 
 __all__ = [
     "CapacityResult",
@@ -36,3 +42,11 @@ __all__ = [
     "scenario_from_text",
     "simulate",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        import importlib
+
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

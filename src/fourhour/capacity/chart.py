@@ -103,14 +103,20 @@ def sweep_chart(table: pd.DataFrame, *, title: str | None = None) -> alt.LayerCh
         .mark_rule(color="#DA291C", strokeWidth=1)
         .encode(y="standard:Q")
     )
-    chart = alt.layer(band, marks, mark_labels, standard, line, points).properties(
+    layers = [band, marks, mark_labels, standard, line, points]
+    if "today" in table and table["today"].any():
+        now = data[data["value"].isin(table.loc[table["today"], "value"])].copy()
+        now = now.merge(table.loc[table["today"], ["scenario", "value"]], on=["scenario", "value"])
+        layers.append(_today_marks(now, x, y))
+    chart = alt.layer(*layers).properties(
         width=560,
         height=300,
         title=alt.TitleParams(
             title or "Four-hour performance against bed occupancy",
             subtitle=[
                 "Simulated (SYNTHETIC); shaded: 95% confidence intervals across replications;",
-                f"red line: the {STANDARD_PCT:g}% standard; dashed: 85% and 92% occupancy.",
+                f"red line: the {STANDARD_PCT:g}% standard; dashed: 85% and 92% occupancy"
+                + ("; diamond: today." if "today" in table and table["today"].any() else "."),
             ],
             anchor="start",
         ),
@@ -124,6 +130,89 @@ def sweep_chart(table: pd.DataFrame, *, title: str | None = None) -> alt.LayerCh
             symbolOpacity=1,
             symbolStrokeWidth=3,
         )
+    )
+
+
+def _today_marks(now: pd.DataFrame, x: alt.X, y: alt.Y) -> alt.LayerChart:
+    """A black diamond and the word "today" at the scenario's current position."""
+    base = alt.Chart(now)
+    diamond = base.mark_point(shape="diamond", size=140, filled=True, color="#231f20").encode(
+        x=x, y=y, tooltip=[alt.Tooltip("series:N"), alt.Tooltip("performance:Q", format=".1f")]
+    )
+    words = base.mark_text(dx=8, dy=-8, align="left", fontSize=10, color="#231f20").encode(
+        x=x, y=y, text=alt.value("today")
+    )
+    return alt.layer(diamond, words)
+
+
+def levers_chart(curves: pd.DataFrame, target: float, *, title: str) -> alt.TopLevelMixin:
+    """Type 1 performance against mean occupancy as each lever moves from today: one line a
+    lever, today marked, the target as a line."""
+    data = curves.copy()
+    y_lo = float(min(data["type1_pct_low"].min(), target))
+    y_min = max(0.0, 5 * (int(y_lo) // 5) - 5)
+    x = alt.X(
+        "mean_occupancy_pct:Q",
+        title="Mean bed occupancy (% of core beds)",
+        scale=alt.Scale(zero=False, nice=False, padding=12),
+    )
+    y = alt.Y(
+        "type1_pct:Q",
+        title="Type 1 attendances within four hours (%)",
+        scale=alt.Scale(domain=[y_min, 100], zero=False),
+    )
+    names = list(dict.fromkeys(data["label"]))
+    colour = alt.Color(
+        "label:N",
+        title=None,
+        scale=alt.Scale(domain=names, range=list(COLOURS[: len(names)])),
+        legend=alt.Legend(direction="vertical", orient="bottom"),
+    )
+    base = alt.Chart(data)
+    line = base.mark_line(strokeWidth=2).encode(x=x, y=y, color=colour, order="step:Q")
+    points = base.mark_point(filled=True, size=28).encode(
+        x=x,
+        y=y,
+        color=colour,
+        tooltip=[
+            alt.Tooltip("label:N", title="lever"),
+            alt.Tooltip("value:Q", title="value"),
+            alt.Tooltip("mean_occupancy_pct:Q", format=".1f", title="occupancy %"),
+            alt.Tooltip("type1_pct:Q", format=".1f", title="type 1 %"),
+        ],
+    )
+    now = data[data["today"]].head(1)
+    diamond = (
+        alt.Chart(now)
+        .mark_point(shape="diamond", size=160, filled=True, color="#231f20")
+        .encode(x=x, y=y)
+    )
+    words = (
+        alt.Chart(now)
+        .mark_text(dx=8, dy=-8, align="left", fontSize=10, color="#231f20")
+        .encode(x=x, y=y, text=alt.value("today"))
+    )
+    goal = (
+        alt.Chart(pd.DataFrame({"target": [target]}))
+        .mark_rule(color="#DA291C", strokeDash=[5, 3])
+        .encode(y="target:Q")
+    )
+    chart = alt.layer(goal, line, points, diamond, words).properties(
+        width=560,
+        height=300,
+        title=alt.TitleParams(
+            title,
+            subtitle=[
+                "Each line moves one lever from today (diamond); simulated (SYNTHETIC).",
+                f"Red dashed line: the {target:g}% target.",
+            ],
+            anchor="start",
+        ),
+    )
+    return (
+        chart.configure(font=FONT, background="white", padding=8)
+        .configure_view(stroke=None)
+        .configure_legend(labelLimit=400)
     )
 
 

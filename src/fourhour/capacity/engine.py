@@ -81,6 +81,9 @@ METRICS = (
     "bed_requests",  # requests for a bed made in the period (direct admissions included)
     "bed_request_wait_minutes",  # ... their waits, summed
     "direct",  # direct admissions asking for a bed in the period
+    "cubicle_queue_minutes",  # integral of type 1 patients waiting for a cubicle
+    "cubicle_starts",  # type 1 patients arriving in the period who reached a cubicle
+    "cubicle_wait_minutes",  # ... their waits from arrival to the cubicle, summed
 )
 N_METRICS = len(METRICS)
 M = {name: i for i, name in enumerate(METRICS)}
@@ -88,6 +91,7 @@ _ATT1, _BR1, _O12_1, _ATT3, _BR3, _O12_3 = 0, 1, 2, 3, 4, 5
 _DTA, _DTA_4_12, _DTA_12, _DTA_WAIT, _DTA_WAITED, _TRANSFERS, _CENSORED = 6, 7, 8, 9, 10, 11, 12
 _T1_MIN, _BED_MIN, _ESC_MIN, _Q_MIN, _MID_SUM, _MID_N = 13, 14, 15, 16, 17, 18
 _STARTS, _STAY_MIN, _REQ, _REQ_WAIT, _DIRECT = 19, 20, 21, 22, 23
+_CUB_Q_MIN, _CUB_STARTS, _CUB_WAIT = 24, 25, 26
 
 HIST_MINUTES = 2880  # time-in-department histogram: one bin a minute to 48 hours, then one more
 BREACH_MINUTES = 240  # a breach: over 240 whole minutes (fourhour's patient-level definition)
@@ -315,6 +319,7 @@ def simulate_one(
             metrics[_BED_MIN] += occupied * (b - a)
             metrics[_ESC_MIN] += esc_occupied * (b - a)
             metrics[_Q_MIN] += waiting * (b - a)
+            metrics[_CUB_Q_MIN] += (ed_tail - ed_head) * (b - a)
         while next_midnight < t:
             if t0 <= next_midnight < t1:
                 metrics[_MID_SUM] += occupied
@@ -506,6 +511,9 @@ def simulate_one(
             i = ed_q[ed_head]
             ed_head += 1
             treating += 1
+            if t0 <= arr[i] < t1:
+                metrics[_CUB_STARTS] += 1.0
+                metrics[_CUB_WAIT] += t - arr[i]
             r = D_MINORS if minor[i] == 1 else D_MAJORS
             d = _draw(durations[r, 0], durations[r, 1], durations[r, 2])
             hn = _push(ht, hk, hi, hn, t + d, _ED_END, i)
@@ -517,6 +525,7 @@ def simulate_one(
         metrics[_BED_MIN] += occupied * (b - a)
         metrics[_ESC_MIN] += esc_occupied * (b - a)
         metrics[_Q_MIN] += waiting * (b - a)
+        metrics[_CUB_Q_MIN] += (ed_tail - ed_head) * (b - a)
     while next_midnight < t_stop:
         if t0 <= next_midnight < t1:
             metrics[_MID_SUM] += occupied

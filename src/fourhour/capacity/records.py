@@ -76,15 +76,21 @@ def patient_records(
     return frame.sort_values("arrival", kind="stable", ignore_index=True)
 
 
-def write_records(frame: pd.DataFrame, path: Path | str) -> Path:
-    """Parquet (native timestamps) or CSV (`YYYY-MM-DD HH:MM:SS`, blank where none) by suffix."""
+def check_records_path(path: Path | str) -> Path:
+    """The records file's suffix names a format fourhour writes (.parquet or .csv)."""
     path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in RECORD_FORMATS:
+    if path.suffix.lower() not in RECORD_FORMATS:
         raise ScenarioError(
             f"cannot write records to {path.name!r}; expected a file ending "
             f"{' or '.join(RECORD_FORMATS)}"
         )
+    return path
+
+
+def write_records(frame: pd.DataFrame, path: Path | str) -> Path:
+    """Parquet (native timestamps) or CSV (`YYYY-MM-DD HH:MM:SS`, blank where none) by suffix."""
+    path = check_records_path(path)
+    suffix = path.suffix.lower()
     if suffix == ".parquet":
         table = pa.Table.from_pandas(frame, preserve_index=False).cast(
             pa.schema(

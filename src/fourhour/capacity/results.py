@@ -28,6 +28,9 @@ MEASURES: tuple[tuple[str, str, str], ...] = (
     ("waited_for_bed_pct", "admitted patients who waited for a bed", "%"),
     ("mean_bed_wait_hours", "mean wait from decision to admit to departure", "hours"),
     ("transfers_pct", "admitted patients transferred out for want of a bed", "%"),
+    ("bed_queue", "patients waiting for a bed (A&E and direct), mean queue", "patients"),
+    ("cubicle_queue", "type 1 patients waiting for a cubicle, mean queue", "patients"),
+    ("mean_cubicle_wait_minutes", "mean wait from arrival to a cubicle, type 1", "minutes"),
     ("mean_occupancy_pct", "mean bed occupancy (of core beds)", "%"),
     ("midnight_occupancy_pct", "midnight bed occupancy (of core beds)", "%"),
     ("escalation_beds_in_use", "escalation beds in use, mean", "beds"),
@@ -100,6 +103,11 @@ class CapacityResult:
                 * 100
                 / beds,
                 "escalation_beds_in_use": col["escalation_minutes"] / t,
+                "bed_queue": col["queue_minutes"] / t,
+                "cubicle_queue": col["cubicle_queue_minutes"] / t,
+                "mean_cubicle_wait_minutes": _ratio(
+                    col["cubicle_wait_minutes"], col["cubicle_starts"]
+                ),
                 "censored": col["censored"],
                 # Little's law, beds: time-average occupied vs (stays a minute x mean stay)
                 "beds_l": col["bed_minutes"] / t,

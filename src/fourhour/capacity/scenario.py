@@ -509,16 +509,33 @@ def with_total_beds(s: Scenario, total: int) -> Scenario:
     now (largest remainders); start censuses go back to their default."""
     if total < len(s.pools):
         raise ScenarioError(f"cannot share {total} beds between {len(s.pools)} pools")
-    now = s.beds
-    exact = [p.beds * total / now for p in s.pools]
-    beds = [max(1, math.floor(x)) for x in exact]
-    order = sorted(range(len(exact)), key=lambda i: exact[i] - math.floor(exact[i]), reverse=True)
-    for i in order[: total - sum(beds)]:
-        beds[i] += 1
+    beds = share_beds([p.beds for p in s.pools], total)
     pools = tuple(
         dataclasses.replace(p, beds=b, census=None) for p, b in zip(s.pools, beds, strict=True)
     )
     return s.replace(pools=pools)
+
+
+def share_beds(weights: list[int], total: int) -> list[int]:
+    """`total` beds shared in proportion to `weights` by largest remainders, each share at
+    least 1 (a pool too small for its proportion gets 1, taken from the largest ones);
+    the shares always sum to `total`."""
+    if total < len(weights):
+        raise ScenarioError(f"cannot share {total} beds between {len(weights)} pools")
+    whole = sum(weights)
+    exact = [w * total / whole for w in weights]
+    beds = [max(1, math.floor(x)) for x in exact]
+    remainder = [x - math.floor(x) for x in exact]
+    while sum(beds) < total:  # largest remainders first
+        i = max(range(len(beds)), key=lambda j: (remainder[j], exact[j]))
+        beds[i] += 1
+        remainder[i] = -1.0
+        if all(r < 0 for r in remainder):
+            remainder = [x - b for x, b in zip(exact, beds, strict=True)]
+    while sum(beds) > total:  # minimums of 1 took too many: give back from the largest
+        i = max((j for j in range(len(beds)) if beds[j] > 1), key=lambda j: beds[j] - exact[j])
+        beds[i] -= 1
+    return beds
 
 
 def with_demand(s: Scenario, factor: float) -> Scenario:
@@ -539,3 +556,22 @@ def with_streaming(s: Scenario, share: float) -> Scenario:
     if not 0 <= share <= 1:
         raise ScenarioError(f"a streaming share should be between 0 and 1 (found {share})")
     return s.replace(utc=dataclasses.replace(s.utc, streaming_share=share))
+
+
+def with_discharge_earlier(s: Scenario, hours: float) -> Scenario:
+    """The discharge window moved `hours` earlier (negative: later), its length kept."""
+    w0, w1 = s.discharge.window
+    if not w0 - hours >= 0 and w1 - hours <= HOURS_A_DAY:
+        raise ScenarioError(
+            f"the discharge window {w0:g}-{w1:g}h cannot move {hours:g} hours earlier "
+            "(it would leave the day)"
+        )
+    window = (w0 - hours, w1 - hours)
+    return s.replace(discharge=dataclasses.replace(s.discharge, window=window))
+
+
+def with_weekend_discharge(s: Scenario, factor: float) -> Scenario:
+    """The share of discharges due on a Saturday or Sunday that happen that day."""
+    if not 0 <= factor <= 1:
+        raise ScenarioError(f"a weekend discharge share should be between 0 and 1 (found {factor})")
+    return s.replace(discharge=dataclasses.replace(s.discharge, weekend_factor=factor))

@@ -11,11 +11,11 @@ import numba
 import numpy as np
 
 from fourhour.capacity import engine
+from fourhour.capacity.defaults import DEFAULT_REPLICATIONS
 from fourhour.capacity.inputs import engine_inputs
 from fourhour.capacity.results import CapacityResult
 from fourhour.capacity.scenario import Scenario, ScenarioError
 
-DEFAULT_REPLICATIONS = 30
 MAX_REPLICATIONS = 100_000
 PROGRESS_STEPS = 10
 BATCH_PER_THREAD = 4

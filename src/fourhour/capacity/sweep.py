@@ -15,9 +15,11 @@ from fourhour.capacity.scenario import (
     Scenario,
     ScenarioError,
     with_demand,
+    with_discharge_earlier,
     with_length_of_stay,
     with_streaming,
     with_total_beds,
+    with_weekend_discharge,
 )
 from fourhour.capacity.simulate import simulate
 
@@ -35,7 +37,26 @@ LEVERS: dict[str, Lever] = {
     "demand": Lever("demand", "A&E arrivals (x scenario)", with_demand, False),
     "los": Lever("los", "length of stay (x scenario)", with_length_of_stay, False),
     "streaming": Lever("streaming", "share of minors streamed to the UTC", with_streaming, False),
+    "discharge": Lever(
+        "discharge", "hours earlier the discharge window opens", with_discharge_earlier, False
+    ),
+    "weekend": Lever(
+        "weekend", "share of weekend discharges made that day", with_weekend_discharge, False
+    ),
 }
+
+
+def current_value(s: Scenario, lever: str) -> float:
+    """Where the scenario stands today on a lever: the value that leaves it unchanged."""
+    return {
+        "beds": float(s.beds),
+        "demand": 1.0,
+        "los": 1.0,
+        "streaming": s.utc.streaming_share,
+        "discharge": 0.0,
+        "weekend": s.discharge.weekend_factor,
+    }[lever]
+
 
 # The measures a sweep tabulates: mean with its interval for each.
 SWEEP_MEASURES = (
@@ -78,7 +99,7 @@ def parse_range(text: str, lever: str) -> list[float]:
     if spec.whole:
         if any(v != int(v) or v < 1 for v in values):
             raise ScenarioError(f"--{lever} {text}: whole numbers of at least 1, please")
-    elif any(v < 0 for v in values):
+    elif lever != "discharge" and any(v < 0 for v in values):
         raise ScenarioError(f"--{lever} {text}: values should not be negative")
     return [round(v, 10) for v in values]
 

@@ -8,12 +8,13 @@ from typing import Annotated
 import typer
 
 from fourhour.cli import app, console
-from fourhour.cli.options import WarehouseOption
+from fourhour.cli.options import WarehouseOption, output_option
 from fourhour.errors import QueryError
-from fourhour.measures import THRESHOLD_PCT
+from fourhour.measures.standard import THRESHOLD_PCT
+from fourhour.outputs import write_text_atomic
 from fourhour.periods import Period, parse_date, parse_month, week_ending
-from fourhour.report.bulletin import FORMATS, WORST_N, build_bulletin, render
-from fourhour.warehouse import open_warehouse
+from fourhour.report.options import BULLETIN_FORMATS as FORMATS
+from fourhour.report.options import WORST_N
 
 
 def choose_period(week_ending_text: str | None, month_text: str | None) -> Period:
@@ -40,7 +41,7 @@ def bulletin(
     ] = THRESHOLD_PCT,
     worst: Annotated[int, typer.Option(help="How many of the worst providers to name.")] = WORST_N,
     out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Write to this file instead of stdout.")
+        Path | None, output_option("--out", "-o", help="Write to this file instead of stdout.")
     ] = None,
     warehouse: WarehouseOption = None,
 ) -> None:
@@ -50,11 +51,14 @@ def bulletin(
         raise QueryError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
     if not 0 <= threshold <= 100:
         raise QueryError(f"--threshold {threshold} is not a percentage between 0 and 100")
+    from fourhour.report.bulletin import build_bulletin, render
+    from fourhour.warehouse import open_warehouse
+
     period = choose_period(week_ending_, month)
     with open_warehouse(warehouse, read_only=True) as wh:
         text = render(build_bulletin(wh, period, threshold_pct=threshold, worst_n=worst), fmt)
     if out:
-        out.write_text(text, encoding="utf-8")
+        write_text_atomic(out, text)
         console.print(f"wrote {out}")
     else:
         typer.echo(text, nl=False)

@@ -10,34 +10,31 @@ import typer
 
 from fourhour.cli import app, console
 from fourhour.cli.ingest_cmd import ingest
-from fourhour.ingest.patients.synthetic import generate_year
-from fourhour.ingest.synthetic import generate_weekly_returns
-from fourhour.measures.patient import duckdb_engine, measure_patients
-from fourhour.oversight.config import load_escalation_rules, load_funding_rules
-from fourhour.oversight.escalation import evaluate
-from fourhour.oversight.escalation_store import attach_status, record_run
-from fourhour.oversight.funding import assess_quarter
-from fourhour.oversight.leaders import import_leaders
-from fourhour.oversight.synthetic import generate_oversight_inputs, last_complete_quarter
-from fourhour.oversight.trajectories import import_allocations, import_trajectories
+from fourhour.cli.options import output_option
+from fourhour.outputs import atomic_path, write_text_atomic
 from fourhour.periods import parse_quarter, week_ending
-from fourhour.report.bulletin import build_bulletin, render
-from fourhour.report.oversight import render_escalation, render_funding
-from fourhour.warehouse import open_warehouse
-from fourhour.warehouse.hierarchy import import_mapping
-from fourhour.warehouse.patients import ingest_patients
 
 
 @app.command()
 def demo(
     directory: Annotated[
-        Path, typer.Option("--dir", help="Where to write the synthetic files and warehouse.")
+        Path,
+        output_option(
+            "--dir",
+            metavar="DIR",
+            folder=True,
+            help="Where to write the synthetic files and the warehouse (DIR/fourhour.duckdb).",
+        ),
     ] = Path("demo"),
     seed: Annotated[int, typer.Option(help="Random seed of the synthetic data set.")] = 2014,
 ) -> None:
     """Run fourhour end to end, offline, on a SYNTHETIC data set it makes itself: about 140
     providers over two years of weekly returns, ingested into DIR/fourhour.duckdb, then the
-    latest week's bulletin printed and written to DIR/bulletin.html."""
+    latest week's bulletin printed and written to DIR/bulletin.html (DIR is --dir)."""
+    from fourhour.ingest.synthetic import generate_weekly_returns
+    from fourhour.report.bulletin import build_bulletin, render
+    from fourhour.warehouse import open_warehouse
+
     data_dir = directory / "data"
     console.rule("[bold]fourhour demo[/] (synthetic data, not real NHS figures)")
     console.print(f"Generating synthetic weekly returns in {data_dir} ...")
@@ -52,7 +49,7 @@ def demo(
     console.rule(f"Bulletin, week ending {latest}")
     typer.echo(render(b, "text"))
     html = directory / "bulletin.html"
-    html.write_text(render(b, "html"), encoding="utf-8")
+    write_text_atomic(html, render(b, "html"))
     _oversight(directory, data_dir, warehouse, latest, seed)
     _patients(data_dir, warehouse, latest, seed)
     _capacity(data_dir, warehouse)
@@ -66,6 +63,17 @@ def demo(
 def _oversight(directory: Path, data_dir: Path, warehouse: Path, latest, seed: int) -> None:
     """Import the synthetic mapping, leaders, trajectories and allocations; print the top of
     the summons list and the funding summary."""
+    from fourhour.oversight.config import load_escalation_rules, load_funding_rules
+    from fourhour.oversight.escalation import evaluate
+    from fourhour.oversight.escalation_store import attach_status, record_run
+    from fourhour.oversight.funding import assess_quarter
+    from fourhour.oversight.leaders import import_leaders
+    from fourhour.oversight.synthetic import generate_oversight_inputs, last_complete_quarter
+    from fourhour.oversight.trajectories import import_allocations, import_trajectories
+    from fourhour.report.oversight import render_escalation, render_funding
+    from fourhour.warehouse import open_warehouse
+    from fourhour.warehouse.hierarchy import import_mapping
+
     with open_warehouse(warehouse) as wh:
         files = generate_oversight_inputs(wh, data_dir, seed=seed)
         import_mapping(wh, files["hierarchy"])
@@ -101,11 +109,12 @@ def _oversight(directory: Path, data_dir: Path, warehouse: Path, latest, seed: i
         f"£{e['withheld_gbp']:,.0f} withheld.",
         highlight=False,
     )
-    (directory / "summons.html").write_text(
-        render_escalation(payload, "html", events=outcome.events, synthetic=True), "utf-8"
+    write_text_atomic(
+        directory / "summons.html",
+        render_escalation(payload, "html", events=outcome.events, synthetic=True),
     )
-    (directory / "funding.html").write_text(
-        render_funding(ledger.as_dict(), "html", synthetic=True), "utf-8"
+    write_text_atomic(
+        directory / "funding.html", render_funding(ledger.as_dict(), "html", synthetic=True)
     )
     console.print(f"Wrote {directory / 'summons.html'} and {directory / 'funding.html'}.")
     console.print(
@@ -115,15 +124,32 @@ def _oversight(directory: Path, data_dir: Path, warehouse: Path, latest, seed: i
     )
 
 
-def _patients(data_dir: Path, warehouse: Path, latest, seed: int) -> None:
-    """A SYNTHETIC week of patient-level attendances: ingest, measure, print England's week."""
+def _patients(data_dir: Path, warehouse: Path, latest, seed: int) -> dict:
+    """The latest week's returns as SYNTHETIC patient-level records (every provider's
+    attendances, breaches, admissions and long decision-to-admit waits as returned): ingest,
+    measure, and print England's week, which agrees with the bulletin's."""
+    import pyarrow.parquet as pq
+
+    from fourhour.ingest.model import COUNT_COLUMNS
+    from fourhour.ingest.patients.synthetic import records_matching_returns
+    from fourhour.measures.patient import duckdb_engine, measure_patients
+    from fourhour.warehouse import open_warehouse
+    from fourhour.warehouse.patients import ingest_patients
+
     start = latest - dt.timedelta(days=6)
-    files = generate_year(
-        data_dir / "patients", rows=480_000, start=start, days=7, n_providers=140, seed=seed
-    )
     with open_warehouse(warehouse) as wh:
-        for f in files:
-            ingest_patients(wh, f)
+        cursor = wh.con.execute(
+            f"SELECT org_code, {', '.join(COUNT_COLUMNS)} FROM provider_returns "
+            "WHERE granularity = 'week' AND period_end = ? ORDER BY org_code",
+            [latest],
+        )
+        names = [d[0] for d in cursor.description]
+        returns = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+        records = data_dir / "patients" / f"SYNTHETIC-attendances-week-ending-{latest}.parquet"
+        records.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(records) as tmp:
+            pq.write_table(records_matching_returns(returns, start, seed=seed), tmp)
+        ingest_patients(wh, records)
         result = measure_patients(wh, duckdb_engine(), levels=("national",), periods=("week",))
     week = result.table[result.table["period_start"] == start].iloc[0]
     near = result.near_four_hours
@@ -132,20 +158,24 @@ def _patients(data_dir: Path, warehouse: Path, latest, seed: int) -> None:
     after = int(near.loc[241:245].sum())
     console.rule(f"From patient-level records (synthetic), week ending {latest}")
     console.print(
-        f"{int(week['attendances']):,} attendances: {week['performance_pct']:.1f}% within four "
-        f"hours (type 1 {week['type1_performance_pct']:.1f}%); "
+        f"The week's returns, made from {int(week['attendances']):,} attendance records: "
+        f"{week['performance_pct']:.1f}% within four hours (type 1 "
+        f"{week['type1_performance_pct']:.1f}%), as in the bulletin; "
         f"{int(week['over_12h_from_arrival']):,} spent over 12 hours from arrival; median time "
         f"in the department {week['median_minutes']:.0f} minutes, 95th percentile "
         f"{week['p95_minutes']:.0f}. {before:,} patients left in the 5 minutes before four "
         f"hours, {after:,} in the 5 minutes after.",
         highlight=False,
     )
+    return week.to_dict()
 
 
 def _capacity(data_dir: Path, warehouse: Path) -> None:
     """Simulate the default (synthetic) trust, store its patients as patient-level records and
     measure them like any other: the capacity model feeding the rest of the pipeline."""
     from fourhour.cli.capacity_cmd import simulate_command
+    from fourhour.warehouse import open_warehouse
+    from fourhour.warehouse.patients import ingest_patients
 
     console.rule("Capacity model: the default trust, simulated (synthetic)")
     records = data_dir / "SYNTHETIC-simulated-trust.parquet"

@@ -10,23 +10,12 @@ import typer
 from rich.table import Table
 
 from fourhour.cli import app, console
-from fourhour.cli.options import WarehouseOption
+from fourhour.cli.options import WarehouseOption, input_option, output_option
 from fourhour.errors import QueryError
-from fourhour.oversight.config import load_escalation_rules
-from fourhour.oversight.escalation import LEVELS, evaluate
-from fourhour.oversight.escalation_store import (
-    STATUSES,
-    attach_status,
-    list_escalations,
-    record_run,
-    show_escalation,
-    update_status,
-)
-from fourhour.oversight.explain import named
+from fourhour.outputs import write_text_atomic
+from fourhour.oversight.statuses import LEVELS, STATUSES
 from fourhour.periods import parse_period
-from fourhour.report.bulletin import is_synthetic
-from fourhour.report.oversight import ESCALATION_FORMATS, render_escalation
-from fourhour.warehouse import open_warehouse
+from fourhour.report.options import ESCALATION_FORMATS
 
 escalations_app = typer.Typer(help="Escalations: their status and history.")
 app.add_typer(escalations_app, name="escalations")
@@ -55,7 +44,7 @@ def escalate(
         str, typer.Option("--format", "-f", help=f"One of {', '.join(ESCALATION_FORMATS)}.")
     ] = "text",
     rules: Annotated[
-        Path | None, typer.Option(help="Escalation rules TOML laid over the shipped defaults.")
+        Path | None, input_option(help="Escalation rules TOML laid over the shipped defaults.")
     ] = None,
     record: Annotated[
         bool,
@@ -65,7 +54,7 @@ def escalate(
         ),
     ] = True,
     out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Write to this file instead of stdout.")
+        Path | None, output_option("--out", "-o", help="Write to this file instead of stdout.")
     ] = None,
     warehouse: WarehouseOption = None,
 ) -> None:
@@ -73,6 +62,18 @@ def escalate(
     weeks, months or quarters ending with the one given, and write the summons list: those
     facing the biggest challenges, with the rules fired, the figures, the trend, the providers
     driving it and the leaders to summon. Window lengths per granularity are in the rules."""
+    from fourhour.oversight.config import load_escalation_rules
+    from fourhour.oversight.escalation import evaluate
+    from fourhour.oversight.escalation_store import attach_status, record_run
+    from fourhour.report.bulletin import is_synthetic
+    from fourhour.report.oversight import render_escalation
+    from fourhour.warehouse import open_warehouse
+
+    if sum(bool(v) for v in (week_ending_, month, quarter)) != 1:
+        raise typer.BadParameter(
+            "give exactly one of --week-ending YYYY-MM-DD, --month YYYY-MM or --quarter 2025-26Q3",
+            param_hint="the period",
+        )
     period = parse_period(week_ending_, month, quarter)
     if level not in LEVELS:
         raise QueryError(f"unknown level {level!r}; expected one of {', '.join(LEVELS)}")
@@ -84,7 +85,19 @@ def escalate(
 
         loaded = replace(loaded, top=top)
     with open_warehouse(warehouse, read_only=not record) as wh:
-        result = evaluate(wh, period, loaded, level)
+        forward = None
+        rule = loaded.rules["forecast_miss"]
+        if rule.enabled and level == "system":
+            from fourhour.forecast.outlook import forecast_miss_systems
+
+            fired = forecast_miss_systems(
+                wh,
+                period.end,
+                min_probability=float(rule.params["min_probability"]),
+                interim_pct=float(rule.params["interim_pct"]),
+            )
+            forward = fired.set_index("system_code")["fired"]
+        result = evaluate(wh, period, loaded, level, forecast_miss=forward)
         events: list[dict] = []
         status = "not recorded"
         if record:
@@ -93,7 +106,7 @@ def escalate(
         payload = attach_status(wh, result.as_dict())
         text = render_escalation(payload, fmt, events=events, synthetic=is_synthetic(wh))
     if out:
-        out.write_text(text, encoding="utf-8")
+        write_text_atomic(out, text)
         console.print(f"wrote {out} (run {status})")
     else:
         typer.echo(text, nl=False)
@@ -112,6 +125,12 @@ def list_(
     """Escalations with their status, and the periods they opened and were last seen."""
     if level is not None and level not in LEVELS:
         raise QueryError(f"unknown level {level!r}; expected one of {', '.join(LEVELS)}")
+    if status is not None and status not in STATUSES:
+        raise QueryError(f"unknown status {status!r}; expected one of {', '.join(STATUSES)}")
+    from fourhour.oversight.escalation_store import list_escalations
+    from fourhour.oversight.explain import named
+    from fourhour.warehouse import open_warehouse
+
     with open_warehouse(warehouse, read_only=True) as wh:
         rows = list_escalations(wh, status, level)
     table = Table(title=f"{len(rows):,} escalations (periods by their last day)")
@@ -136,6 +155,10 @@ def show(
     warehouse: WarehouseOption = None,
 ) -> None:
     """One escalation's history and its latest evidence."""
+    from fourhour.oversight.escalation_store import show_escalation
+    from fourhour.oversight.explain import named
+    from fourhour.warehouse import open_warehouse
+
     with open_warehouse(warehouse, read_only=True) as wh:
         e = show_escalation(wh, escalation_id)
     if as_json:
@@ -173,6 +196,9 @@ def update(
     warehouse: WarehouseOption = None,
 ) -> None:
     """Record a status change by hand, e.g. --status meeting_held --note 'met on 12 Jan'."""
+    from fourhour.oversight.escalation_store import update_status
+    from fourhour.warehouse import open_warehouse
+
     period = parse_period(week, month, quarter) if (week or month or quarter) else None
     with open_warehouse(warehouse) as wh:
         event = update_status(wh, escalation_id, status, note, period)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -20,9 +20,12 @@ from rich.progress import (
 from rich.table import Table
 
 from fourhour.cli import app, console
-from fourhour.ingest.fetch import FetchedFile, FetchProgress, FetchReport, fetch
+from fourhour.cli.options import output_option
 from fourhour.periods import month
 from fourhour.settings import SETTINGS, setting
+
+if TYPE_CHECKING:
+    from fourhour.ingest.fetch import FetchedFile, FetchReport
 
 _BASE_URL = next(s for s in SETTINGS if s.name == "fetch_base_url")
 
@@ -79,7 +82,7 @@ def fetch_command(
         typer.Option("--kind", help="monthly or weekly; repeat for both. Default: both."),
     ] = None,
     dest: Annotated[
-        Path, typer.Option("--dest", help="Folder to download into.", file_okay=False)
+        Path, output_option("--dest", help="Folder to download into.", folder=True)
     ] = Path("data/nhse"),
     base_url: Annotated[
         str | None,
@@ -90,6 +93,8 @@ def fetch_command(
         ),
     ] = None,
 ) -> None:
+    from fourhour.ingest.fetch import FetchProgress, fetch
+
     since = parse_day(from_, end=False, option="--from")
     until = parse_day(to, end=True, option="--to") if to else dt.date.today()
     if since > until:

@@ -10,15 +10,11 @@ from rich.table import Table
 
 from fourhour.cli import app, console
 from fourhour.cli.imports import FilesArgument, ReplaceOption, run_imports
-from fourhour.cli.options import WarehouseOption
+from fourhour.cli.options import WarehouseOption, input_option, output_option
 from fourhour.errors import QueryError
-from fourhour.oversight.config import load_funding_rules
-from fourhour.oversight.funding import assess_quarter, what_if
-from fourhour.oversight.trajectories import import_allocations, import_trajectories
+from fourhour.outputs import write_text_atomic
 from fourhour.periods import parse_quarter
-from fourhour.report.bulletin import is_synthetic
-from fourhour.report.oversight import FUNDING_FORMATS, render_funding
-from fourhour.warehouse import open_warehouse
+from fourhour.report.options import FUNDING_FORMATS
 
 trajectories_app = typer.Typer(help="Agreed monthly four-hour trajectories per trust.")
 app.add_typer(trajectories_app, name="trajectories")
@@ -34,6 +30,8 @@ def import_trajectories_(
 ) -> None:
     """Import trajectories: columns trust_code, month (YYYY-MM), trajectory_pct (0-100); one
     row per trust-month; trusts must be known."""
+    from fourhour.oversight.trajectories import import_trajectories
+
     run_imports(paths, warehouse, lambda wh, p: import_trajectories(wh, p, replace=replace))
 
 
@@ -43,6 +41,8 @@ def list_trajectories(
     warehouse: WarehouseOption = None,
 ) -> None:
     """Trajectories recorded, by trust and month."""
+    from fourhour.warehouse import open_warehouse
+
     with open_warehouse(warehouse, read_only=True) as wh:
         rows = wh.con.execute(
             "SELECT org_code, strftime(month, '%Y-%m'), trajectory_pct FROM trajectories "
@@ -64,6 +64,8 @@ def import_allocations_(
     warehouse: WarehouseOption = None,
 ) -> None:
     """Import allocations: columns trust_code, financial_year (2016-17), allocation_gbp."""
+    from fourhour.oversight.trajectories import import_allocations
+
     run_imports(paths, warehouse, lambda wh, p: import_allocations(wh, p, replace=replace))
 
 
@@ -75,7 +77,7 @@ def funding(
     ] = "text",
     rules: Annotated[
         Path | None,
-        typer.Option(help="Funding rules TOML (default: the shipped 2016/17 and 2017/18 STF)."),
+        input_option(help="Funding rules TOML (default: the shipped 2016/17 and 2017/18 STF)."),
     ] = None,
     what_if_standard: Annotated[
         float | None, typer.Option(help="What if the standard were this percentage?")
@@ -85,12 +87,18 @@ def funding(
         typer.Option(help="What if a trust within this many points of its trajectory qualified?"),
     ] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Write to this file instead of stdout.")
+        Path | None, output_option("--out", "-o", help="Write to this file instead of stdout.")
     ] = None,
     warehouse: WarehouseOption = None,
 ) -> None:
     """The A&E funding ledger for a quarter: per trust earned or withheld, the amount, the
     figures and the reason, with totals by system, region and England."""
+    from fourhour.oversight.config import load_funding_rules
+    from fourhour.oversight.funding import assess_quarter, what_if
+    from fourhour.report.bulletin import is_synthetic
+    from fourhour.report.oversight import render_funding
+    from fourhour.warehouse import open_warehouse
+
     for name, value in (("--what-if-standard", what_if_standard),):
         if value is not None and not 0 <= value <= 100:
             raise QueryError(f"{name} {value} is not a percentage between 0 and 100")
@@ -111,7 +119,7 @@ def funding(
             )
         text = render_funding(ledger.as_dict(), fmt, synthetic=is_synthetic(wh))
     if out:
-        out.write_text(text, encoding="utf-8")
+        write_text_atomic(out, text)
         console.print(f"wrote {out}")
     else:
         typer.echo(text, nl=False)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from fourhour.cli import console
-from fourhour.warehouse import Warehouse, open_warehouse
-from fourhour.warehouse.reference import ImportOutcome
+from fourhour.cli.options import input_argument
+
+if TYPE_CHECKING:
+    from fourhour.warehouse import Warehouse
+    from fourhour.warehouse.reference import ImportOutcome
 
 ReplaceOption = Annotated[
     bool,
@@ -28,6 +31,8 @@ def run_imports(
     importer: Callable[[Warehouse, Path], ImportOutcome],
 ) -> list[ImportOutcome]:
     """Import each file in its own transaction, printing one line per file."""
+    from fourhour.warehouse import open_warehouse
+
     outcomes = []
     with open_warehouse(warehouse) as wh:
         for path in paths:
@@ -46,5 +51,5 @@ def run_imports(
 
 
 FilesArgument = Annotated[
-    list[Path], typer.Argument(help="Files to import (CSV or XLSX).", show_default=False)
+    list[Path], input_argument(help="Files to import (CSV or XLSX).", show_default=False)
 ]

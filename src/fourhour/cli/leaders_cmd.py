@@ -11,9 +11,7 @@ from rich.table import Table
 from fourhour.cli import app, console
 from fourhour.cli.imports import FilesArgument, ReplaceOption, run_imports
 from fourhour.cli.options import WarehouseOption
-from fourhour.oversight.leaders import ROLE_TITLES, import_leaders
 from fourhour.periods import parse_date
-from fourhour.warehouse import open_warehouse
 
 leaders_app = typer.Typer(help="Accountable leaders: who answers for which organisation, when.")
 app.add_typer(leaders_app, name="leaders")
@@ -28,6 +26,8 @@ def import_(
     """Import appointments: columns role, org_code, name, valid_from, valid_to (blank: in
     post). Roles: national_leader (ENGLAND), regional_director, system_chair,
     trust_chief_executive."""
+    from fourhour.oversight.leaders import import_leaders
+
     run_imports(paths, warehouse, lambda wh, p: import_leaders(wh, p, replace=replace))
 
 
@@ -39,6 +39,9 @@ def list_(
     warehouse: WarehouseOption = None,
 ) -> None:
     """Leaders recorded, optionally only those in post on a date."""
+    from fourhour.oversight.leaders import ROLE_TITLES
+    from fourhour.warehouse import open_warehouse
+
     day: dt.date | None = parse_date(on) if on else None
     with open_warehouse(warehouse, read_only=True) as wh:
         rows = wh.con.execute(

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
 from fourhour.cli import app, console
-from fourhour.cli.options import WarehouseOption
+from fourhour.cli.options import WarehouseOption, output_option
 from fourhour.errors import QueryError
-from fourhour.measures import LEVELS, measure_table
+from fourhour.measures.standard import LEVELS
+from fourhour.outputs import atomic_path
 from fourhour.periods import (
     Period,
     parse_date,
@@ -20,7 +21,6 @@ from fourhour.periods import (
     parse_quarter,
     week_ending,
 )
-from fourhour.warehouse import open_warehouse
 
 
 def _period(week: str | None, month: str | None, quarter: str | None, fy: str | None) -> Period:
@@ -48,25 +48,31 @@ def measures(
         str | None, typer.Option(help="Financial-year quarter, e.g. 2016-17Q3.")
     ] = None,
     fy: Annotated[str | None, typer.Option(help="Financial year, e.g. 2016-17.")] = None,
-    csv: Annotated[Path | None, typer.Option(help="Write the full table to this CSV.")] = None,
+    csv: Annotated[Path | None, output_option(help="Write the full table to this CSV.")] = None,
     warehouse: WarehouseOption = None,
 ) -> None:
     """Attendances, breaches and four-hour performance by type for every organisation at a
     level (provider, system, region or national) for a week, month, quarter or year."""
+    from fourhour.measures import measure_table
+    from fourhour.measures.performance import source_granularity
+    from fourhour.warehouse import open_warehouse
+
     if level not in LEVELS:
         raise QueryError(f"unknown level {level!r}; expected one of {', '.join(LEVELS)}")
     period = _period(week_ending_, month, quarter, fy)
     with open_warehouse(warehouse, read_only=True) as wh:
         frame = measure_table(wh, period, level)
+        source = source_granularity(wh, period)
     if csv:
         out = frame.copy()
         if "unmapped_providers" in out:  # a list per row: one cell, codes separated by ';'
             out["unmapped_providers"] = out["unmapped_providers"].map(
                 lambda v: ";".join(v) if isinstance(v, list | tuple) or hasattr(v, "tolist") else ""
             )
-        out.to_csv(csv, index=False)
+        with atomic_path(csv) as tmp:
+            out.to_csv(tmp, index=False)
         console.print(f"wrote {len(frame):,} rows to {csv}")
-        _print_notes(frame)
+        _print_notes(frame, source)
         return
     table = Table(title=f"{level.title()} measures, {period.label}")
     for column in ("code", "name", "all types", "type 1", "attendances", "breaches"):
@@ -83,12 +89,36 @@ def measures(
             _count(r.all_types_breaches if _ok(r.all_types_breaches) else r.type1_breaches),
         )
     console.print(table)
-    _print_notes(frame)
+    _print_notes(frame, source)
 
 
-def _print_notes(frame: object) -> None:
-    for note in getattr(frame, "attrs", {}).get("notes", []):
+def _print_notes(frame: Any, source: str) -> None:
+    for note in frame.attrs.get("notes", []):
         console.print(f"[dim]note:[/] {note}", highlight=False)
+    for note in measure_notes(frame, source):
+        console.print(note, highlight=False)
+
+
+def measure_notes(frame: Any, source: str) -> list[str]:
+    """What a reader of the table must know: providers left out, weeks standing in a month."""
+    from fourhour.measures.performance import PUBLISHED, WEEKLY_RETURNS
+
+    notes = []
+    left_out = int(frame["providers_left_out"].sum()) if "providers_left_out" in frame else 0
+    if left_out:
+        notes.append(
+            f"{left_out} provider{'s' if left_out != 1 else ''} field-testing new standards "
+            "left out of the four-hour percentages (n/a at provider level), as NHS England's "
+            "published figures leave them out; their attendances are counted."
+        )
+    if "source" in frame and len(frame):  # England: say where its figures come from
+        if frame["source"].iloc[0] == PUBLISHED:
+            notes.append("England: NHS England's published national totals.")
+            return notes
+        source = "week" if frame["source"].iloc[0] == WEEKLY_RETURNS else "month"
+    if len(frame) and source == "week" and frame["granularity"].iloc[0] != "week":
+        notes.append("Measured from the weekly returns of the weeks ending in the period.")
+    return notes
 
 
 def _either(first: object, second: object) -> object:

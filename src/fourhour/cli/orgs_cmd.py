@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
@@ -11,9 +12,9 @@ from rich.table import Table
 from fourhour.cli import app, console
 from fourhour.cli.imports import ReplaceOption, run_imports
 from fourhour.cli.ingest_cmd import ingest
-from fourhour.cli.options import WarehouseOption
-from fourhour.warehouse import open_warehouse
-from fourhour.warehouse.hierarchy import import_mapping, is_mapping_file
+from fourhour.cli.options import WarehouseOption, input_argument
+from fourhour.errors import QueryError
+from fourhour.periods import parse_date
 
 orgs_app = typer.Typer(help="Organisations: trusts, systems, regions and their names.")
 app.add_typer(orgs_app, name="orgs")
@@ -21,7 +22,7 @@ app.add_typer(orgs_app, name="orgs")
 
 @orgs_app.command("import")
 def import_(
-    paths: Annotated[list[Path], typer.Argument(help="Organisation reference files.")],
+    paths: Annotated[list[Path], input_argument(help="Organisation reference files.")],
     replace: ReplaceOption = False,
     warehouse: WarehouseOption = None,
 ) -> None:
@@ -30,6 +31,8 @@ def import_(
     valid_to, merged_into) sets which system and region each provider belonged to when; NHS
     England's published reference files (ICB mapping, trust to area team, site to trust) are
     read as by `fourhour ingest`."""
+    from fourhour.warehouse.hierarchy import import_mapping, is_mapping_file
+
     mappings = [p for p in paths if is_mapping_file(p)]
     published = [p for p in paths if p not in mappings]
     if mappings:
@@ -40,11 +43,31 @@ def import_(
 
 @orgs_app.command("list")
 def list_(
-    kind: Annotated[str | None, typer.Option(help="provider, site or system.")] = None,
+    kind: Annotated[
+        str | None, typer.Option(help="provider, site, system, area_team or region.")
+    ] = None,
+    on: Annotated[
+        str | None,
+        typer.Option(help="Name providers and give their system and region as on this date."),
+    ] = None,
     warehouse: WarehouseOption = None,
 ) -> None:
-    """Organisations with their latest system and region."""
+    """Organisations with their latest system and region, or, with --on DATE, providers as
+    they were then: the name of the time and the hierarchy in force (notes say where a
+    provider has none of that era)."""
+    if on is not None:
+        _list_on(parse_date(on), warehouse)
+        return
+    from fourhour.warehouse import open_warehouse
+
     with open_warehouse(warehouse, read_only=True) as wh:
+        kinds = [
+            r[0]
+            for r in wh.con.execute("SELECT DISTINCT kind FROM organisations ORDER BY 1").fetchall()
+        ]
+        if kind is not None and kind not in kinds:
+            held = ", ".join(kinds) or "no organisations"
+            raise QueryError(f"unknown kind {kind!r}; the warehouse holds {held}")
         rows = wh.con.execute(
             """
             SELECT o.code, o.name, o.kind, o.code_source,
@@ -70,3 +93,39 @@ def list_(
             region or "",
         )
     console.print(table)
+
+
+def _list_on(day: dt.date, warehouse: Path | None) -> None:
+    from fourhour.warehouse import open_warehouse
+    from fourhour.warehouse.hierarchy import hierarchy_notes, names_for, provider_parents
+
+    with open_warehouse(warehouse, read_only=True) as wh:
+        codes = [
+            c
+            for (c,) in wh.con.execute(
+                "SELECT DISTINCT org_code FROM provider_returns WHERE period_start <= ? "
+                "AND period_end >= ? - INTERVAL 31 DAY ORDER BY 1",
+                [day, day],
+            ).fetchall()
+        ]
+        if not codes:
+            raise QueryError(
+                f"no provider has returns around {day}",
+                hint="fourhour warehouse info shows the periods held",
+            )
+        names = names_for(wh, codes, day)
+        parents = provider_parents(wh, codes, day)
+    table = Table(title=f"{len(codes):,} providers with returns around {day}, as they were then")
+    for column in ("code", "name", "system", "region"):
+        table.add_column(column, overflow="fold")
+    for r in parents.itertuples(index=False):
+        table.add_row(
+            r.code,
+            names.get(r.code, ""),
+            f"{r.system_name} ({r.system_code})",
+            f"{r.region_name} ({r.region_code})",
+        )
+    console.print(table)
+    for level in ("system", "region"):
+        for note in hierarchy_notes(parents, level, day):
+            console.print(f"[dim]note:[/] {note}", highlight=False)

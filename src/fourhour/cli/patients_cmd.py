@@ -11,24 +11,14 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from fourhour.cli import app, console
-from fourhour.cli.options import WarehouseOption
+from fourhour.cli.options import WarehouseOption, input_argument, output_option
 from fourhour.errors import QueryError
-from fourhour.ingest.patients.synthetic import NATIONAL_YEAR, generate_year
-from fourhour.measures.disclosure import protect
-from fourhour.measures.patient import (
-    BASES,
-    COUNT_COLUMNS,
-    LEVELS,
-    PERIODS,
-    duckdb_engine,
-    measure_patients,
-    spark_engine,
-)
+from fourhour.ingest.patients.volume import NATIONAL_YEAR
+from fourhour.measures.standard import LEVELS
+from fourhour.outputs import atomic_path, write_bytes_atomic
+from fourhour.periods import GRANULARITIES as PERIODS
 from fourhour.periods import parse_date, parse_month, week_ending
-from fourhour.report.patient_returns import returns_csv
 from fourhour.settings import setting
-from fourhour.warehouse import open_warehouse
-from fourhour.warehouse.patients import ingest_patients
 
 patients_app = typer.Typer(
     help="Patient-level A&E attendances (ECDS-like): ingest, measure on DuckDB or Spark, "
@@ -48,15 +38,17 @@ EngineOption = Annotated[
 def _engine(name: str):  # returns an Engine
     if name not in ENGINES:
         raise QueryError(f"unknown engine {name!r}; expected one of {', '.join(ENGINES)}")
+    from fourhour.measures.patient import duckdb_engine, spark_engine
+
     return duckdb_engine() if name == "duckdb" else spark_engine(setting("spark_master"))
 
 
 @patients_app.command("ingest")
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="CSV or Parquet files of attendances.")],
+    paths: Annotated[list[Path], input_argument(help="CSV or Parquet files of attendances.")],
     quarantine: Annotated[
         Path | None,
-        typer.Option(
+        output_option(
             help="Write rejected rows and their reasons to this CSV and store the rest "
             "(default: any bad row rejects the whole file)."
         ),
@@ -65,6 +57,9 @@ def ingest(
 ) -> None:
     """Validate and store attendances (see docs/patients.md for the columns). Each file is all
     or nothing unless --quarantine is given; re-ingesting a stored file changes nothing."""
+    from fourhour.warehouse import open_warehouse
+    from fourhour.warehouse.patients import ingest_patients
+
     if quarantine is not None and len(paths) > 1:
         raise QueryError("--quarantine takes one input file at a time")
     with open_warehouse(warehouse) as wh, Progress(
@@ -98,7 +93,7 @@ def measures(
             "small numbers are protected: 1-7 shown as *, others rounded to 5).",
         ),
     ] = False,
-    csv: Annotated[Path | None, typer.Option(help="Write the table to this CSV.")] = None,
+    csv: Annotated[Path | None, output_option(help="Write the table to this CSV.")] = None,
     near_four_hours: Annotated[
         bool, typer.Option(help="Also show departures by minute from 3.5 to 4.5 hours.")
     ] = False,
@@ -106,6 +101,10 @@ def measures(
 ) -> None:
     """Attendances, breaches, 12 hours from arrival, 12-hour decision-to-admit waits, median
     and 95th percentile time in department, computed from the records."""
+    from fourhour.measures.disclosure import protect
+    from fourhour.measures.patient import BASES, COUNT_COLUMNS, measure_patients
+    from fourhour.warehouse import open_warehouse
+
     if level not in LEVELS or period not in PERIODS:
         raise QueryError(
             f"--level is one of {', '.join(LEVELS)}; --period one of {', '.join(PERIODS)}"
@@ -115,7 +114,8 @@ def measures(
         result = measure_patients(wh, eng, levels=(level,), periods=(period,))
     table = protect(result.table, COUNT_COLUMNS, BASES, exact=exact)
     if csv:
-        table.to_csv(csv, index=False)
+        with atomic_path(csv) as tmp:
+            table.to_csv(tmp, index=False)
         console.print(f"wrote {len(table):,} rows to {csv} ({table['disclosure'].iloc[0]})")
         return
     shown = Table(
@@ -152,7 +152,7 @@ def _cell(value: object) -> str:
 
 @patients_app.command("to-returns")
 def to_returns(
-    out: Annotated[Path, typer.Option(help="The provider sheet CSV to write.")],
+    out: Annotated[Path, output_option(help="The provider sheet CSV to write.")],
     week_ending_: Annotated[
         str | None, typer.Option("--week-ending", help="The Sunday ending the week.")
     ] = None,
@@ -162,6 +162,10 @@ def to_returns(
 ) -> None:
     """Write the provider returns for a week or month made from the records, in NHS England's
     provider sheet layout (then `fourhour ingest` it to use it like any published return)."""
+    from fourhour.measures.patient import measure_patients
+    from fourhour.report.patient_returns import returns_csv
+    from fourhour.warehouse import open_warehouse
+
     if bool(week_ending_) == bool(month):
         raise QueryError("give exactly one of --week-ending YYYY-MM-DD or --month YYYY-MM")
     period = week_ending(parse_date(week_ending_)) if week_ending_ else parse_month(month or "")
@@ -170,15 +174,13 @@ def to_returns(
         result = measure_patients(wh, eng, levels=("provider",), periods=(period.granularity,))
         names = dict(wh.con.execute("SELECT code, name FROM organisations").fetchall())
     data = returns_csv(result.table, period, names)
-    tmp = out.with_suffix(out.suffix + ".tmp")
-    tmp.write_bytes(data)
-    tmp.replace(out)
+    write_bytes_atomic(out, data)
     console.print(f"wrote {out}: provider returns for the {period.label}")
 
 
 @patients_app.command("generate")
 def generate(
-    out: Annotated[Path, typer.Option(help="Folder to write the files into.")],
+    out: Annotated[Path, output_option(help="Folder to write the files into.", folder=True)],
     rows: Annotated[int, typer.Option(help="How many attendances.", min=1)] = NATIONAL_YEAR,
     start: Annotated[str, typer.Option(help="First day of arrivals.")] = "2024-04-01",
     days: Annotated[int, typer.Option(help="How many days.", min=1)] = 365,
@@ -188,6 +190,8 @@ def generate(
 ) -> None:
     """Write a SYNTHETIC year of patient-level attendances (25 million by default), one file
     per month, with realistic arrival patterns, type mix, admissions and times."""
+    from fourhour.ingest.patients.synthetic import generate_year
+
     if fmt not in ("parquet", "csv"):
         raise QueryError("--format is parquet or csv")
     first = parse_date(start)

@@ -11,8 +11,9 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from fourhour.cli import app, console, err_console
 from fourhour.cli.bulletin_cmd import choose_period
-from fourhour.cli.options import WarehouseOption
-from fourhour.warehouse import open_warehouse
+from fourhour.cli.options import WarehouseOption, output_option
+from fourhour.measures.spc_names import DEFAULT_PRESET, MAKING_DATA_COUNT_NAME, NHSRPLOTTHEDOTS_NAME
+from fourhour.outputs import atomic_path, check_output
 
 STEP_NAMES = {
     "bulletin": "Reading the bulletin figures",
@@ -66,7 +67,7 @@ def report(
     month: Annotated[str | None, typer.Option("--month", help="The month, YYYY-MM.")] = None,
     out: Annotated[
         Path | None,
-        typer.Option(
+        output_option(
             "--out",
             "-o",
             help="report.html or report.pdf (by suffix). Default: report-PERIOD.html.",
@@ -78,6 +79,18 @@ def report(
     system: Annotated[
         str | None, typer.Option("--system", help="Add an SPC chart for this system (code).")
     ] = None,
+    spc_preset: Annotated[
+        str,
+        typer.Option(
+            "--spc-preset",
+            help=f"SPC rules: {MAKING_DATA_COUNT_NAME} (NHS England's guidance) or "
+            f"{NHSRPLOTTHEDOTS_NAME} (as the R package NHSRplotthedots 0.2.2); docs/spc.md lists "
+            "the differences.",
+        ),
+    ] = DEFAULT_PRESET,
+    outlook: Annotated[
+        bool, typer.Option("--outlook", help="Add the winter outlook (monthly; a forecast).")
+    ] = False,
     warehouse: WarehouseOption = None,
 ) -> None:
     """The board report for a week or month: the bulletin, England's trend against the 95%
@@ -86,14 +99,29 @@ def report(
     stylesheet, or as a PDF."""
     # Imported here: Altair and vl-convert are only needed by this command.
     from fourhour.report.board import build_report, output_path, write_report
+    from fourhour.warehouse import open_warehouse
 
     period = choose_period(week_ending_, month)
-    path = output_path(out, period)
+    path = check_output(output_path(out, period), option="--out")
     progress = _LateProgress()
     try:
         with open_warehouse(warehouse, read_only=True) as wh:
-            board = build_report(wh, period, provider=provider, system=system, progress=progress)
-        write_report(board, path, progress=progress)
+            extra = []
+            if outlook:
+                from fourhour.report.forecast_section import winter_outlook_section
+
+                extra.append(winter_outlook_section)
+            board = build_report(
+                wh,
+                period,
+                provider=provider,
+                system=system,
+                progress=progress,
+                spc_preset=spc_preset,
+                extra_sections=extra,
+            )
+        with atomic_path(path) as tmp:
+            write_report(board, tmp, progress=progress)
     finally:
         progress.stop()
     size = f"{board.pages} pages" if board.pages else f"{len(board.sections)} sections"

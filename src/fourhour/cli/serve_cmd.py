@@ -9,8 +9,7 @@ from typing import Annotated
 import typer
 
 from fourhour.cli import app, console, err_console
-from fourhour.cli.options import WarehouseOption
-from fourhour.errors import QueryError
+from fourhour.cli.options import WarehouseOption, input_option
 from fourhour.settings import warehouse_path
 
 
@@ -32,10 +31,10 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
     funding_rules: Annotated[
         Path | None,
-        typer.Option(help="Funding rules TOML (default: the shipped 2016/17 and 2017/18 STF)."),
+        input_option(help="Funding rules TOML (default: the shipped 2016/17 and 2017/18 STF)."),
     ] = None,
     escalation_rules: Annotated[
-        Path | None, typer.Option(help="Escalation rules TOML laid over the shipped defaults.")
+        Path | None, input_option(help="Escalation rules TOML laid over the shipped defaults.")
     ] = None,
     warehouse: WarehouseOption = None,
 ) -> None:
@@ -45,15 +44,12 @@ def serve(
     (`fourhour tokens create`)."""
     import uvicorn
 
+    from fourhour.warehouse.connection import check_warehouse_path
     from fourhour.web.app import create_app
     from fourhour.web.config import WebConfig
 
     path = warehouse_path(warehouse)
-    if not path.exists():
-        raise QueryError(
-            f"no warehouse at {path}",
-            hint="ingest some files first (fourhour ingest FILE...) or pass --warehouse PATH",
-        )
+    check_warehouse_path(path, read_only=True)
     config = WebConfig(
         warehouse=path, funding_rules=funding_rules, escalation_rules=escalation_rules
     )

@@ -9,8 +9,7 @@ from rich.table import Table
 
 from fourhour.cli import app, console
 from fourhour.cli.options import WarehouseOption
-from fourhour.warehouse import open_warehouse
-from fourhour.web.tokens import ROLES, audit_entries, create_token, list_tokens, revoke_token
+from fourhour.web.tokens import ROLES
 
 tokens_app = typer.Typer(
     help="API tokens for `fourhour serve`: the analyst role sees exact patient-level figures."
@@ -26,6 +25,9 @@ def create(
 ) -> None:
     """Create a token and print it once (only its SHA-256 is stored). Send it as
     `Authorization: Bearer TOKEN`."""
+    from fourhour.warehouse import open_warehouse
+    from fourhour.web.tokens import create_token
+
     with open_warehouse(warehouse) as wh:
         token, secret = create_token(wh, name, role)
     console.print(
@@ -41,6 +43,9 @@ def list_(
     warehouse: WarehouseOption = None,
 ) -> None:
     """Tokens with their role, when they were created and revoked (never the tokens)."""
+    from fourhour.warehouse import open_warehouse
+    from fourhour.web.tokens import list_tokens
+
     with open_warehouse(warehouse) as wh:
         tokens = list_tokens(wh, include_revoked=not active)
     table = Table(title=f"{len(tokens):,} tokens")
@@ -58,6 +63,9 @@ def revoke(
     warehouse: WarehouseOption = None,
 ) -> None:
     """Revoke a token: the server refuses it from its next request."""
+    from fourhour.warehouse import open_warehouse
+    from fourhour.web.tokens import revoke_token
+
     with open_warehouse(warehouse) as wh:
         token = revoke_token(wh, token_id)
     console.print(f"token {token.id} ({token.name}) revoked at {token.revoked_at}")
@@ -69,6 +77,9 @@ def audit(
     warehouse: WarehouseOption = None,
 ) -> None:
     """The audit log: every request to `fourhour serve` that presented a token."""
+    from fourhour.warehouse import open_warehouse
+    from fourhour.web.tokens import audit_entries
+
     with open_warehouse(warehouse) as wh:
         rows = audit_entries(wh, last)
     table = Table(title="audit log (newest first)")

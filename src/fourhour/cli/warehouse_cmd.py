@@ -7,7 +7,6 @@ from rich.table import Table
 
 from fourhour.cli import app, console
 from fourhour.cli.options import WarehouseOption
-from fourhour.warehouse import open_warehouse
 
 warehouse_app = typer.Typer(help="Inspect the warehouse: tables, schema migrations, ingest log.")
 app.add_typer(warehouse_app, name="warehouse")
@@ -16,6 +15,8 @@ app.add_typer(warehouse_app, name="warehouse")
 @warehouse_app.command("info")
 def info(warehouse: WarehouseOption = None) -> None:
     """Row counts, applied and pending schema migrations, and the periods held."""
+    from fourhour.warehouse import open_warehouse
+
     with open_warehouse(warehouse, read_only=True) as wh:
         console.print(f"[bold]{wh.path}[/]")
         console.print(f"migrations applied: {', '.join(wh.applied_migrations())}")
@@ -35,8 +36,13 @@ def info(warehouse: WarehouseOption = None) -> None:
 
 
 @warehouse_app.command("log")
-def log(warehouse: WarehouseOption = None, last: int = typer.Option(20, help="How many.")) -> None:
+def log(
+    warehouse: WarehouseOption = None,
+    last: int = typer.Option(20, help="How many entries, newest first.", min=1),
+) -> None:
     """The ingest log: file, sha256, layout, rows, when, and which ingests it revised."""
+    from fourhour.warehouse import open_warehouse
+
     with open_warehouse(warehouse, read_only=True) as wh:
         rows = wh.con.execute(
             "SELECT ingest_id, ingested_at, file, layout, rows_read, rows_inserted, rows_replaced,"

@@ -70,6 +70,9 @@ class ReadResult:
         file names providers without codes; ingest resolves the name).
     totals: national or regional total rows (area, granularity, period, counts), kept for
         cross-checks and for England figures where no provider rows exist.
+    check_totals: total rows (as `totals`) used only to check the provider rows of the same
+        file and never stored, e.g. a TOTAL row that would shadow NHS England's published
+        national time series for the same month.
     published: the count columns this layout publishes; a revision replaces only these.
     organisations / relations: reference data the file carries.
     column_labels: canonical column -> header in the file, for error messages.
@@ -78,6 +81,7 @@ class ReadResult:
     layout: str
     returns: pd.DataFrame = field(default_factory=lambda: empty_returns())
     totals: pd.DataFrame = field(default_factory=lambda: empty_totals())
+    check_totals: pd.DataFrame = field(default_factory=lambda: empty_totals())
     published: tuple[str, ...] = ()
     organisations: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=ORG_COLUMNS))
     relations: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=RELATION_COLUMNS))
@@ -104,12 +108,18 @@ def empty_returns() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="object") for c in RETURN_COLUMNS})
 
 
+# Columns only national totals carry: attendances within four hours by type as published (the
+# base of the published percentages, which may leave providers out), and whether NHS England
+# estimated the month by apportioning weekly returns.
+TOTAL_ONLY_COLUMNS: tuple[str, ...] = ("within_type1", "within_type2", "within_type3")
 TOTAL_COLUMNS: tuple[str, ...] = (
     "granularity",
     "period_start",
     "period_end",
     "area",
     *COUNT_COLUMNS,
+    *TOTAL_ONLY_COLUMNS,
+    "apportioned",
     "source_row",
 )
 
@@ -135,5 +145,6 @@ def totals_frame(records: list[dict]) -> pd.DataFrame:
     frame = pd.DataFrame.from_records(records)
     for column in TOTAL_COLUMNS:
         if column not in frame.columns:
-            frame[column] = None
+            frame[column] = False if column == "apportioned" else None
+    frame["apportioned"] = frame["apportioned"].fillna(False).astype(bool)
     return frame[list(TOTAL_COLUMNS)]

@@ -1,14 +1,14 @@
-"""Measures: four-hour performance and activity at every level and period, defined once."""
+"""Measures: four-hour performance and activity at every level and period, defined once.
 
-from fourhour.measures.performance import (
-    LEVELS,
-    STANDARD_PCT,
-    THRESHOLD_PCT,
-    england,
-    measure_table,
-    providers_below,
-    worst_providers,
-)
+The constants load at once; the functions (and pandas) when first used, so that importing a
+constant stays cheap.
+"""
+
+from typing import Any
+
+from fourhour.measures.standard import LEVELS, STANDARD_PCT, THRESHOLD_PCT
+
+_FROM_PERFORMANCE = ("england", "measure_table", "providers_below", "worst_providers")
 
 __all__ = [
     "LEVELS",
@@ -19,3 +19,11 @@ __all__ = [
     "providers_below",
     "worst_providers",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FROM_PERFORMANCE:
+        from fourhour.measures import performance
+
+        return getattr(performance, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

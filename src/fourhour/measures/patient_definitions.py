@@ -30,10 +30,11 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
+from fourhour.measures.standard import LEVELS  # noqa: F401  (re-exported: one definition)
+from fourhour.periods import GRANULARITIES as PERIODS  # noqa: F401
+
 BREACH_MINUTES = 240
 TWELVE_HOURS = 720
-LEVELS = ("provider", "system", "region", "national")
-PERIODS = ("week", "month", "quarter", "fy")
 LEVEL_IDS = {"provider": "pid", "system": "sid", "region": "rid", "national": None}
 PERIOD_KEYS = {
     "week": "week_start",

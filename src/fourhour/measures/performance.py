@@ -6,16 +6,31 @@ systems or weeks are combined, counts are summed first and divided last; percent
 never averaged. "All types" needs every department type: where a source publishes type 1 only
 (the 2010-2014 weekly tracker), all-types figures are left empty rather than understated.
 
-Quarters and financial years are built from monthly returns, or from weekly returns (weeks
-ending within the period) where no monthly returns exist. England figures come from provider
-returns; where none exist for a period, from NHS England's published national totals.
+Months, quarters and financial years are built from monthly returns, or, where no monthly
+returns exist (before April 2016), from weekly returns of the weeks ending within the period
+(`source_granularity`; e.g. January 2015 is the four weeks ending 4 to 25 January 2015).
+England's figure for such a period is, in order of preference: the sum of monthly provider
+returns; NHS England's published national totals for the calendar months; the sum of the
+weekly provider returns.
+
+The four-hour base leaves out providers field-testing new standards (`left_out_sql`): their
+attendances count in activity (`*_attendances`) but not in performance
+(`*_performance_attendances`, `*_within_4h`, `*_performance_pct`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 
 from fourhour.errors import QueryError
+from fourhour.measures.standard import (  # noqa: F401  (defined there, used here)
+    BREACH_MINUTES,
+    LEVELS,
+    STANDARD_PCT,
+    THRESHOLD_PCT,
+)
 from fourhour.periods import Period
 from fourhour.warehouse import Warehouse
 from fourhour.warehouse.hierarchy import (
@@ -26,19 +41,60 @@ from fourhour.warehouse.hierarchy import (
     provider_parents,
 )
 
-STANDARD_PCT = 95.0  # the operational standard: 95% within four hours
-THRESHOLD_PCT = 80.0  # the floor commentators count providers against
-BREACH_MINUTES = 240
-LEVELS = ("provider", "system", "region", "national")
 TYPE_KEYS = ("all_types", "type1", "type2", "type3")
+
+# The field test of proposed new standards (the clinically-led review of standards).
+FIELD_TEST_START = dt.date(2019, 5, 1)
+FIELD_TEST_END = dt.date(2023, 5, 31)
+
+
+def left_out_sql(alias: str = "") -> str:
+    """SQL predicate: this provider return is left out of four-hour percentages.
+
+    Why: from May 2019 to May 2023, 14 trusts field-testing proposed new standards (the
+    clinically-led review of standards) reported attendances but no four-hour breaches. NHS
+    England's published four-hour percentages leave them out of numerator and denominator at
+    every level above provider, while their attendances still count in activity totals (the
+    national time series' notes 2 and 3; DOMAIN.md). Their own four-hour figure is not
+    published, so at provider level it is empty, never 100%.
+
+    The rule, as NHS England's figures bear it out: a return for a period within the field
+    test with type 1 attendances > 0 and 0 attendances over four hours in every type. With it,
+    England's percentages computed from the provider files equal the published national
+    series in every month from May 2019 to March 2023 (tests/test_national_figures.py).
+    """
+    a = f"{alias}." if alias else ""
+    return (
+        f"({a}period_end BETWEEN DATE '{FIELD_TEST_START}' AND DATE '{FIELD_TEST_END}' "
+        f"AND coalesce({a}att_type1, 0) > 0 AND coalesce({a}br_type1, 0) = 0 "
+        f"AND coalesce({a}br_type2, 0) = 0 AND coalesce({a}br_type3, 0) = 0)"
+    )
+
+
+def source_granularity(wh: Warehouse, period: Period) -> str:
+    """The returns `period` is measured from: a week from weekly returns; a month, quarter or
+    year from monthly returns, else from weekly returns of the weeks ending within it."""
+    if period.granularity == "week":
+        return "week"
+    monthly = wh.con.execute(
+        "SELECT count(*) FROM provider_returns WHERE granularity = 'month' "
+        "AND period_end BETWEEN ? AND ?",
+        [period.start, period.end],
+    ).fetchone()[0]
+    return "month" if monthly else "week"
+
+
+def weeks_ending_within(wh: Warehouse, period: Period) -> list[dt.date]:
+    """The week endings with weekly returns stored that fall within `period`."""
+    rows = wh.con.execute(
+        "SELECT DISTINCT period_end FROM provider_returns WHERE granularity = 'week' "
+        "AND period_end BETWEEN ? AND ? ORDER BY 1",
+        [period.start, period.end],
+    ).fetchall()
+    return [r[0] for r in rows]
 
 
 def _source_rows_sql(period: Period, granularity: str) -> str:
-    if period.granularity in ("week", "month"):
-        return (
-            f"SELECT * FROM provider_returns WHERE granularity = '{period.granularity}' "
-            f"AND period_end = DATE '{period.end}'"
-        )
     return (
         f"SELECT * FROM provider_returns WHERE granularity = '{granularity}' "
         f"AND period_end BETWEEN DATE '{period.start}' AND DATE '{period.end}'"
@@ -46,21 +102,24 @@ def _source_rows_sql(period: Period, granularity: str) -> str:
 
 
 def _rows_sql(wh: Warehouse, period: Period) -> str:
-    """Provider rows that make up `period` (monthly preferred for quarters and years)."""
-    if period.granularity in ("week", "month"):
-        return _source_rows_sql(period, period.granularity)
-    monthly = wh.con.execute(
-        f"SELECT count(*) FROM ({_source_rows_sql(period, 'month')})"
-    ).fetchone()[0]
-    return _source_rows_sql(period, "month" if monthly else "week")
+    """Provider rows that make up `period` (see `source_granularity`)."""
+    return _source_rows_sql(period, source_granularity(wh, period))
 
 
 def _aggregates() -> str:
-    """SQL aggregate columns shared by every level: counts summed, then divided."""
+    """SQL aggregate columns shared by every level: counts summed, then divided.
+
+    `*_attendances` is activity (every provider); `*_performance_attendances` is the base of
+    the four-hour percentage, which leaves out the returns `left_out_sql` names.
+    """
+    counted = f"NOT {left_out_sql()}"
     parts = []
     for t in ("type1", "type2", "type3"):
         parts.append(f"sum(att_{t})::BIGINT AS {t}_attendances")
         parts.append(f"sum(br_{t})::BIGINT AS {t}_breaches")
+        parts.append(
+            f"sum(att_{t}) FILTER (WHERE {counted})::BIGINT AS {t}_performance_attendances"
+        )
         parts.append(f"sum(adm_{t})::BIGINT AS {t}_emergency_admissions")
     complete = "count(*) FILTER (WHERE att_type2 IS NULL OR att_type3 IS NULL OR br_type2 IS NULL "
     complete += "OR br_type3 IS NULL OR att_type1 IS NULL OR br_type1 IS NULL) = 0"
@@ -71,6 +130,10 @@ def _aggregates() -> str:
     parts.append(
         f"CASE WHEN {complete} THEN sum(br_type1 + br_type2 + br_type3) END::BIGINT "
         "AS all_types_breaches"
+    )
+    parts.append(
+        f"CASE WHEN {complete} THEN sum(att_type1 + att_type2 + att_type3) "
+        f"FILTER (WHERE {counted}) END::BIGINT AS all_types_performance_attendances"
     )
     parts.append("sum(adm_other)::BIGINT AS other_emergency_admissions")
     parts.append(
@@ -83,17 +146,18 @@ def _aggregates() -> str:
     parts.append("sum(dta_over_12h)::BIGINT AS trolley_waits_over_12h")
     parts.append("bool_or(breaches_estimated) AS breaches_estimated")
     parts.append("count(DISTINCT org_code) AS providers")
+    parts.append(f"count(DISTINCT org_code) FILTER (WHERE {left_out_sql()}) AS providers_left_out")
     return ",\n".join(parts)
 
 
 def _finish(frame: pd.DataFrame) -> pd.DataFrame:
     """Add within-4h and performance columns (percent, full precision) for every type."""
     for t in TYPE_KEYS:
-        att = frame[f"{t}_attendances"].astype("Float64")
+        base = frame[f"{t}_performance_attendances"].astype("Float64")
         br = frame[f"{t}_breaches"].astype("Float64")
-        frame[f"{t}_within_4h"] = (att - br).astype("Int64")
-        perf = (att - br) / att * 100.0
-        frame[f"{t}_performance_pct"] = perf.where(att > 0).astype("Float64")
+        frame[f"{t}_within_4h"] = (base - br).astype("Int64")
+        perf = (base - br) / base * 100.0
+        frame[f"{t}_performance_pct"] = perf.where(base > 0).astype("Float64")
     frame["emergency_admissions_via_ae"] = (
         frame[[f"{t}_emergency_admissions" for t in ("type1", "type2", "type3")]]
         .astype("Float64")
@@ -143,17 +207,47 @@ def measure_table(wh: Warehouse, period: Period, level: str = "provider") -> pd.
     return frame
 
 
+PROVIDER_RETURNS = "provider returns"
+WEEKLY_RETURNS = "weekly provider returns"
+PUBLISHED = "published national totals"
+
+
 def england(wh: Warehouse, period: Period) -> pd.DataFrame:
-    """One row for England: provider sums, else NHS England's published national totals."""
-    rows = _rows_sql(wh, period)
+    """One row for England: monthly (or, for a week, weekly) provider sums; else NHS England's
+    published national totals; else the weekly returns of the weeks ending in the period.
+
+    `source` says which; `apportioned` is true where NHS England estimated the national
+    figures by apportioning weekly data into months. Trolley waits the provider returns lack
+    (NHS-R's monthly files have none) are taken from the national totals where those hold
+    them, and `trolley_waits_source` says so.
+    """
+    granularity = source_granularity(wh, period)
+    rows = _source_rows_sql(period, granularity)
     frame = wh.con.execute(
         f"SELECT 'ENGLAND' AS code, 'England' AS name, {_aggregates()} FROM ({rows}) r"
     ).df()
-    source = "provider returns"
-    if frame["providers"].iloc[0] == 0:
-        published = _published_england(wh, period)
-        if published is not None:
-            frame, source = published, "published national totals"
+    source = PROVIDER_RETURNS if granularity == period.granularity else WEEKLY_RETURNS
+    no_trolley_waits = (
+        frame["trolley_waits_over_4h"].isna().all() and frame["trolley_waits_over_12h"].isna().all()
+    )
+    published = (
+        _published_england(wh, period)
+        if frame["providers"].iloc[0] == 0 or source == WEEKLY_RETURNS or no_trolley_waits
+        else None
+    )
+    if published is not None and (frame["providers"].iloc[0] == 0 or source == WEEKLY_RETURNS):
+        frame, source = published, PUBLISHED
+    frame["apportioned"] = bool(frame["apportioned"].iloc[0]) if source == PUBLISHED else False
+    frame["trolley_waits_source"] = None
+    if (
+        frame["trolley_waits_over_4h"].notna().any()
+        or frame["trolley_waits_over_12h"].notna().any()
+    ):
+        frame["trolley_waits_source"] = PUBLISHED if source == PUBLISHED else PROVIDER_RETURNS
+    elif published is not None and published["trolley_waits_over_4h"].notna().any():
+        for column in ("trolley_waits_over_4h", "trolley_waits_over_12h"):
+            frame[column] = published[column].to_numpy()
+        frame["trolley_waits_source"] = PUBLISHED
     frame = _finish(frame)
     frame.insert(0, "level", "national")
     frame.insert(1, "period_start", period.start)
@@ -164,25 +258,33 @@ def england(wh: Warehouse, period: Period) -> pd.DataFrame:
 
 
 def _published_england(wh: Warehouse, period: Period) -> pd.DataFrame | None:
+    """England from NHS England's published monthly national totals, where they cover every
+    month of the period. The four-hour base is within + over four hours as published (it
+    leaves out the field-test trusts), else attendances."""
     if period.granularity == "week":
         return None
     n_months = {"month": 1, "quarter": 3, "fy": 12}[period.granularity]
+    types = ("type1", "type2", "type3")
+    base = {t: f"coalesce(within_{t} + br_{t}, att_{t})" for t in types}
     sql = f"""
         SELECT 'ENGLAND' AS code, 'England' AS name, count(*) AS n,
         {
         ", ".join(
             f"round(sum(att_{t}))::BIGINT AS {t}_attendances, "
             f"round(sum(br_{t}))::BIGINT AS {t}_breaches, "
+            f"round(sum({base[t]}))::BIGINT AS {t}_performance_attendances, "
             f"round(sum(adm_{t}))::BIGINT AS {t}_emergency_admissions"
-            for t in ("type1", "type2", "type3")
+            for t in types
         )
     },
         round(sum(att_type1 + att_type2 + att_type3))::BIGINT AS all_types_attendances,
         round(sum(br_type1 + br_type2 + br_type3))::BIGINT AS all_types_breaches,
+        round(sum({" + ".join(base.values())}))::BIGINT AS all_types_performance_attendances,
         round(sum(adm_other))::BIGINT AS other_emergency_admissions,
         round(sum(dta_4_12h + dta_over_12h))::BIGINT AS trolley_waits_over_4h,
         round(sum(dta_over_12h))::BIGINT AS trolley_waits_over_12h,
-        true AS breaches_estimated, 0 AS providers
+        false AS breaches_estimated, 0 AS providers, 0 AS providers_left_out,
+        coalesce(bool_or(apportioned), false) AS apportioned
         FROM published_totals WHERE area = 'ENGLAND' AND granularity = 'month'
         AND period_end BETWEEN DATE '{period.start}' AND DATE '{period.end}'
     """
@@ -198,10 +300,15 @@ def _basis(frame: pd.DataFrame) -> str:
 
 
 def providers_below(
-    wh: Warehouse, period: Period, threshold_pct: float = THRESHOLD_PCT
+    wh: Warehouse,
+    period: Period,
+    threshold_pct: float = THRESHOLD_PCT,
+    table: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, str]:
-    """Providers whose performance this period is below the threshold, worst first."""
-    table = measure_table(wh, period, "provider")
+    """Providers whose performance this period is below the threshold, worst first (`table`:
+    the provider-level measure table for `period`, if already computed)."""
+    if table is None:
+        table = measure_table(wh, period, "provider")
     if not len(table):
         return table, "all_types"
     basis = _basis(table)
@@ -210,9 +317,16 @@ def providers_below(
     return below.sort_values([f"{basis}_performance_pct", "code"]), basis
 
 
-def worst_providers(wh: Warehouse, period: Period, n: int = 5) -> tuple[pd.DataFrame, str]:
+def worst_providers(
+    wh: Warehouse, period: Period, n: int = 5, table: pd.DataFrame | None = None
+) -> tuple[pd.DataFrame, str]:
     """The n providers with the lowest performance (ties: more attendances first)."""
-    table = measure_table(wh, period, "provider")
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise QueryError(
+            f"the number of worst providers must be a whole number of 1 or more, not {n}"
+        )
+    if table is None:
+        table = measure_table(wh, period, "provider")
     if not len(table):
         return table, "all_types"
     basis = _basis(table)

@@ -23,9 +23,16 @@ Edge-case decisions (all documented in docs/spc.md):
 - A point exactly on a limit (or a two-sigma line, or the mean) is on it, not beyond it;
   "exactly" allows a relative tolerance of 1e-9 to absorb floating-point rounding.
 - A gap (a missing period, given `freq`) breaks runs, trends and two-in-three windows, and no
-  moving range is taken across it; rebased segments are separate series in every respect.
+  moving range is taken across it (Making Data Count; NHSRplotthedots has no notion of a gap);
+  rebased segments are separate series in every respect.
 - With every moving range zero (a series stuck at 100%) the limits collapse onto the mean:
   points on the mean are common cause, and any departure is outside the limits.
+
+Two presets (`SpcOptions(preset=...)`, `PRESETS`): "making-data-count", the default, follows NHS
+England's current Making Data Count guidance as above; "nhsrplotthedots" reproduces the R
+package NHSRplotthedots 0.2.2 (its moving-range screening, its 2/3 × 2.66 two-sigma lines, its
+older two-in-three rule, limits on any number of points, no gaps, its reading of a point between
+two trends). Each difference is one field of `Preset`; docs/spc.md tabulates them.
 """
 
 from __future__ import annotations
@@ -40,13 +47,21 @@ import numpy as np
 import pandas as pd
 from pandas.tseries.frequencies import to_offset
 
-from fourhour.errors import QueryError
+from fourhour.errors import InvalidInputError
+from fourhour.measures.spc_names import (
+    DEFAULT_PRESET,
+    MAKING_DATA_COUNT_NAME,
+    NHSRPLOTTHEDOTS_NAME,
+    PRESETS,
+)
 
 # ------------------------------------------------------------------------------- constants
 
 D2 = 1.128  # bias-correction constant for moving ranges of two points: sigma = mean MR / d2
 LIMIT_FACTOR = 2.66  # 3 / d2, as NHS England's tools round it: process limits
 NEAR_FACTOR = 1.773  # 2 / d2: the "near limit" (two-sigma) lines
+PTD_NEAR_FACTOR = 2 * (LIMIT_FACTOR / 3)  # NHSRplotthedots' two-sigma lines: 1.77333…
+PTD_SHORT_POINTS = 13  # NHSRplotthedots warns of trial limits below this many points
 LIMIT_SIGMAS = 3.0  # Laney p′: process limits at three (adjusted) sigma
 NEAR_SIGMAS = 2.0  # Laney p′: two-sigma lines
 MR_SCREEN_FACTOR = 3.267  # D4 for n = 2: moving ranges above 3.267 × mean MR are screened out
@@ -106,8 +121,68 @@ SUMMARY_COLUMNS = [
 CONCERN_COLUMNS = ["code", "period_end", "concern", "rule", "reason"]
 
 
-class SpcInputError(QueryError, ValueError):
+class SpcInputError(InvalidInputError, ValueError):
     """The SPC engine was given options or a frame it cannot chart."""
+
+
+# ------------------------------------------------------------------------------- presets
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A rule set: the defaults it gives `SpcOptions`, and the fine print it fixes.
+
+    docs/spc.md tabulates how the two presets differ, and why."""
+
+    name: str
+    title: str  # for a reader: what the preset follows
+    # Defaults of the SpcOptions fields a caller may still override:
+    min_points: int  # limits, flags and icons only from this many points in a segment
+    screen_moving_ranges: bool
+    two_in_three_beyond_3sigma: bool
+    # Fixed by the preset:
+    near_factor: float  # two-sigma lines at mean ± near_factor × MR̄
+    screen_keeps_equal: bool  # a moving range equal to 3.267 × MR̄ survives screening
+    two_in_three_same_side: bool  # all three points of the window on one side of the mean
+    gaps_break: bool  # a missing period breaks moving ranges, runs, trends and windows
+    rebase_on_a_period: bool  # a rebase date counts only if it is one of the periods
+    trend_junction: Literal["completed", "following"]  # a point between two trends
+    icons_without_limits: bool  # icons (and rules that need no limits) without limits
+    trial_below: int | None  # note "trial limits" for segments shorter than this
+
+
+MAKING_DATA_COUNT = Preset(
+    name=MAKING_DATA_COUNT_NAME,
+    title="NHS England's Making Data Count guidance",
+    min_points=DEFAULT_MIN_POINTS,
+    screen_moving_ranges=False,
+    two_in_three_beyond_3sigma=True,
+    near_factor=NEAR_FACTOR,
+    screen_keeps_equal=True,
+    two_in_three_same_side=False,
+    gaps_break=True,
+    rebase_on_a_period=False,
+    trend_junction="completed",
+    icons_without_limits=False,
+    trial_below=None,
+)
+NHSRPLOTTHEDOTS = Preset(
+    name=NHSRPLOTTHEDOTS_NAME,
+    title="the R package NHSRplotthedots 0.2.2",
+    min_points=1,
+    screen_moving_ranges=True,
+    two_in_three_beyond_3sigma=False,
+    near_factor=PTD_NEAR_FACTOR,
+    screen_keeps_equal=False,
+    two_in_three_same_side=True,
+    gaps_break=False,
+    rebase_on_a_period=True,
+    trend_junction="following",
+    icons_without_limits=True,
+    trial_below=PTD_SHORT_POINTS,
+)
+PRESET_RULES = {p.name: p for p in (MAKING_DATA_COUNT, NHSRPLOTTHEDOTS)}
+assert tuple(PRESET_RULES) == PRESETS
 
 
 # ------------------------------------------------------------------------------- options
@@ -115,25 +190,42 @@ class SpcInputError(QueryError, ValueError):
 
 @dataclass(frozen=True)
 class SpcOptions:
-    """How limits are computed and which rules apply. Validated on construction."""
+    """How limits are computed and which rules apply. Validated on construction.
+
+    `preset` chooses the rule set (PRESETS); the options left as None take its defaults
+    (`Preset.min_points`, `screen_moving_ranges`, `two_in_three_beyond_3sigma`)."""
 
     improvement: Literal["up", "down", "neutral"] = "up"
-    min_points: int = DEFAULT_MIN_POINTS
+    min_points: int | None = None  # preset default: 13 (Making Data Count), 1 (NHSRplotthedots)
     baseline_points: int | None = None  # fix limits after N points (N >= 12)
     trend_points: int = DEFAULT_TREND_POINTS
     run_points: int = DEFAULT_RUN_POINTS  # 6 or 7
-    two_in_three_beyond_3sigma: bool = True  # the post-November-2023 rule
-    screen_moving_ranges: bool = False
+    two_in_three_beyond_3sigma: bool | None = None  # preset default; True: the 2023 rule
+    screen_moving_ranges: bool | None = None  # preset default
+    preset: str = DEFAULT_PRESET
 
     def __post_init__(self) -> None:
+        if self.preset not in PRESET_RULES:
+            raise SpcInputError(
+                f"preset must be one of {', '.join(PRESETS)}, not {self.preset!r}",
+                hint=f"{DEFAULT_PRESET} (the default) follows NHS England's guidance; "
+                "nhsrplotthedots reproduces the R package",
+            )
+        rules = PRESET_RULES[self.preset]
+        for name in ("min_points", "two_in_three_beyond_3sigma", "screen_moving_ranges"):
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, getattr(rules, name))
+        for name in ("two_in_three_beyond_3sigma", "screen_moving_ranges"):
+            if not isinstance(getattr(self, name), bool | np.bool_):
+                raise SpcInputError(f"{name} must be True or False, not {getattr(self, name)!r}")
         if self.improvement not in IMPROVEMENTS:
             raise SpcInputError(
                 f"improvement must be one of {', '.join(IMPROVEMENTS)}, not {self.improvement!r}",
                 hint="'up' where higher is better (four-hour performance), 'down' where lower is",
             )
-        if not _is_int(self.min_points) or self.min_points < 2:
+        if not _is_int(self.min_points) or self.min_points < 1:
             raise SpcInputError(
-                f"min_points must be a whole number of at least 2, not {self.min_points!r}",
+                f"min_points must be a whole number of at least 1, not {self.min_points!r}",
                 hint=f"Making Data Count asks for {DEFAULT_MIN_POINTS}",
             )
         if self.baseline_points is not None and (
@@ -153,6 +245,11 @@ class SpcOptions:
                 f"run_points must be 6 or 7, not {self.run_points!r}",
                 hint=f"Making Data Count uses {DEFAULT_RUN_POINTS}",
             )
+
+    @property
+    def rules(self) -> Preset:
+        """The preset's rule set."""
+        return PRESET_RULES[self.preset]
 
 
 def _is_int(value: object) -> bool:
@@ -219,7 +316,7 @@ def xmr(
     """
     inp = _prepare(frame, org, period, {value: "value"})
     inp = inp.keep(np.isfinite(inp.values["value"]))
-    lay = _layout(inp, freq, rebase)
+    lay = _layout(inp, freq, rebase, options.rules)
     x = inp.values["value"]
     lim = _xmr_limits(x, lay, options)
     return _result(inp, lay, x, lim, options, target, "xmr")
@@ -256,7 +353,7 @@ def laney_p(
             hint="both must be counts, the numerator no larger than the denominator",
         )
     inp = inp.keep(np.isfinite(num) & np.isfinite(den) & (den > 0))
-    lay = _layout(inp, freq, rebase)
+    lay = _layout(inp, freq, rebase, options.rules)
     num, den = inp.values["numerator"], inp.values["denominator"]
     scale = 100.0 if percent else 1.0
     lim = _laney_limits(num, den, lay, options, scale)
@@ -393,7 +490,7 @@ def _shift(a: np.ndarray, k: int, fill: object) -> np.ndarray:
     return out
 
 
-def _layout(inp: _Input, freq: Freq, rebase: Rebase) -> _Layout:
+def _layout(inp: _Input, freq: Freq, rebase: Rebase, rules: Preset) -> _Layout:
     n = len(inp.org)
     org_start = np.ones(n, dtype=bool)
     org_start[1:] = inp.org[1:] != inp.org[:-1]
@@ -412,13 +509,13 @@ def _layout(inp: _Input, freq: Freq, rebase: Rebase) -> _Layout:
         )
     after_gap = ~org_start & (step > 1)
 
-    count = _rebase_counts(inp, rebase)
+    count = _rebase_counts(inp, rebase, on_a_period=rules.rebase_on_a_period)
     seg_start = org_start | (count != _shift(count, 1, -1))
     seg_id = _starts_to_ids(seg_start)
     org_seq = _starts_to_ids(org_start)
     segment = seg_id - seg_id[org_start][org_seq] + 1
     n_seg = int(seg_start.sum())
-    block_start = seg_start | after_gap
+    block_start = seg_start | after_gap if rules.gaps_break else seg_start
     return _Layout(
         org_start=org_start,
         last=np.flatnonzero(np.r_[org_start[1:], True]) if n else np.zeros(0, dtype=np.int64),
@@ -499,8 +596,9 @@ def _gap_lists(
     return out
 
 
-def _rebase_counts(inp: _Input, rebase: Rebase) -> np.ndarray:
-    """For each point, how many of its organisation's rebase dates fall on or before it."""
+def _rebase_counts(inp: _Input, rebase: Rebase, *, on_a_period: bool) -> np.ndarray:
+    """For each point, how many of its organisation's rebase dates fall on or before it (with
+    `on_a_period`, counting only the dates that are one of the organisation's periods)."""
     n = len(inp.org)
     if not rebase or n == 0:
         return np.zeros(n, dtype=np.int64)
@@ -519,6 +617,8 @@ def _rebase_counts(inp: _Input, rebase: Rebase) -> np.ndarray:
         return np.zeros(n, dtype=np.int64)
     rkeys = np.sort(np.asarray(keys, dtype=np.int64))
     first = inp.org * span
+    if on_a_period:
+        rkeys = rkeys[np.isin(rkeys, first + days - lo)]
     return np.searchsorted(rkeys, first + days - lo, side="right") - np.searchsorted(
         rkeys, first, side="left"
     )
@@ -535,6 +635,7 @@ class _Limits:
     upper_2s: np.ndarray
     lower_2s: np.ndarray
     moving_range: np.ndarray
+    centred: np.ndarray  # the segment has enough points for a mean (and rules that need no limits)
     has: np.ndarray  # limits exist for this point
     zero_mr: np.ndarray  # the baseline's mean moving range is zero
 
@@ -566,17 +667,24 @@ def _mean_moving_range(
     mr: np.ndarray, base: np.ndarray, lay: _Layout, options: SpcOptions
 ) -> np.ndarray:
     """Per segment, the mean moving range of the baseline; with screening, recomputed once
-    without the moving ranges above 3.267 × that mean."""
+    without the moving ranges above 3.267 × that mean (and, for NHSRplotthedots, without those
+    equal to it: so a flat baseline, every moving range 0, keeps none and has no limits)."""
     mrbar = _segment_mean(mr, base, lay)
     if options.screen_moving_ranges:
         limit = MR_SCREEN_FACTOR * mrbar[lay.seg_id]
-        keep = ~(mr - limit > TOLERANCE * np.maximum(1.0, np.abs(limit)))
+        margin = TOLERANCE * np.maximum(1.0, np.abs(limit))
+        with np.errstate(invalid="ignore"):
+            if options.rules.screen_keeps_equal:
+                keep = ~(mr - limit > margin)
+            else:
+                keep = limit - mr > margin
         mrbar = _segment_mean(mr, base & keep, lay)
     return mrbar
 
 
-def _has_limits(lay: _Layout, spread: np.ndarray, options: SpcOptions) -> np.ndarray:
-    return (lay.n_in_seg >= options.min_points) & np.isfinite(spread)
+def _centred(lay: _Layout, options: SpcOptions) -> np.ndarray:
+    """The segment has the points that a centre line (and limits, flags, icons) need."""
+    return lay.n_in_seg >= options.min_points
 
 
 def _xmr_limits(x: np.ndarray, lay: _Layout, options: SpcOptions) -> _Limits:
@@ -584,15 +692,18 @@ def _xmr_limits(x: np.ndarray, lay: _Layout, options: SpcOptions) -> _Limits:
     base = _in_baseline(lay, options)
     mean = _segment_mean(x, base, lay)[lay.seg_id]
     mrbar = _mean_moving_range(mr, base, lay, options)[lay.seg_id]
-    has = _has_limits(lay, mrbar, options)
+    centred = _centred(lay, options)
+    has = centred & np.isfinite(mrbar)
+    near = options.rules.near_factor
     nan = np.full(len(x), np.nan)
     return _Limits(
-        mean=np.where(has, mean, nan),
+        mean=np.where(centred, mean, nan),
         ucl=np.where(has, mean + LIMIT_FACTOR * mrbar, nan),
         lcl=np.where(has, mean - LIMIT_FACTOR * mrbar, nan),
-        upper_2s=np.where(has, mean + NEAR_FACTOR * mrbar, nan),
-        lower_2s=np.where(has, mean - NEAR_FACTOR * mrbar, nan),
+        upper_2s=np.where(has, mean + near * mrbar, nan),
+        lower_2s=np.where(has, mean - near * mrbar, nan),
         moving_range=mr,
+        centred=centred,
         has=has,
         zero_mr=has & (mrbar == 0),
     )
@@ -615,7 +726,8 @@ def _laney_limits(
     mr = _moving_range(z, lay)
     mrbar = _mean_moving_range(mr, base, lay, options)[lay.seg_id]
     sigma_z = mrbar / D2
-    has = _has_limits(lay, sigma_z, options)
+    centred = _centred(lay, options) & np.isfinite(pbar)
+    has = centred & np.isfinite(sigma_z)
     spread = sigma_p * sigma_z
     nan = np.full(len(num), np.nan)
 
@@ -623,12 +735,13 @@ def _laney_limits(
         return np.where(has, np.clip(pbar + sigmas * spread, 0.0, 1.0) * scale, nan)
 
     return _Limits(
-        mean=np.where(has, pbar * scale, nan),
+        mean=np.where(centred, pbar * scale, nan),
         ucl=line(LIMIT_SIGMAS),
         lcl=line(-LIMIT_SIGMAS),
         upper_2s=line(NEAR_SIGMAS),
         lower_2s=line(-NEAR_SIGMAS),
         moving_range=mr,
+        centred=centred,
         has=has,
         zero_mr=has & (spread == 0),
     )
@@ -690,9 +803,10 @@ def _astronomical(x: np.ndarray, lim: _Limits, lay: _Layout, options: SpcOptions
 
 def _trend(x: np.ndarray, lim: _Limits, lay: _Layout, options: SpcOptions) -> _Flag:
     """`trend_points` or more points each strictly above (or below) the one before; a tie
-    breaks a trend, as do a gap and a segment start."""
+    breaks a trend, as do a segment start and (Making Data Count) a gap. A trend needs no
+    limits, only a segment long enough to be charted."""
     diff = x - _shift(x, 1, np.nan)
-    within = lim.has & ~lay.block_start
+    within = lim.centred & ~lay.block_start
     need = options.trend_points - 1  # steps in a qualifying trend
     out = {}
     for name, step in (("up", within & (diff > 0)), ("down", within & (diff < 0))):
@@ -704,32 +818,55 @@ def _trend(x: np.ndarray, lim: _Limits, lay: _Layout, options: SpcOptions) -> _F
         out[name] = (by_step, first, number, points)
     up_step, up_first, up_no, up_len = out["up"]
     down_step, down_first, down_no, down_len = out["down"]
+    rising, falling = up_step | up_first, down_step | down_first
+    hit = rising | falling
     # A peak both completes an upward trend and starts a downward one: the trend it completes
-    # by its own step wins.
+    # by its own step wins ...
     high = up_step | (up_first & ~down_step)
-    hit = up_step | up_first | down_step | down_first
+    if options.rules.trend_junction == "following":
+        # ... or, as NHSRplotthedots reads it, a trend point followed by another trend point
+        # takes the direction of its step to that point (rising only if strictly rising), any
+        # other its step from the point before.
+        after = _shift(diff, -1, np.nan)
+        followed = hit & _shift(hit, -1, False) & ~_shift(lay.block_start, -1, True)
+        high = hit & np.where(followed, after > 0, ~lay.block_start & (diff > 0))
     idx = np.flatnonzero(hit)
     h = high[idx]
+    own = np.where(h, rising[idx], falling[idx])  # the point is in a trend of its direction
     tail = _distinct(
-        lambda up, n: f" point of {'an upward' if up else 'a downward'} trend of {n:.0f} points",
+        lambda up, n, own: (
+            f" point of {'an upward' if up else 'a downward'} trend of {n:.0f} points"
+            if own
+            else f" point of {'a downward' if up else 'an upward'} trend of {n:.0f} points, "
+            f"read as {'rising' if up else 'falling'} by its next step"
+        ),
         h,
-        np.where(h, up_len[idx], down_len[idx]),
+        np.where(rising[idx] & (h | ~falling[idx]), up_len[idx], down_len[idx]),
+        own,
     )
-    return _Flag.of(hit, high, _ordinal(np.where(h, up_no[idx], down_no[idx])) + tail)
+    number = np.where(rising[idx] & (h | ~falling[idx]), up_no[idx], down_no[idx])
+    return _Flag.of(hit, high, _ordinal(number) + tail)
 
 
 def _two_in_three(x: np.ndarray, lim: _Limits, lay: _Layout, options: SpcOptions) -> _Flag:
     """Two of three consecutive points beyond the same two-sigma line. From November 2023 a
     point beyond the process limit counts too; before, only points between the two-sigma line
     and the limit did. Only the points beyond the line are flagged; the window never spans a
-    gap or a segment start."""
+    segment start (nor, for Making Data Count, a gap). NHSRplotthedots also asks all three
+    points of the window to lie on the same side of the mean."""
     hi = lim.has & _beyond(x, lim.upper_2s)
     lo = lim.has & _beyond(-x, -lim.lower_2s)
     if not options.two_in_three_beyond_3sigma:
         hi &= ~_beyond(x, lim.ucl)
         lo &= ~_beyond(-x, -lim.lcl)
+    same = _shift(lay.block_id, 2, -1) == lay.block_id  # a window of three ends here
     flags = []
-    for beyond in (hi, lo):
+    for beyond, side in ((hi, _beyond(x, lim.mean)), (lo, _beyond(-x, -lim.mean))):
+        if options.rules.two_in_three_same_side:
+            count = beyond.astype(int) + _shift(beyond, 1, False) + _shift(beyond, 2, False)
+            window = same & (count >= 2) & side & _shift(side, 1, False) & _shift(side, 2, False)
+            flags.append(beyond & (window | _shift(window, -1, False) | _shift(window, -2, False)))
+            continue
         partner = np.zeros(len(x), dtype=bool)
         for k in (-2, -1, 1, 2):
             partner |= _shift(beyond, k, False) & (_shift(lay.block_id, k, -1) == lay.block_id)
@@ -752,9 +889,9 @@ def _two_in_three(x: np.ndarray, lim: _Limits, lay: _Layout, options: SpcOptions
 
 def _shift_rule(x: np.ndarray, lim: _Limits, lay: _Layout, options: SpcOptions) -> _Flag:
     """`run_points` or more consecutive points on one side of the mean; a point on the mean,
-    a gap or a segment start breaks the run."""
-    above = lim.has & _beyond(x, lim.mean)
-    below = lim.has & _beyond(-x, -lim.mean)
+    a segment start or (Making Data Count) a gap breaks the run."""
+    above = lim.centred & _beyond(x, lim.mean)
+    below = lim.centred & _beyond(-x, -lim.mean)
     a_len, a_pos = _runs(above, lay.block_start)
     b_len, b_pos = _runs(below, lay.block_start)
     high = a_len >= options.run_points
@@ -882,25 +1019,32 @@ def _per_org(k: int, at: np.ndarray, values: np.ndarray, fill: object) -> np.nda
     return out
 
 
-def _variation_icon(causes: dict[str, np.ndarray], last: np.ndarray, has: np.ndarray) -> np.ndarray:
+def _variation_icon(
+    causes: dict[str, np.ndarray], last: np.ndarray, shown: np.ndarray
+) -> np.ndarray:
     kind, side = causes["special_cause"][last], causes["side"][last]
     flagged = pd.notna(causes["rule"][last])
     named = "special_cause_" + kind.astype(str).astype(object) + "_" + side.astype(str)
-    return np.where(has, np.where(flagged, named, COMMON_CAUSE), None).astype(object)
+    return np.where(shown, np.where(flagged, named, COMMON_CAUSE), None).astype(object)
 
 
 def _assurance_icon(
-    target: np.ndarray, ucl: np.ndarray, lcl: np.ndarray, has: np.ndarray, options: SpcOptions
+    target: np.ndarray,
+    ucl: np.ndarray,
+    lcl: np.ndarray,
+    shown: np.ndarray,
+    options: SpcOptions,
 ) -> np.ndarray:
     """Target beyond the limits on the bad side: fail; on the good side: pass; on or within
-    the limits: hit and miss. None without a target, without limits or for neutral measures."""
+    the limits: hit and miss. None for neutral measures and where `shown` is False; otherwise
+    a missing target or missing limits read as hit and miss (NHSRplotthedots' reading)."""
     above = _beyond(target, ucl)
     below = _beyond(-target, -lcl)
     if options.improvement == "up":
         icon = np.select([above, below], ["fail", "pass"], "hit_and_miss")
     else:
         icon = np.select([above, below], ["pass", "fail"], "hit_and_miss")
-    usable = has & np.isfinite(target) & (options.improvement != "neutral")
+    usable = shown & (options.improvement != "neutral")
     return np.where(usable, icon.astype(object), None)
 
 
@@ -932,12 +1076,18 @@ def _summarise(
         return _per_org(k, at, values, fill)
 
     has = column(lim.has[last], False)
+    centred = column(lim.centred[last], False)
     ucl, lcl = column(lim.ucl[last]), column(lim.lcl[last])
     tgt = _targets(target, inp.codes)
+    if options.rules.icons_without_limits:  # as NHSRplotthedots: any target given, any limits
+        variation_shown, assurance_shown = centred, centred & (target is not None)
+    else:
+        variation_shown, assurance_shown = has, has & np.isfinite(tgt)
     facts = {
         "n_points": np.bincount(inp.org, minlength=k),
         "n_in_segment": column(lay.n_in_seg[last], 0),
         "has": has,
+        "centred": centred,
         "zero_mr": column(lim.zero_mr[last], False),
         "segment": column(lay.segment[last], 1),
         "gaps": lay.gaps,
@@ -954,8 +1104,8 @@ def _summarise(
             "ucl": ucl,
             "lcl": lcl,
             "target": tgt,
-            "variation_icon": column(_variation_icon(causes, last, lim.has[last]), None),
-            "assurance_icon": _assurance_icon(tgt, ucl, lcl, has, options),
+            "variation_icon": column(_variation_icon(causes, last, variation_shown[at]), None),
+            "assurance_icon": _assurance_icon(tgt, ucl, lcl, assurance_shown, options),
             "gaps": lay.gaps,
             "note": _notes(facts, options),
         },
@@ -980,13 +1130,28 @@ def _notes(facts: dict[str, np.ndarray], options: SpcOptions) -> np.ndarray:
     add(empty, "no values")
     rebased = facts["segment"] > 1
     which = np.where(rebased, " (segment " + count(facts["segment"]) + ", rebased)", "")
+    points = count(facts["n_in_segment"]) + " point(s) in the current segment" + which
     add(
-        ~empty & ~facts["has"],
-        count(facts["n_in_segment"])
-        + " point(s) in the current segment"
-        + which
+        ~empty & ~facts["centred"],
+        points
         + f", fewer than the {options.min_points} needed: no limits, special-cause flags or icons",
     )
+    single = facts["n_in_segment"] == 1
+    add(
+        facts["centred"] & ~facts["has"],
+        np.where(
+            single,
+            "a single point in the current segment: no moving range, so no limits",
+            "no moving range to set limits from"
+            + (": every one is 0 and screened out" if options.screen_moving_ranges else ""),
+        ),
+    )
+    trial = options.rules.trial_below
+    if trial is not None:
+        add(
+            facts["has"] & (facts["n_in_segment"] < trial),
+            points + f", fewer than {trial}: trial limits",
+        )
     add(facts["zero_mr"], "no variation in the baseline: the limits collapse onto the mean")
     add(rebased & facts["has"], "limits from segment " + count(facts["segment"]) + " (rebased)")
     n_gaps = np.fromiter((len(g) for g in facts["gaps"]), dtype=np.int64, count=k)

@@ -25,6 +25,7 @@ RULE_NAMES = (
     "sustained_decline",
     "trolley_waits_12h",
     "special_cause",
+    "forecast_miss",
 )
 
 
@@ -158,6 +159,7 @@ _RULE_PARAMS: dict[str, dict[str, Any]] = {
     "sustained_decline": dict(_PER_GRANULARITY),
     "trolley_waits_12h": {"min_waits": int},
     "special_cause": {"min_points": int},
+    "forecast_miss": {"min_probability": float, "interim_pct": float},
 }
 _ESCALATION_SCHEMA = {
     "window": {"top": int, "standard_pct": float, "depth_weight": float, **_PER_GRANULARITY},

@@ -23,10 +23,12 @@ import numpy as np
 import pandas as pd
 
 from fourhour.errors import QueryError
+from fourhour.measures.performance import left_out_sql
 from fourhour.measures.spc import SpcOptions, xmr
 from fourhour.oversight.config import EscalationRules
 from fourhour.oversight.explain import explain_system
 from fourhour.oversight.leaders import accountable
+from fourhour.oversight.statuses import LEVELS
 from fourhour.periods import (
     PER_YEAR,
     Period,
@@ -44,7 +46,6 @@ from fourhour.warehouse.hierarchy import (
     provider_parents,
 )
 
-LEVELS = ("system", "provider")
 HISTORY_YEARS = 3  # history read for SPC signals and year-on-year comparisons
 DRIVERS = 3  # providers named as driving a system's position
 SPC_FREQ = {"week": "7D", "month": "ME", "quarter": "QE-DEC"}  # period ends, for gap detection
@@ -145,13 +146,15 @@ def _rows(wh: Warehouse, periods: list[Period]) -> pd.DataFrame:
     """
     granularity = periods[-1].granularity
     source = "week" if granularity == "week" else "month"
+    # Returns left out of four-hour percentages (the field-test trusts of 2019-2023) are left
+    # out of scoring too: their attendances carry no four-hour figure.
     frame = wh.con.execute(
-        """
+        f"""
         SELECT period_end, org_code,
                att_type1, br_type1, att_type1 + att_type2 + att_type3 AS att_all,
                br_type1 + br_type2 + br_type3 AS br_all, dta_over_12h
         FROM provider_returns
-        WHERE granularity = ? AND period_end BETWEEN ? AND ?
+        WHERE granularity = ? AND period_end BETWEEN ? AND ? AND NOT {left_out_sql()}
         """,
         [source, periods[0].start, periods[-1].end],
     ).df()
@@ -171,6 +174,18 @@ def _months_held(wh: Warehouse, period: Period) -> int:
         "AND period_end BETWEEN ? AND ?",
         [period.start, period.end],
     ).fetchone()[0]
+
+
+def _left_out(wh: Warehouse, window: list[Period]) -> list[str]:
+    source = "week" if window[-1].granularity == "week" else "month"
+    return [
+        c
+        for (c,) in wh.con.execute(
+            f"SELECT DISTINCT org_code FROM provider_returns WHERE granularity = ? "
+            f"AND period_end BETWEEN ? AND ? AND {left_out_sql()} ORDER BY 1",
+            [source, window[0].start, window[-1].end],
+        ).fetchall()
+    ]
 
 
 def _basis(rows: pd.DataFrame, window_start: dt.date) -> str:
@@ -280,6 +295,9 @@ def score_period(m: dict[str, pd.DataFrame], j: int, rules: EscalationRules) -> 
             concern = spc["concern"].reindex(t.index, fill_value=False).astype(bool)
             t["spc_reason"] = spc["reason"].reindex(t.index)
     fired["special_cause"] = concern
+    # Forward-looking (fourhour.forecast.outlook.forecast_miss_systems): fired per system, when
+    # the caller passes it to evaluate(); never fires otherwise.
+    fired["forecast_miss"] = m.get("forecast_miss", pd.Series(False, index=t.index))
 
     score = pd.Series(0.0, index=t.index)
     names = []
@@ -323,10 +341,18 @@ def _provider_parents(wh: Warehouse, codes: list[str], period: Period) -> pd.Dat
 
 
 def evaluate(
-    wh: Warehouse, period: Period | dt.date, rules: EscalationRules, level: str = "system"
+    wh: Warehouse,
+    period: Period | dt.date,
+    rules: EscalationRules,
+    level: str = "system",
+    forecast_miss: pd.Series | None = None,
 ) -> EscalationResult:
     """Score, rank and explain every system (or trust) for the window ending with `period`
-    (a week, month or quarter; a bare date is the week ending that Sunday)."""
+    (a week, month or quarter; a bare date is the week ending that Sunday).
+
+    `forecast_miss` (system code -> bool) feeds the forward-looking rule of that name: the
+    caller computes it (fourhour.forecast.outlook.forecast_miss_systems), since oversight
+    does not depend on the forecast stage."""
     if not isinstance(period, Period):
         period = week_ending(period)
     if level not in LEVELS:
@@ -348,6 +374,7 @@ def evaluate(
     periods = periods_ending(period, span)
     rows = _rows(wh, periods)
     window = periods_ending(period, rules.periods)
+    notes: list[str] = []
     in_window = rows[rows["period_end"] >= pd.Timestamp(window[0].end)]
     if in_window.empty:
         source = "weekly" if g == "week" else "monthly"
@@ -356,8 +383,13 @@ def evaluate(
             hint="fourhour warehouse info shows which weeks and months are loaded",
         )
     basis = _basis(rows, window[0].end)
+    left_out = _left_out(wh, window)
+    if left_out:
+        notes.append(
+            f"{len(left_out)} provider(s) field-testing new standards in the window are left "
+            f"out, as NHS England's four-hour figures leave them out: {', '.join(left_out)}"
+        )
     codes = sorted(rows["org_code"].unique())
-    notes: list[str] = []
     if level == "provider":
         parents = _provider_parents(wh, codes, period)
     else:
@@ -373,6 +405,14 @@ def evaluate(
     notes += hierarchy_notes(active, "region", period.end)
     columns = pd.DatetimeIndex([pd.Timestamp(p.end) for p in periods])
     m = _matrices(rows, parents, columns, basis)
+    if forecast_miss is not None:
+        m["forecast_miss"] = (
+            forecast_miss.astype(bool).reindex(m["att"].index, fill_value=False).astype(bool)
+        )
+    elif rules.rules["forecast_miss"].enabled:
+        notes.append(
+            "the forecast_miss rule is switched on but no forecast was given; it did not run"
+        )
     j = len(columns) - 1
     if basis == "type1":
         notes.append(
@@ -398,7 +438,11 @@ def evaluate(
         streak += still.astype(int)
     current["recovered_streak"] = streak.reindex(current["system_code"]).to_numpy()
 
-    info = parents.drop_duplicates("system_code").set_index("system_code")
+    # A system's kind, name and region from its providers with returns in the window first
+    # (providers only in the history may be grouped by an older hierarchy).
+    ranked_parents = parents.assign(_active=parents["code"].isin(set(in_window["org_code"])))
+    ranked_parents = ranked_parents.sort_values("_active", ascending=False, kind="stable")
+    info = ranked_parents.drop_duplicates("system_code").set_index("system_code")
     for column in ("system_name", "system_kind", "region_code", "region_name"):
         current[column] = info[column].reindex(current["system_code"]).to_numpy()
 
@@ -540,6 +584,11 @@ def _rule_detail(name: str, row: dict[str, Any], rules: EscalationRules) -> str:
         return f"performance fell in each of the last {rules.decline_periods} {unit}"
     if name == "trolley_waits_12h":
         return f"{int(row['dta12'])} waits of over 12 hours from decision to admit"
+    if name == "forecast_miss":
+        return (
+            f"the forecast gives at least a {p['min_probability']:.0%} chance of missing this "
+            f"winter's target (the trajectory, else {p['interim_pct']:g}%)"
+        )
     if name == "special_cause":
         return (
             "SPC special cause of concern: "

@@ -29,11 +29,10 @@ import duckdb
 
 from fourhour.errors import QueryError
 from fourhour.oversight.escalation import EscalationResult
+from fourhour.oversight.statuses import LIVE, STATUSES
 from fourhour.periods import Period
 from fourhour.warehouse import Warehouse
 
-STATUSES = ("open", "meeting_held", "improving", "closed")
-LIVE = ("open", "meeting_held", "improving")
 AUTO_EVENTS = ("opened", "summoned_again", "recovering", "relapsed", "de-escalated")
 
 

@@ -21,6 +21,7 @@ RULE_PHRASES = {
     "sustained_decline": "declining period after period",
     "trolley_waits_12h": "12-hour trolley waits",
     "special_cause": "a statistical signal of concern",
+    "forecast_miss": "a forecast likely to miss this winter's target",
 }
 BASIS_WORDS = {"all_types": "attendances (all department types)", "type1": "type 1 attendances"}
 

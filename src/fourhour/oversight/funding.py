@@ -23,6 +23,7 @@ Definitions used here (documented in docs/oversight.md):
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -40,6 +41,20 @@ from fourhour.warehouse.hierarchy import (
     provider_parents,
     successor_sql,
 )
+
+# NHS trusts' ODS codes: three characters, R (acute, mental health, community and ambulance
+# trusts) or T (care trusts). Independent providers, walk-in centres, GP practices and sites
+# have other codes (AC008, NLO10, Y02147, C82009) and are not in the conditional funds.
+TRUST_CODE = re.compile(r"^[RT][A-Z0-9]{2}$")
+
+
+def is_trust_code(code: str) -> bool:
+    return bool(TRUST_CODE.match(code or ""))
+
+
+def plural(n: int, word: str) -> str:
+    """'1 trust', '2 trusts'."""
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
 @dataclass
@@ -209,11 +224,21 @@ def assess_quarter(
     codes = sorted(set(trajectories["code"]) | set(allocations))
     notes = []
     if not codes:
-        codes = sorted(set(counts["code"]))
+        with_returns = sorted(set(counts["code"]))
+        codes = [c for c in with_returns if is_trust_code(c)]
+        others = len(with_returns) - len(codes)
         if codes:
             notes.append(
-                f"no trajectories or allocations are recorded for {label}: every provider with "
-                "returns is assessed against the standard alone"
+                f"no trajectories or allocations are recorded for {label}: every NHS trust "
+                f"with returns ({plural(len(codes), 'trust')}) is assessed against the standard "
+                "alone"
+                + (
+                    f"; {plural(others, 'other provider')} with returns (independent sector, "
+                    "walk-in centres, GP-led and other non-trust services, not in the fund) "
+                    f"{'is' if others == 1 else 'are'} left out"
+                    if others
+                    else ""
+                )
             )
     if not codes:
         raise QueryError(

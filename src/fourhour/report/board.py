@@ -27,22 +27,23 @@ from markupsafe import Markup
 
 from fourhour.errors import QueryError
 from fourhour.measures import STANDARD_PCT, THRESHOLD_PCT, measure_table
-from fourhour.measures.spc import SpcOptions, SpcResult, xmr
+from fourhour.measures.spc import DEFAULT_PRESET, PRESET_RULES, Preset, SpcOptions, SpcResult
 from fourhour.periods import Period
 from fourhour.report import charts
 from fourhour.report.bulletin import build_bulletin, is_synthetic, render
+from fourhour.report.occupancy import occupancy_section
 from fourhour.report.series import (
     HISTORY,
-    SPC_FREQ,
     TREND,
     england_series,
     last_year_values,
     org_series,
+    performance_spc,
     periods_back,
 )
 from fourhour.report.templating import environment
 from fourhour.warehouse import Warehouse
-from fourhour.warehouse.hierarchy import parents_sql, provider_parents
+from fourhour.warehouse.hierarchy import names_for, parents_sql, provider_parents
 
 BASIS_LABELS = {"all_types": "all types", "type1": "type 1 (major A&E)"}
 REPORT_FORMATS = (".html", ".pdf")
@@ -127,6 +128,12 @@ class BoardContext:
     bulletin: dict
     focus: Focus | None = None
     notes: list[str] = field(default_factory=list)
+    spc_preset: str = DEFAULT_PRESET
+
+    @property
+    def spc_rules(self) -> Preset:
+        """The SPC preset's rule set, for the methods note."""
+        return PRESET_RULES[self.spc_preset]
 
     @property
     def granularity(self) -> str:
@@ -165,25 +172,43 @@ class BoardContext:
         return table[table[self.value_column].notna()].reset_index(drop=True)
 
     @cached_property
+    def compared(self) -> pd.DataFrame:
+        """The providers the funnel plot, league table and icon table compare: those with a
+        major (type 1) A&E department in the period (type 1 attendances) and a figure on the
+        report's basis. Walk-in centres, minor injury units, GP-led urgent care and
+        single-specialty units meet the standard almost by construction; ranking them with
+        acute trusts would mislead."""
+        table = self.providers_now
+        return table[charts.as_float(table["type1_attendances"]) > 0].reset_index(drop=True)
+
+    @cached_property
+    def coverage(self) -> dict[str, int]:
+        """How the providers that reported become the providers compared, for the text."""
+        reporting = int(self.bulletin["meta"]["providers_reporting"])
+        with_figure = len(self.providers_now)
+        compared = len(self.compared)
+        return {
+            "reporting": reporting,
+            "no_figure": max(reporting - with_figure, 0),
+            "no_type1": with_figure - compared,
+            "compared": compared,
+        }
+
+    @property
+    def highlight(self) -> str | None:
+        """The chosen provider's code, highlighted in the funnel plot and league table."""
+        return self.focus.code if self.focus and self.focus.level == "provider" else None
+
+    @cached_property
     def provider_history(self) -> pd.DataFrame:
         return org_series(self.wh, self.period, HISTORY[self.granularity])
 
     def spc(self, frame: pd.DataFrame) -> SpcResult:
-        series = frame[["code", "period_end", self.value_column]].rename(
-            columns={self.value_column: "value"}
-        )
-        series = series.assign(value=charts.as_float(series["value"]))
-        series = series[np.isfinite(series["value"].to_numpy())]
-        return xmr(
-            series,
-            freq=SPC_FREQ[self.granularity],
-            options=SpcOptions(improvement="up"),
-            target=STANDARD_PCT,
-        )
+        return performance_spc(frame, self.value_column, self.granularity, self.spc_preset)
 
     @cached_property
     def provider_spc(self) -> SpcResult:
-        codes = set(self.providers_now["code"])
+        codes = set(self.compared["code"])
         history = self.provider_history
         return self.spc(history[history["code"].isin(codes)])
 
@@ -219,7 +244,10 @@ def summary_section(ctx: BoardContext) -> Section:
         "summary",
         "Summary",
         _parts().summary(
-            b=ctx.bulletin, bulletin_html=Markup(bulletin_fragment(ctx.bulletin)), when=ctx.when
+            b=ctx.bulletin,
+            bulletin_html=Markup(bulletin_fragment(ctx.bulletin)),
+            when=ctx.when,
+            ctx=ctx,
         ),
         page_break=False,
     )
@@ -266,12 +294,14 @@ def england_section(ctx: BoardContext) -> Section:
     )
     figures.append(_svg(charts.types_chart(types, unit_name=ctx.unit), "fig-types"))
     spc = ctx.england_spc
+    summary = spc.summary.iloc[0]
     figures.append(
         _svg(
             charts.spc_chart(
                 spc.points,
-                spc.summary.iloc[0],
+                summary,
                 title=f"England: {ctx.unit}ly SPC chart, {ctx.basis_label}",
+                period_unit=ctx.unit,
             ),
             "fig-spc-england",
         )
@@ -280,12 +310,27 @@ def england_section(ctx: BoardContext) -> Section:
     return Section(
         "england",
         "England",
-        _parts().england(figures=figures, all_types_missing=all_types_missing, ctx=ctx),
+        _parts().england(
+            figures=figures,
+            all_types_missing=all_types_missing,
+            ctx=ctx,
+            icons=_icon_pair(summary),
+        ),
     )
 
 
+def _icon_pair(summary: Any) -> tuple[charts.Icon, charts.Icon]:
+    return (
+        charts.variation_icon(summary.get("variation_icon")),
+        charts.assurance_icon(summary.get("assurance_icon")),
+    )
+
+
+LEAGUE_ROWS_PER_PAGE = 50  # a printed league table page: readable 10-point labels
+
+
 def providers_section(ctx: BoardContext) -> Section | None:
-    table = ctx.providers_now
+    table = ctx.compared
     if table.empty:
         return None
     basis = ctx.basis
@@ -307,30 +352,61 @@ def providers_section(ctx: BoardContext) -> Section | None:
             else "; no significant over-dispersion, so plain binomial limits."
         )
     )
-    label = ctx.basis_label
+    label = f"{ctx.basis_label}, providers with a major A&E"
     figures = [
         _svg(
-            charts.funnel_chart(funnel_input, label=label, period_label=ctx.period.label),
-            "fig-funnel",
-        ),
-        _svg(
-            charts.league_chart(
-                table[["code", "name", f"{basis}_performance_pct"]].rename(
-                    columns={f"{basis}_performance_pct": "performance_pct"}
-                ),
+            charts.funnel_chart(
+                funnel_input,
                 label=label,
                 period_label=ctx.period.label,
+                highlight=ctx.highlight,
+                centre="These providers",
             ),
-            "fig-league",
-        ),
+            "fig-funnel",
+        )
     ]
-    return Section("providers", "Providers", _parts().providers(figures=figures, ctx=ctx))
+    ranked = table[["code", "name", f"{basis}_performance_pct"]].rename(
+        columns={f"{basis}_performance_pct": "performance_pct"}
+    )
+    pages = charts.league_pages(
+        ranked,
+        per_page=LEAGUE_ROWS_PER_PAGE,
+        label=label,
+        period_label=ctx.period.label,
+        highlight=ctx.highlight,
+        name_chars=44,
+    )
+    for k, chart in enumerate(pages, start=1):
+        figures.append(_svg(chart, "fig-league" if k == 1 else f"fig-league-{k}"))
+    return Section(
+        "providers",
+        "Providers",
+        _parts().providers(figures=figures, ctx=ctx, chosen=_chosen_text(ctx), pages=len(pages)),
+    )
+
+
+def _chosen_text(ctx: BoardContext) -> str | None:
+    """Where the chosen provider is drawn, or why it is not."""
+    focus = ctx.focus
+    if focus is None or focus.level != "provider":
+        return None
+    if focus.code in set(ctx.compared["code"]):
+        return (
+            f"{focus.label} is ringed in the funnel plot and set in bold, ringed, in the league "
+            "table."
+        )
+    if focus.code in set(ctx.providers_now["code"]):
+        return (
+            f"{focus.label} has no major (type 1) A&E department this {ctx.unit}, so it is not "
+            "compared here."
+        )
+    return f"{focus.label} has no {ctx.basis_label} figure for {ctx.when}."
 
 
 def _icon_rows(ctx: BoardContext) -> list[dict]:
     summary = ctx.provider_spc.summary.set_index("code")
     rows = []
-    for r in ctx.providers_now.itertuples(index=False):
+    for r in ctx.compared.itertuples(index=False):
         s = summary.loc[r.code] if r.code in summary.index else None
         v_key = None if s is None else s["variation_icon"]
         a_key = None if s is None else s["assurance_icon"]
@@ -343,8 +419,10 @@ def _icon_rows(ctx: BoardContext) -> list[dict]:
                 "name": r.name if isinstance(r.name, str) else r.code,
                 "latest": float(getattr(r, ctx.value_column)),
                 "mean": None if s is None or pd.isna(s["mean"]) else float(s["mean"]),
-                "lcl": None if s is None or pd.isna(s["lcl"]) else float(s["lcl"]),
-                "ucl": None if s is None or pd.isna(s["ucl"]) else float(s["ucl"]),
+                "limits": charts.pct_limits(
+                    None if s is None else s["lcl"], None if s is None else s["ucl"]
+                ),
+                "chosen": r.code == ctx.highlight,
                 "points": 0 if s is None else int(s["n_points"]),
                 "variation": charts.variation_icon(v_key),
                 "assurance": charts.assurance_icon(a_key),
@@ -356,8 +434,25 @@ def _icon_rows(ctx: BoardContext) -> list[dict]:
     return rows
 
 
+def _history_held(ctx: BoardContext) -> dict[str, Any]:
+    """What the warehouse holds behind the icons: periods with returns in the SPC window, the
+    first and last of them, and the most points any compared provider has on the basis."""
+    history = ctx.provider_history
+    held = history["period_end"].drop_duplicates().sort_values()
+    codes = set(ctx.compared["code"])
+    own = history[history["code"].isin(codes)]
+    with_value = own[charts.as_float(own[ctx.value_column]) >= 0]
+    counts = with_value.groupby("code")["period_end"].nunique()
+    return {
+        "window": HISTORY[ctx.granularity],
+        "held": len(held),
+        "span": charts.span_text(held.iloc[0], held.iloc[-1], ctx.unit) if len(held) else "",
+        "most": int(counts.max()) if len(counts) else 0,
+    }
+
+
 def icons_section(ctx: BoardContext) -> Section | None:
-    if ctx.providers_now.empty:
+    if ctx.compared.empty:
         return None
     rows = _icon_rows(ctx)
     if not any(r["kind"] for r in rows):
@@ -366,7 +461,7 @@ def icons_section(ctx: BoardContext) -> Section | None:
             "SPC icons for every provider",
             _parts().no_icons(
                 n=len(rows),
-                most=max(r["points"] for r in rows),
+                h=_history_held(ctx),
                 needed=ctx.provider_spc.options.min_points,
                 ctx=ctx,
             ),
@@ -387,6 +482,7 @@ def icons_section(ctx: BoardContext) -> Section | None:
             ctx=ctx,
             history=HISTORY[ctx.granularity],
             target=STANDARD_PCT,
+            clipped=any(r["limits"].clipped for r in rows),
         ),
     )
 
@@ -409,6 +505,7 @@ def focus_section(ctx: BoardContext) -> Section | None:
             spc.points,
             spc.summary.iloc[0],
             title=f"{focus.label}: {ctx.unit}ly SPC chart",
+            period_unit=ctx.unit,
         ),
         "fig-spc-focus",
     )
@@ -429,8 +526,8 @@ def focus_section(ctx: BoardContext) -> Section | None:
             )
         members.sort(key=lambda m: m["pct"])
     rank = None
-    if focus.level == "provider" and focus.code in set(ctx.providers_now["code"]):
-        ordered = ctx.providers_now.sort_values(ctx.value_column).reset_index(drop=True)
+    if focus.level == "provider" and focus.code in set(ctx.compared["code"]):
+        ordered = ctx.compared.sort_values([ctx.value_column, "code"]).reset_index(drop=True)
         rank = int(ordered.index[ordered["code"] == focus.code][0]) + 1
     now = None if last.empty else charts.as_float(last[ctx.value_column])[0]
     attendances = None if last.empty else charts.as_float(last[f"{ctx.basis}_attendances"])[0]
@@ -443,9 +540,10 @@ def focus_section(ctx: BoardContext) -> Section | None:
             now=None if now is None or np.isnan(now) else now,
             attendances=attendances,
             rank=rank,
-            of=len(ctx.providers_now),
+            of=len(ctx.compared),
             members=members,
             ctx=ctx,
+            icons=_icon_pair(spc.summary.iloc[0]),
         ),
     )
 
@@ -472,7 +570,23 @@ def escalation_section(wh: Warehouse, period: Period) -> str | None:
     payload = result.as_dict()
     if not payload["systems_scored"]:
         return None
-    return str(_parts().escalations(d=payload))
+    for system in payload["summons"]:
+        system["explanation"] = board_text(system["explanation"])
+    payload["notes"] = [board_text(n) for n in payload["notes"]]
+    from fourhour.oversight.explain import RULE_PHRASES
+
+    return str(_parts().escalations(d=payload, phrases=RULE_PHRASES))
+
+
+_CLI_HINT = re.compile(r"\s*\([^()]*`?fourhour [a-z][^()]*\)")
+_LONG_DECIMAL = re.compile(r"(?<![\d.])(\d+\.\d{2,})(?!\d|\.\d)")
+
+
+def board_text(text: str) -> str:
+    """Text from the oversight engine made fit for a board: no command-line hints (a board
+    reads the report, it does not run fourhour) and one decimal place for every figure."""
+    text = _CLI_HINT.sub("", text)
+    return _LONG_DECIMAL.sub(lambda m: f"{float(m.group(1)):.1f}", text)
 
 
 def escalations_section(ctx: BoardContext) -> Section | None:
@@ -503,6 +617,7 @@ DEFAULT_SECTIONS: tuple[SectionBuilder, ...] = (
     providers_section,
     icons_section,
     escalations_section,
+    occupancy_section,
     methods_section,
 )
 
@@ -519,12 +634,9 @@ def resolve_focus(
     if provider:
         code = provider.strip().upper()
         row = wh.con.execute(
-            """
-            SELECT count(*) FILTER (WHERE granularity = ?),
-                   (SELECT any_value(name) FROM organisations WHERE code = ?)
-            FROM provider_returns WHERE org_code = ?
-            """,
-            [period.granularity, code, code],
+            "SELECT count(*) FILTER (WHERE granularity = ?) FROM provider_returns "
+            "WHERE org_code = ?",
+            [period.granularity, code],
         ).fetchone()
         if not row[0]:
             raise QueryError(
@@ -532,7 +644,8 @@ def resolve_focus(
                 "warehouse",
                 hint="`fourhour orgs list --kind provider` lists the codes it knows",
             )
-        return Focus("provider", code, row[1] or code)
+        name = names_for(wh, [code], period.start, period.end).get(code)  # as it was then
+        return Focus("provider", code, name or code)
     if system:
         code = system.strip().upper()
         systems = wh.con.execute(
@@ -564,8 +677,11 @@ def build_report(
     sections: Sequence[SectionBuilder] = DEFAULT_SECTIONS,
     extra_sections: Sequence[SectionBuilder] = (),
     progress: Progress | None = None,
+    spc_preset: str = DEFAULT_PRESET,
 ) -> BoardReport:
-    """Read the warehouse and build every section of the board report for `period`."""
+    """Read the warehouse and build every section of the board report for `period`, with
+    SPC charts and icons under `spc_preset` (`fourhour.measures.spc.PRESETS`)."""
+    SpcOptions(preset=spc_preset)  # an unknown preset is an input error before any reading
     if period.granularity not in HISTORY:
         raise QueryError(f"board reports are weekly or monthly, not by {period.granularity}")
     step = progress or (lambda _: None)
@@ -573,7 +689,7 @@ def build_report(
     step("bulletin")
     bulletin = build_bulletin(wh, period)  # QueryError with a hint where the period is empty
     focus = resolve_focus(wh, period, provider, system)
-    ctx = BoardContext(wh, period, bulletin, focus)
+    ctx = BoardContext(wh, period, bulletin, focus, spc_preset=spc_preset)
     if ctx.basis == "type1":
         ctx.notes.append(
             "All-types figures are not held for this period (the weekly returns of 2010-2015 "

@@ -21,16 +21,16 @@ from fourhour.measures import (
     STANDARD_PCT,
     THRESHOLD_PCT,
     england,
+    measure_table,
     providers_below,
     worst_providers,
 )
-from fourhour.measures.performance import TYPE_KEYS
+from fourhour.measures.performance import TYPE_KEYS, source_granularity, weeks_ending_within
 from fourhour.periods import Period
+from fourhour.report.options import BULLETIN_FORMATS as FORMATS
+from fourhour.report.options import WORST_N
 from fourhour.report.templating import environment
 from fourhour.warehouse import Warehouse
-
-WORST_N = 5
-FORMATS = ("text", "markdown", "json", "html")
 
 
 def _num(value: Any) -> int | float | None:
@@ -87,6 +87,8 @@ def build_bulletin(
     worst_n: int = WORST_N,
 ) -> dict:
     """The bulletin for `period` as the stable JSON-ready dictionary."""
+    if isinstance(worst_n, bool) or not isinstance(worst_n, int) or worst_n < 1:
+        raise QueryError(f"--worst {worst_n} is not a number of providers; give 1 or more")
     now = england(wh, period).iloc[0]
     if not _has_data(now):
         raise QueryError(
@@ -96,11 +98,16 @@ def build_bulletin(
     last_period = period.same_period_last_year()
     last = england(wh, last_period).iloc[0]
     last_row = last if _has_data(last) else None
-    below, basis = providers_below(wh, period, threshold_pct)
-    below_last, _ = providers_below(wh, last_period, threshold_pct)
-    worst, worst_basis = worst_providers(wh, period, worst_n)
+    providers = measure_table(wh, period, "provider")
+    below, basis = providers_below(wh, period, threshold_pct, table=providers)
+    providers_last = measure_table(wh, last_period, "provider")
+    below_last, _ = providers_below(wh, last_period, threshold_pct, table=providers_last)
+    worst, worst_basis = worst_providers(wh, period, worst_n, table=providers)
     over_4h = _num(now["trolley_waits_over_4h"])
     over_12h = _num(now["trolley_waits_over_12h"])
+    estimated = _flag(now["breaches_estimated"]) or bool(
+        len(providers) and providers["breaches_estimated"].fillna(False).astype(bool).any()
+    )
     return {
         "period": {
             "start": period.start.isoformat(),
@@ -112,7 +119,9 @@ def build_bulletin(
         "providers_below_threshold": {
             "threshold_pct": float(threshold_pct),
             "count": len(below),
-            "count_last_year": len(below_last) if len(below_last) or last_row is not None else None,
+            # None, not 0, where no provider returns are stored for last year's period (e.g.
+            # September 2023, whose England figure comes from the national totals).
+            "count_last_year": len(below_last) if len(providers_last) else None,
             "providers": _provider_list(below, basis),
             "providers_last_year": _provider_list(below_last, basis),
         },
@@ -127,13 +136,42 @@ def build_bulletin(
             },
             "standard_pct": STANDARD_PCT,
             "provider_measure": basis,
-            "providers_reporting": int(now["providers"]),
+            "providers_reporting": len(providers),
+            "provider_returns": _provider_returns(wh, period),
+            "providers_left_out": int(now["providers_left_out"]),
             "source": str(now["source"]),
-            "breaches_estimated": bool(now["breaches_estimated"])
-            if _num(now["breaches_estimated"]) is not None
-            else False,
+            "national_apportioned": _flag(now["apportioned"]),
+            "breaches_estimated": estimated,
+            "trolley_waits_source": None
+            if now["trolley_waits_source"] is None
+            else str(now["trolley_waits_source"]),
             "synthetic": is_synthetic(wh),
         },
+    }
+
+
+def _flag(value: Any) -> bool:
+    return bool(value) if _num(value) is not None else False
+
+
+def _provider_returns(wh: Warehouse, period: Period) -> dict:
+    """Which returns the providers are measured on: the period's own, or (for a month,
+    quarter or year before monthly returns began) the weeks ending within it."""
+    granularity = source_granularity(wh, period)
+    weeks = weeks_ending_within(wh, period) if granularity != period.granularity else []
+    return {
+        "granularity": granularity,
+        "weeks_ending": [w.isoformat() for w in weeks],
+        "label": (
+            f"{len(weeks)} week{'s' if len(weeks) != 1 else ''} ending "
+            + (
+                f"{weeks[0]:%-d %B %Y}"
+                if len(weeks) == 1
+                else f"{weeks[0]:%-d %B %Y} to {weeks[-1]:%-d %B %Y}"
+            )
+            if weeks
+            else None
+        ),
     }
 
 

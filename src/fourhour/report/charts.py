@@ -17,6 +17,7 @@ random-effects method on winsorised z-scores; `funnel_limits` and `overdispersio
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -30,6 +31,17 @@ import vl_convert as vlc
 
 from fourhour.errors import QueryError
 from fourhour.measures.performance import STANDARD_PCT, THRESHOLD_PCT
+from fourhour.report.icons import (
+    COMMON,
+    CONCERN,
+    IMPROVEMENT,
+    IMPROVEMENT_DARK,
+    MID_GREY,
+    NEITHER,
+    assurance_colour,
+    icon_svg,
+    variation_colour,
+)
 
 # ------------------------------------------------------------------------------ look and feel
 
@@ -43,14 +55,9 @@ NHS_DARK_BLUE = "#003087"
 NHS_LIGHT_BLUE = "#41B6E6"
 NHS_RED = "#DA291C"
 PALE_GREY = "#E8EDEE"
-MID_GREY = "#AEB7BD"
 
-COMMON = "#7B7D7D"  # Making Data Count: common cause
-CONCERN = "#ED8B00"  # special cause of concern
+# Making Data Count colours, named once in fourhour.report.icons
 CONCERN_LIGHT = "#FFB81C"
-IMPROVEMENT = "#41B6E6"  # special cause of improvement (points)
-IMPROVEMENT_DARK = "#005EB8"
-NEITHER = "#490092"  # special cause with no improvement direction
 TARGET = NHS_RED
 
 POINT_KINDS = ("Common cause", "Improvement", "Concern", "Neither")
@@ -101,16 +108,137 @@ def _configure(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
     )
 
 
-def _time_axis(dates: pd.Series) -> alt.Axis:
-    """Month-and-year labels that never crowd: every N months, about seven labels in all."""
+def _time_axis(dates: pd.Series, unit: str = "week") -> alt.Axis:
+    """Month-and-year labels that never crowd: every N months, about seven labels in all.
+
+    For monthly series (drawn at each month's first day) the labels are placed on the months
+    drawn, counting back from the latest, so that the latest month is always labelled."""
     first, last = pd.Timestamp(dates.min()), pd.Timestamp(dates.max())
     months = (last.year - first.year) * 12 + last.month - first.month + 1
     step = next(s for s in (1, 2, 3, 4, 6, 12, 24) if months / s <= 7 or s == 24)
+    if unit == "month":
+        ticks = pd.date_range(end=last, periods=months, freq="MS")[::-1][::step][::-1]
+        return alt.Axis(
+            format="%b %Y",
+            labelAngle=0,
+            values=[alt.DateTime(year=int(t.year), month=int(t.month), date=1) for t in ticks],
+            labelOverlap="greedy",
+        )
     return alt.Axis(
         format="%b %Y",
         labelAngle=0,
         tickCount=alt.TimeIntervalStep(interval="month", step=step),
         labelOverlap="greedy",
+    )
+
+
+UNITS = ("week", "month")
+
+
+def infer_unit(dates: Iterable[Any]) -> str:
+    """'month' where every date is a month's last day and no two are under 28 days apart (a
+    monthly series keyed by period end), else 'week'."""
+    d = pd.Series(pd.to_datetime(pd.Series(list(dates)))).dropna().sort_values()
+    if d.empty or not d.dt.is_month_end.all():
+        return "week"
+    gaps = d.diff().dropna().dt.days
+    return "month" if gaps.empty or gaps.min() >= 28 else "week"
+
+
+def place_periods(frame: pd.DataFrame, unit: str | None = None) -> tuple[pd.DataFrame, str]:
+    """Where each period is drawn on a time axis, and its name.
+
+    A month is drawn at its first day, so that it sits on its own month's tick and label (drawn
+    at its last day, December would sit against January's tick); a week at its week ending.
+    Adds `x` (the position) and `period` ("December 2018", "week ending 4 Jan 2015")."""
+    unit = unit or infer_unit(frame["period_end"])
+    if unit not in UNITS:
+        raise QueryError(f"charts are weekly or monthly, not by {unit}")
+    out = frame.copy()
+    ends = as_dates(out["period_end"])
+    if unit == "month":
+        out["x"] = ends.dt.to_period("M").dt.start_time
+        out["period"] = [f"{e:%B %Y}" if pd.notna(e) else "" for e in ends]
+    else:
+        out["x"] = ends
+        out["period"] = [f"week ending {e:%-d %b %Y}" if pd.notna(e) else "" for e in ends]
+    return out, unit
+
+
+def span_text(first: Any, last: Any, unit: str) -> str:
+    """'April 2025 to January 2026', or 'the weeks ending 9 November 2014 to 4 January 2015'."""
+    if unit == "month":
+        a, b = f"{pd.Timestamp(first):%B %Y}", f"{pd.Timestamp(last):%B %Y}"
+        return a if a == b else f"{a} to {b}"
+    a, b = day(first), day(last)
+    return f"the week ending {a}" if a == b else f"the weeks ending {a} to {b}"
+
+
+def trim_empty(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Drop leading and trailing rows where every one of `columns` is missing, so that axes and
+    captions cover the periods that have data (gaps inside are kept, to break lines)."""
+    held = frame[columns].notna().any(axis=1).to_numpy()
+    if not held.any():
+        return frame.iloc[:0]
+    first, last = int(np.argmax(held)), len(held) - int(np.argmax(held[::-1]))
+    return frame.iloc[first:last]
+
+
+PCT_RANGE = (0.0, 100.0)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Process limits for a percentage, clipped to 0-100%, remembering what was clipped."""
+
+    lcl: float | None
+    ucl: float | None
+    raw_lcl: float | None
+    raw_ucl: float | None
+
+    @property
+    def clipped(self) -> list[str]:
+        """'upper' and/or 'lower': the limits that fell outside 0-100% and were clipped."""
+        out = []
+        if self.raw_ucl is not None and self.ucl is not None and self.raw_ucl > self.ucl:
+            out.append("upper")
+        if self.raw_lcl is not None and self.lcl is not None and self.raw_lcl < self.lcl:
+            out.append("lower")
+        return out
+
+    @property
+    def note(self) -> str:
+        """'the upper limit (101.0%) is clipped to 100%', or ''."""
+        parts = []
+        if "upper" in self.clipped:
+            parts.append(f"the upper limit, {self.raw_ucl:.1f}%, is clipped to {PCT_RANGE[1]:g}%")
+        if "lower" in self.clipped:
+            parts.append(f"the lower limit, {self.raw_lcl:.1f}%, is clipped to {PCT_RANGE[0]:g}%")
+        return " and ".join(parts)
+
+    def text(self) -> str:
+        """'79.0–100.0' (en dash), with no note; see `note` and `clipped`."""
+        if self.lcl is None or self.ucl is None:
+            return "–"
+        return f"{self.lcl:.1f}–{self.ucl:.1f}"
+
+
+def _finite(value: Any) -> float | None:
+    if value is None or value is pd.NA:
+        return None
+    v = float(value)
+    return v if np.isfinite(v) else None
+
+
+def pct_limits(lcl: Any, ucl: Any) -> Limits:
+    """A percentage's process limits clipped to 0-100%: a proportion cannot leave that range,
+    though mean ± 2.66 mR can."""
+    lo, hi = _finite(lcl), _finite(ucl)
+    return Limits(
+        None if lo is None else min(max(lo, PCT_RANGE[0]), PCT_RANGE[1]),
+        None if hi is None else min(max(hi, PCT_RANGE[0]), PCT_RANGE[1]),
+        lo,
+        hi,
     )
 
 
@@ -205,13 +333,19 @@ ASSURANCE_LABELS = {
 
 @dataclass(frozen=True)
 class Icon:
-    """A Making Data Count icon as a labelled circle: colour, a letter, and words."""
+    """A Making Data Count icon: its key, words, colour, a letter (kept for plain-text
+    outputs) and short words for tables; `svg()` draws it (fourhour.report.icons)."""
 
     key: str | None
     label: str
     colour: str
     letter: str
     short: str = ""  # a few words for tables
+    kind: str = "variation"  # variation | assurance
+
+    def svg(self, size: int = 28) -> str:
+        """The icon as inline SVG with its words as the text alternative."""
+        return icon_svg(self.kind, self.key, self.label, size)
 
 
 def variation_icon(key: str | None) -> Icon:
@@ -222,24 +356,25 @@ def variation_icon(key: str | None) -> Icon:
         return Icon(key, VARIATION_LABELS["common_cause"], COMMON, "~", "Common cause")
     parts = key.removeprefix("special_cause_").split("_")
     kind, side = parts[0], (parts[1] if len(parts) > 1 else "")
-    colour = {"improvement": IMPROVEMENT_DARK, "concern": CONCERN, "neither": NEITHER}.get(
-        kind, COMMON
-    )
     label = VARIATION_LABELS.get(kind, key.replace("_", " "))
     short = kind.capitalize()
     if side:
         label += f" ({side})"
         short += f" ({side})"
-    return Icon(key, label, colour, {"high": "H", "low": "L"}.get(side, "!"), short)
+    letter = {"high": "H", "low": "L"}.get(side, "!")
+    return Icon(key, label, variation_colour(key), letter, short)
 
 
 def assurance_icon(key: str | None) -> Icon:
     if not key:
-        return Icon(None, "No assurance (no target or too few points)", MID_GREY, "–", "None")
-    colour = {"pass": IMPROVEMENT_DARK, "fail": CONCERN, "hit_and_miss": COMMON}.get(key, COMMON)
+        return Icon(
+            None, "No assurance (no target or too few points)", MID_GREY, "–", "None", "assurance"
+        )
     letter = {"pass": "P", "fail": "F", "hit_and_miss": "?"}.get(key, "?")
     label = ASSURANCE_LABELS.get(key, key.replace("_", " "))
-    return Icon(key, label, colour, letter, label.removesuffix(" the target"))
+    return Icon(
+        key, label, assurance_colour(key), letter, label.removesuffix(" the target"), "assurance"
+    )
 
 
 # ----------------------------------------------------------------------------------- SPC chart
@@ -274,34 +409,6 @@ def _edge_labels(
     return pd.DataFrame(placed, columns=["py", "text", "colour"])
 
 
-def _icons_panel(icons: list[Icon], width: int) -> alt.Chart:
-    """The variation and assurance icons as labelled circles side by side."""
-    frame = pd.DataFrame(
-        {
-            "px": [18 + k * 230 for k in range(len(icons))],
-            "label": [i.label for i in icons],
-            "colour": [i.colour for i in icons],
-            "letter": [i.letter for i in icons],
-            "heading": ["Variation", "Assurance"][: len(icons)],
-        }
-    )
-    x = alt.X("px:Q", scale=None)
-    base = alt.Chart(frame)
-    circle = base.mark_circle(size=650, opacity=1).encode(
-        x=x, y=alt.value(20), color=alt.Color("colour:N", scale=None)
-    )
-    letter = base.mark_text(
-        fontSize=13, fontWeight="bold", color="white", baseline="middle"
-    ).encode(x=x, y=alt.value(20), text="letter:N")
-    heading = base.mark_text(align="left", dx=22, fontSize=9, color=SECONDARY).encode(
-        x=x, y=alt.value(13), text="heading:N"
-    )
-    label = base.mark_text(align="left", dx=22, fontSize=10, color=TEXT).encode(
-        x=x, y=alt.value(27), text="label:N"
-    )
-    return alt.layer(circle, letter, heading, label).properties(width=width, height=40)
-
-
 def spc_chart(
     points: pd.DataFrame,
     summary: Mapping[str, Any] | pd.Series | None = None,
@@ -310,6 +417,7 @@ def spc_chart(
     measure: str = "four-hour performance",
     target: float | None = STANDARD_PCT,
     unit: str = "%",
+    period_unit: str | None = None,
     width: int = WIDTH - 50,
     height: int = HEIGHT,
 ) -> alt.TopLevelMixin:
@@ -317,13 +425,17 @@ def spc_chart(
 
     `points` has the SPC engine's columns (period_end, value, segment, mean, ucl, lcl,
     after_gap, special_cause, ...); `summary` is that organisation's summary row
-    (variation_icon, assurance_icon, mean, ucl, lcl). The latest limits, the icons and the
-    special-cause points are stated in the chart's description.
+    (variation_icon, assurance_icon, mean, ucl, lcl). `period_unit` is 'week' or 'month'
+    (inferred from the dates when None): months are drawn on their own month. For a percentage
+    (`unit` '%') the process limits are clipped to 0-100% and the chart says so. The latest
+    limits, the icons (drawn beside the chart by the report and the web pages, with
+    `Icon.svg`) and the special-cause points are stated in the chart's description.
     """
     if points.empty:
         raise QueryError(f"no points to chart for {title}")
     frame = _records(points.sort_values("period_end").reset_index(drop=True))
     frame["period_end"] = as_dates(frame["period_end"])
+    frame, period_unit = place_periods(frame, period_unit)
     after_gap = (
         frame["after_gap"].fillna(False).astype(bool)
         if "after_gap" in frame
@@ -335,15 +447,25 @@ def spc_chart(
     s = dict(summary) if summary is not None else {}
     v_icon = variation_icon(s.get("variation_icon"))
     a_icon = assurance_icon(s.get("assurance_icon") if target is not None else None)
+    limits = None
+    if unit == "%":
+        last_limits = frame[frame["mean"].notna()].tail(1) if "mean" in frame else frame.iloc[:0]
+        limits = pct_limits(
+            s.get("lcl", last_limits["lcl"].iloc[0] if len(last_limits) else None),
+            s.get("ucl", last_limits["ucl"].iloc[0] if len(last_limits) else None),
+        )
+        for column in ("ucl", "lcl", "upper_2s", "lower_2s"):
+            if column in frame:
+                frame[column] = frame[column].clip(*PCT_RANGE)
 
     values = frame["value"].to_numpy(dtype=float)
-    limits = np.concatenate(
+    bounds = np.concatenate(
         [frame[c].to_numpy(dtype=float) for c in ("ucl", "lcl") if c in frame] or [[]]
     )
     domain = _y_domain(
-        [*values, *limits[np.isfinite(limits)]], [target] if target is not None else []
+        [*values, *bounds[np.isfinite(bounds)]], [target] if target is not None else []
     )
-    x = alt.X("period_end:T", title=None, axis=_time_axis(frame["period_end"]))
+    x = alt.X("x:T", title=None, axis=_time_axis(frame["x"], period_unit))
     yscale = alt.Scale(domain=domain, clamp=True)
     y = alt.Y("value:Q", title=f"{measure[:1].upper()}{measure[1:]} ({unit})", scale=yscale)
     base = alt.Chart(frame).encode(x=x)
@@ -367,7 +489,7 @@ def spc_chart(
                 legend=alt.Legend(orient="bottom", values=list(POINT_KINDS)),
             ),
             tooltip=[
-                alt.Tooltip("period_end:T", title="Period ending", format="%-d %b %Y"),
+                alt.Tooltip("period:N", title="Period"),
                 alt.Tooltip("value:Q", title=measure, format=".1f"),
                 *([alt.Tooltip("reason:N", title="Why")] if "reason" in frame else []),
             ],
@@ -380,9 +502,14 @@ def spc_chart(
             .encode(y=alt.Y("y:Q", scale=yscale))
         )
     last = limit_frame.tail(1)
+    clipped = limits.clipped if limits is not None else []
     items = [
-        (float(last[c].iloc[0]), text, COMMON)
-        for c, text in (("ucl", "Upper limit"), ("mean", "Mean"), ("lcl", "Lower limit"))
+        (float(last[c].iloc[0]), text + (" (clipped)" if side in clipped else ""), COMMON)
+        for c, text, side in (
+            ("ucl", "Upper limit", "upper"),
+            ("mean", "Mean", ""),
+            ("lcl", "Lower limit", "lower"),
+        )
         if len(last)
     ]
     if target is not None:
@@ -399,13 +526,44 @@ def spc_chart(
                 color=alt.Color("colour:N", scale=None),
             )
         )
-    main = alt.layer(*layers).properties(width=width, height=height)
-    subtitle = f"{v_icon.label}" + (f" · {a_icon.label}" if target is not None else "")
-    chart = alt.vconcat(main, _icons_panel([v_icon, a_icon], width), spacing=6).properties(
-        title=_title(title, subtitle),
-        description=spc_description(frame, s, title=title, measure=measure, target=target),
+    subtitle = [f"{v_icon.label}" + (f" · {a_icon.label}" if target is not None else "")]
+    if limits is not None and limits.note:
+        subtitle.append(limits.note[:1].upper() + limits.note[1:])
+    chart = alt.layer(*layers).properties(
+        width=width,
+        height=height,
+        title=_title(title, subtitle if len(subtitle) > 1 else subtitle[0]),
+        description=spc_description(
+            frame,
+            s,
+            title=title,
+            measure=measure,
+            target=target,
+            period_unit=period_unit,
+            limits=limits,
+        ),
     )
     return _configure(chart)
+
+
+def gap_spans(frame: pd.DataFrame, unit: str) -> list[str]:
+    """The runs of missing periods inside a series, as text: 'October 2023 to March 2025'."""
+    if "after_gap" not in frame:
+        return []
+    ends = as_dates(frame["period_end"]).reset_index(drop=True)
+    flags = frame["after_gap"].fillna(False).astype(bool).reset_index(drop=True)
+    out = []
+    for i in np.flatnonzero(flags.to_numpy()):
+        if i == 0:
+            continue
+        if unit == "month":
+            first = ends[i - 1] + pd.offsets.MonthEnd(1)
+            last = ends[i] - pd.offsets.MonthEnd(1)
+        else:
+            first, last = ends[i - 1] + pd.Timedelta(weeks=1), ends[i] - pd.Timedelta(weeks=1)
+        if first <= last:
+            out.append(span_text(first, last, unit))
+    return out
 
 
 def spc_description(
@@ -415,19 +573,30 @@ def spc_description(
     title: str,
     measure: str,
     target: float | None,
+    period_unit: str = "week",
+    limits: Limits | None = None,
 ) -> str:
     n = len(frame)
     first, latest = frame["period_end"].iloc[0], frame["period_end"].iloc[-1]
     last = frame.iloc[-1]
     text = (
-        f"Statistical process control (XmR) chart, {title}: {measure} for {n} periods from "
-        f"{day(first)} to {day(latest)}. Latest value {pct(float(last['value']))}."
+        f"Statistical process control (XmR) chart, {title}: {measure} for {n} "
+        f"{period_unit}{'s' if n != 1 else ''}, {span_text(first, latest, period_unit)}. "
+        f"Latest value {pct(float(last['value']))}."
     )
+    gaps = gap_spans(frame, period_unit)
+    if gaps:
+        text += f" No figures for {names_list(gaps, 3)}; the line breaks there."
     mean = summary.get("mean", last.get("mean"))
     ucl = summary.get("ucl", last.get("ucl"))
     lcl = summary.get("lcl", last.get("lcl"))
     if mean is not None and np.isfinite(float(mean)):
-        text += f" Mean {pct(float(mean))}; process limits {pct(float(lcl))} to {pct(float(ucl))}."
+        shown = limits or Limits(_finite(lcl), _finite(ucl), _finite(lcl), _finite(ucl))
+        text += (
+            f" Mean {pct(float(mean))}; process limits {pct(shown.lcl)} to {pct(shown.ucl)}"
+            + (f" ({shown.note})" if shown.note else "")
+            + "."
+        )
     else:
         text += " Too few points for process limits."
     text += f" Variation: {variation_icon(summary.get('variation_icon')).label}."
@@ -461,18 +630,22 @@ def national_trend_chart(
     """
     frame = _records(series[["period_end", "value", "last_year_value"]])
     frame["period_end"] = as_dates(frame["period_end"])
+    frame = trim_empty(frame.reset_index(drop=True), ["value", "last_year_value"])
     if frame["value"].isna().all():
         raise QueryError(f"no national figures to chart ({label})")
+    frame, unit_name = place_periods(frame, unit_name)
     this_name, last_name = "This year", "Same period last year"
     # Missing periods stay as nulls, so that the lines break there rather than bridge a gap.
-    long = frame.melt("period_end", var_name="series", value_name="pct")
+    long = frame[["x", "period", "value", "last_year_value"]].melt(
+        ["x", "period"], var_name="series", value_name="pct"
+    )
     long["series"] = long["series"].map({"value": this_name, "last_year_value": last_name})
     shown = [
         n for n in (this_name, last_name) if long.loc[long["series"] == n, "pct"].notna().any()
     ]
     long = long[long["series"].isin(shown)]
     domain = _y_domain(long["pct"], [standard])
-    x = alt.X("period_end:T", title=None, axis=_time_axis(long["period_end"]))
+    x = alt.X("x:T", title=None, axis=_time_axis(long["x"], unit_name))
     y = alt.Y("pct:Q", title="Within four hours (%)", scale=alt.Scale(domain=domain))
     colour = alt.Color(
         "series:N",
@@ -494,7 +667,7 @@ def national_trend_chart(
             color=colour,
             strokeDash=dash,
             tooltip=[
-                alt.Tooltip("period_end:T", title="Period ending", format="%-d %b %Y"),
+                alt.Tooltip("period:N", title="Period"),
                 "series:N",
                 alt.Tooltip("pct:Q", format=".1f"),
             ],
@@ -515,7 +688,7 @@ def national_trend_chart(
     if len(latest):
         end_label = pd.DataFrame(
             {
-                "period_end": latest["period_end"],
+                "x": latest["x"],
                 "pct": latest["value"],
                 "t": [pct(float(latest["value"].iloc[0]))],
             }
@@ -540,8 +713,9 @@ def trend_description(frame: pd.DataFrame, *, label: str, standard: float, unit_
         return f"Line chart of four-hour performance ({label}): no figures for this year."
     last = now.iloc[-1]
     text = (
-        f"Line chart of England's four-hour performance ({label}) over {len(now)} {unit_name}s, "
-        f"{day(now['period_end'].iloc[0])} to {day(last['period_end'])}, against the "
+        f"Line chart of England's four-hour performance ({label}) over {len(now)} "
+        f"{unit_name}{'s' if len(now) != 1 else ''}, "
+        f"{span_text(now['period_end'].iloc[0], last['period_end'], unit_name)}, against the "
         f"{standard:g}% standard. Latest {pct(float(last['value']))}"
     )
     if np.isfinite(float(last["last_year_value"])):
@@ -571,17 +745,21 @@ def types_chart(
     """
     frame = _records(series[["period_end", "type1_pct", "all_types_pct"]])
     frame["period_end"] = as_dates(frame["period_end"])
+    frame = trim_empty(frame.reset_index(drop=True), ["type1_pct", "all_types_pct"])
     has_all = bool(frame["all_types_pct"].notna().any())
     names = {"type1_pct": "Type 1 (major A&E)", "all_types_pct": "All types"}
     if frame["type1_pct"].isna().all() and not has_all:
         raise QueryError("no type 1 or all-types figures to chart")
-    long = frame.melt("period_end", var_name="series", value_name="pct")
+    frame, unit_name = place_periods(frame, unit_name)
+    long = frame[["x", "period", "type1_pct", "all_types_pct"]].melt(
+        ["x", "period"], var_name="series", value_name="pct"
+    )
     long["series"] = long["series"].map(names)
     if not has_all:
         long = long[long["series"] == names["type1_pct"]]
     domain = _y_domain(long["pct"], [standard])
     order = [names["all_types_pct"], names["type1_pct"]] if has_all else [names["type1_pct"]]
-    x = alt.X("period_end:T", title=None, axis=_time_axis(long["period_end"]))
+    x = alt.X("x:T", title=None, axis=_time_axis(long["x"], unit_name))
     y = alt.Y("pct:Q", title="Within four hours (%)", scale=alt.Scale(domain=domain))
     lines = (
         alt.Chart(long)
@@ -596,7 +774,7 @@ def types_chart(
                 legend=alt.Legend(symbolType="stroke", symbolSize=300),
             ),
             tooltip=[
-                alt.Tooltip("period_end:T", title="Period ending", format="%-d %b %Y"),
+                alt.Tooltip("period:N", title="Period"),
                 "series:N",
                 alt.Tooltip("pct:Q", format=".1f"),
             ],
@@ -626,9 +804,10 @@ def types_description(frame: pd.DataFrame, *, has_all: bool, unit_name: str) -> 
     if t1.empty:
         return "Line chart of all-types four-hour performance; no type 1 figures."
     last = t1.iloc[-1]
+    held = frame[frame[["type1_pct", "all_types_pct"]].notna().any(axis=1)]
+    span = span_text(held["period_end"].iloc[0], held["period_end"].iloc[-1], unit_name)
     text = (
-        f"Line chart of England's four-hour performance by {unit_name}, "
-        f"{day(frame['period_end'].iloc[0])} to {day(frame['period_end'].iloc[-1])}: "
+        f"Line chart of England's four-hour performance by {unit_name}, {span}: "
         f"type 1 (major A&E) latest {pct(float(last['type1_pct']))}"
     )
     if has_all and np.isfinite(float(last["all_types_pct"])):
@@ -785,11 +964,14 @@ def funnel_chart(
     label: str = "all types",
     period_label: str = "",
     standard: float = STANDARD_PCT,
+    highlight: str | None = None,
+    centre: str = "England",
 ) -> alt.TopLevelMixin:
     """Every provider's performance against its attendances, with control limits around the
     national proportion: exact binomial 95% and 99.8% limits, and, where the providers vary
     more than chance allows (they always do for four-hour performance), the same limits widened
-    for over-dispersion. Providers outside the widened 99.8% limits are coloured and named."""
+    for over-dispersion. Providers outside the widened 99.8% limits are coloured and named.
+    `highlight`: a provider's code, ringed and named in bold (the report's chosen provider)."""
     frame, limits, p0, od = funnel_data(providers, national_pct=national_pct)
     adjusted = od.tau2 > 0
     lim_cols = [c for c in limits.columns if c != "n"]
@@ -840,7 +1022,7 @@ def funnel_chart(
     # The standard labelled at the left, England at the right: they are often close.
     for value, text, colour, align, xpos in (
         (standard, f"{standard:g}% standard", TARGET, "left", 4),
-        (100 * p0, f"England {pct(100 * p0)}", TEXT, "right", WIDTH - 4),
+        (100 * p0, f"{centre} {pct(100 * p0)}", TEXT, "right", WIDTH - 4),
     ):
         layers.append(
             alt.Chart(pd.DataFrame({"y": [value], "t": [text]}))
@@ -877,6 +1059,19 @@ def funnel_chart(
         )
     )
     outliers = plotted[plotted["position"] == "Below"].nsmallest(8, "pct")
+    chosen = plotted[plotted["code"] == highlight] if highlight else plotted.iloc[:0]
+    outliers = outliers[~outliers["code"].isin(chosen["code"])]
+    if len(chosen):
+        layers.append(
+            alt.Chart(chosen)
+            .mark_point(shape="circle", size=220, filled=False, color=TEXT, strokeWidth=2.2)
+            .encode(x=x, y=alt.Y("pct:Q", scale=yscale))
+        )
+        layers.append(
+            alt.Chart(chosen.assign(tag=chosen["code"] + " (chosen)"))
+            .mark_text(align="left", dx=10, dy=-8, fontSize=10, fontWeight="bold", color=TEXT)
+            .encode(x=x, y=alt.Y("pct:Q", scale=yscale), text="tag:N")
+        )
     if len(outliers):
         layers.append(
             alt.Chart(outliers)
@@ -893,13 +1088,28 @@ def funnel_chart(
         width=WIDTH,
         height=HEIGHT + 60,
         title=_title(title, [f"{period_label}{', ' if period_label else ''}{label}", limits_note]),
-        description=funnel_description(frame, p0, od, label=label, period_label=period_label),
+        description=funnel_description(
+            frame,
+            p0,
+            od,
+            label=label,
+            period_label=period_label,
+            highlight=highlight,
+            centre=centre,
+        ),
     )
     return _configure(chart)
 
 
 def funnel_description(
-    frame: pd.DataFrame, p0: float, od: Overdispersion, *, label: str, period_label: str
+    frame: pd.DataFrame,
+    p0: float,
+    od: Overdispersion,
+    *,
+    label: str,
+    period_label: str,
+    highlight: str | None = None,
+    centre: str = "England",
 ) -> str:
     below = frame[frame["position"] == "Below"].sort_values("pct")
     above = frame[frame["position"] == "Above"].sort_values("pct", ascending=False)
@@ -907,7 +1117,7 @@ def funnel_description(
     text = (
         f"Funnel plot of {len(frame)} providers' four-hour performance ({label}){where} "
         f"against their attendances ({frame['attendances'].min():,.0f} to "
-        f"{frame['attendances'].max():,.0f}). England {pct(100 * p0)}."
+        f"{frame['attendances'].max():,.0f}). {centre} {pct(100 * p0)}."
     )
     if od.tau2 > 0:
         text += (
@@ -923,6 +1133,14 @@ def funnel_description(
         text += (
             f" Against plain binomial limits, {plain.get('Below', 0)} would be below and "
             f"{plain.get('Above', 0)} above."
+        )
+    chosen = frame[frame["code"] == highlight] if highlight else frame.iloc[:0]
+    if len(chosen):
+        c = chosen.iloc[0]
+        where = {"Below": "below the lower", "Above": "above the upper", "Within": "within the"}
+        text += (
+            f" Ringed: {c['name']} ({c['code']}), {pct(float(c['pct']))} of "
+            f"{c['attendances']:,.0f} attendances, {where[c['position']]} 99.8% limits."
         )
     return text
 
@@ -940,10 +1158,16 @@ def league_chart(
     threshold: float = THRESHOLD_PCT,
     per_column: int = 50,
     name_chars: int = 30,
+    highlight: str | None = None,
+    ranks: tuple[int, int] | None = None,
 ) -> alt.TopLevelMixin:
     """A dot plot of every provider, ordered from lowest to highest performance, with the
     standard and the threshold marked. `providers`: code, name, performance_pct. Long lists
-    are split into two side-by-side columns (more than `per_column` providers)."""
+    are split into two side-by-side columns (more than `per_column` providers).
+
+    `ranks` (first, last), counted from 1 for the lowest, draws only those providers in one
+    column at a readable size (a printed report splits a long table over pages with
+    `league_pages`); `highlight`, a provider's code, is ringed and its name set in bold."""
     frame = providers[["code", "name", "performance_pct"]].copy()
     frame["pct"] = as_float(frame["performance_pct"])
     frame = frame[frame["pct"].notna()].sort_values(["pct", "code"]).reset_index(drop=True)
@@ -965,21 +1189,46 @@ def league_chart(
         f"{threshold:g}% to {standard:g}%",
         f"At or above {standard:g}%",
     ]
-    columns = 1 if len(frame) <= per_column else 2
-    rows = math.ceil(len(frame) / columns)
     domain = _y_domain(frame["pct"], [threshold, standard])
+    shown = frame
+    if ranks is not None:
+        shown = frame[(frame["rank"] >= ranks[0]) & (frame["rank"] <= ranks[1])]
+        if shown.empty:
+            raise QueryError(f"no providers ranked {ranks[0]} to {ranks[1]}")
+    columns = 1 if ranks is not None or len(shown) <= per_column else 2
+    rows = math.ceil(len(shown) / columns)
     xscale = alt.Scale(domain=domain)
-    step = min(14, max(7, 720 // rows))
-    font = min(10, step - 1)
+    step = 14 if ranks is not None else min(14, max(7, 720 // rows))
+    font = 10 if ranks is not None else min(10, step - 1)
+    label_limit = 320 if ranks is not None else 200
     panel_width = WIDTH - 200 if columns == 1 else 150
+    chosen_label = (
+        frame.loc[frame["code"] == highlight, "label"].iloc[0]
+        if highlight and (frame["code"] == highlight).any()
+        else None
+    )
+    bold = (
+        {
+            "labelFontWeight": alt.ExprRef(
+                f"datum.value === {json.dumps(chosen_label)} ? 'bold' : 'normal'"
+            ),
+            "labelColor": alt.ExprRef(
+                f"datum.value === {json.dumps(chosen_label)} ? '{TEXT}' : '{SECONDARY}'"
+            ),
+        }
+        if chosen_label
+        else {}
+    )
     panels = []
     for c in range(columns):
-        part = frame.iloc[c * rows : (c + 1) * rows]
+        part = shown.iloc[c * rows : (c + 1) * rows]
         y = alt.Y(
             "label:N",
             sort=alt.EncodingSortField("rank", order="ascending"),
             title=None,
-            axis=alt.Axis(labelFontSize=font, labelLimit=200, ticks=False, labelPadding=6),
+            axis=alt.Axis(
+                labelFontSize=font, labelLimit=label_limit, ticks=False, labelPadding=6, **bold
+            ),
         )
         base = alt.Chart(part).encode(y=y)
         stems = (
@@ -1019,39 +1268,98 @@ def league_chart(
                 color=alt.Color("c:N", scale=None),
             )
         )
-        panels.append(
-            alt.layer(stems, rules, dots, rule_labels).properties(
-                width=panel_width, height=alt.Step(step)
+        marks = [stems, rules, dots, rule_labels]
+        ringed = part[part["code"] == highlight] if highlight else part.iloc[:0]
+        if len(ringed):
+            marks.append(
+                alt.Chart(ringed)
+                .mark_point(shape="circle", size=150, filled=False, color=TEXT, strokeWidth=2)
+                .encode(x=alt.X("pct:Q", scale=xscale), y=y)
             )
-        )
+            marks.append(
+                alt.Chart(ringed.assign(t=[pct(v) for v in ringed["pct"]]))
+                .mark_text(align="left", dx=10, fontSize=font, fontWeight="bold", color=TEXT)
+                .encode(x=alt.X("pct:Q", scale=xscale), y=y, text="t:N")
+            )
+        panels.append(alt.layer(*marks).properties(width=panel_width, height=alt.Step(step)))
+    which = (
+        f"; ranks {int(shown['rank'].iloc[0])}-{int(shown['rank'].iloc[-1])} of {len(frame)}"
+        if ranks is not None
+        else ""
+    )
     chart = alt.hconcat(*panels, spacing=12).properties(
         title=_title(
             title,
-            f"{period_label}{', ' if period_label else ''}{label}; lowest first",
+            f"{period_label}{', ' if period_label else ''}{label}; lowest first{which}",
         ),
         description=league_description(
-            frame, label=label, period_label=period_label, standard=standard, threshold=threshold
+            frame,
+            label=label,
+            period_label=period_label,
+            standard=standard,
+            threshold=threshold,
+            shown=shown if ranks is not None else None,
+            highlight=highlight,
         ),
     )
     return _configure(chart)
 
 
+def league_pages(
+    providers: pd.DataFrame, *, per_page: int = 50, **options: Any
+) -> list[alt.TopLevelMixin]:
+    """The league table as one chart per printed page, each of at most `per_page` providers
+    in a single readable column (about equal parts), lowest first."""
+    n = int(np.isfinite(as_float(providers["performance_pct"])).sum())
+    if n == 0:
+        raise QueryError("no provider performance to rank")
+    pages = math.ceil(n / per_page)
+    size = math.ceil(n / pages)
+    return [
+        league_chart(providers, ranks=(1 + k * size, min(n, (k + 1) * size)), **options)
+        for k in range(pages)
+    ]
+
+
 def league_description(
-    frame: pd.DataFrame, *, label: str, period_label: str, standard: float, threshold: float
+    frame: pd.DataFrame,
+    *,
+    label: str,
+    period_label: str,
+    standard: float,
+    threshold: float,
+    shown: pd.DataFrame | None = None,
+    highlight: str | None = None,
 ) -> str:
     worst, best = frame.iloc[0], frame.iloc[-1]
     n_below = int((frame["pct"] < threshold).sum())
     n_met = int((frame["pct"] >= standard).sum())
     median = float(frame["pct"].median())
     where = f" in {the(period_label)}" if period_label else ""
-    return (
-        f"Dot plot of {len(frame)} providers ranked by four-hour performance ({label}){where}. "
+    text = f"Dot plot of {len(frame)} providers ranked by four-hour performance ({label}){where}. "
+    if shown is not None and len(shown) < len(frame):
+        first, last = shown.iloc[0], shown.iloc[-1]
+        text = (
+            f"Dot plot of providers ranked {int(first['rank'])} to {int(last['rank'])} of "
+            f"{len(frame)} by four-hour performance ({label}){where}: "
+            f"{pct(float(first['pct']))} to {pct(float(last['pct']))}. "
+        )
+    text += (
         f"Lowest: {worst['name'] if isinstance(worst['name'], str) else worst['code']} "
         f"{pct(float(worst['pct']))}; highest: "
         f"{best['name'] if isinstance(best['name'], str) else best['code']} "
         f"{pct(float(best['pct']))}; median {pct(median)}. {n_met} met the {standard:g}% "
         f"standard; {n_below} were below {threshold:g}%."
     )
+    chosen = frame[frame["code"] == highlight] if highlight else frame.iloc[:0]
+    if len(chosen) and (shown is None or highlight in set(shown["code"])):
+        c = chosen.iloc[0]
+        name = c["name"] if isinstance(c["name"], str) else c["code"]
+        text += (
+            f" Highlighted: {name} ({c['code']}), {pct(float(c['pct']))}, ranked "
+            f"{int(c['rank'])} of {len(frame)} from the lowest."
+        )
+    return text
 
 
 # ------------------------------------------------------------------------------- exporting

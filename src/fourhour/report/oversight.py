@@ -8,10 +8,9 @@ import json
 from typing import Any
 
 from fourhour.errors import QueryError
+from fourhour.report.options import ESCALATION_FORMATS, FUNDING_FORMATS
 from fourhour.report.templating import environment
 
-ESCALATION_FORMATS = ("text", "json", "html")
-FUNDING_FORMATS = ("text", "json", "csv", "html")
 BASIS_LABELS = {"all_types": "all department types", "type1": "type 1 (major A&E) only"}
 FUNDING_CSV_COLUMNS = (
     "quarter",
@@ -75,8 +74,9 @@ def render_funding(
             writer.writerow(row)
         return out.getvalue()
     suffix = "txt" if fmt == "text" else "html"
-    return (
+    text = (
         environment()
         .get_template(f"funding.{suffix}.j2")
         .render(d=d, trusts=trusts, synthetic=synthetic, explain=explain)
     )
+    return text if text.endswith("\n") else text + "\n"

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 
 from fourhour.errors import QueryError
-from fourhour.measures.performance import _aggregates, _finish, england
+from fourhour.measures.performance import STANDARD_PCT, _aggregates, _finish, england
+from fourhour.measures.spc import DEFAULT_PRESET, SpcOptions, SpcResult, xmr
 from fourhour.periods import Period, month, week_ending
+from fourhour.report.charts import as_float
 from fourhour.warehouse import Warehouse
 from fourhour.warehouse.hierarchy import parents_sql
 
@@ -23,6 +26,21 @@ HISTORY = {"week": 104, "month": 36}  # periods of history behind SPC charts and
 TREND = {"week": 52, "month": 12}  # periods on the national trend chart
 SPC_FREQ = {"week": "W-SUN", "month": "ME"}  # pandas frequencies of the period ends
 LEVELS = ("provider", "system")
+
+
+def performance_spc(
+    frame: pd.DataFrame, column: str, granularity: str, preset: str = DEFAULT_PRESET
+) -> SpcResult:
+    """XmR charts of four-hour performance (`column`, percent) for every organisation in
+    `frame` (code, period_end): the one definition of the SPC settings that the board report
+    and the web share. Higher is better, the target is the 95% standard, the frequency is the
+    period's, and `preset` chooses the rules (`fourhour.measures.spc.PRESETS`; an unknown one
+    is an `SpcInputError`). Periods without a figure are left out."""
+    options = SpcOptions(improvement="up", preset=preset)
+    series = frame[["code", "period_end", column]].rename(columns={column: "value"})
+    series = series.assign(value=as_float(series["value"]))
+    series = series[np.isfinite(series["value"].to_numpy())]
+    return xmr(series, freq=SPC_FREQ[granularity], options=options, target=STANDARD_PCT)
 
 
 def periods_back(period: Period, count: int) -> list[Period]:

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 
-from fourhour.errors import WarehouseError
-from fourhour.settings import warehouse_path
+from fourhour.errors import WarehouseBusyError, WarehouseError
+from fourhour.settings import SETTINGS, lock_wait_s, warehouse_path
 from fourhour.warehouse.migrations import MIGRATIONS
 
 SCHEMA_TABLE = "schema_migrations"
+LOCK_POLL_S = 0.2
+_LOCK_WAIT = next(s for s in SETTINGS if s.name == "lock_wait")
 
 
 class Warehouse:
@@ -88,27 +92,120 @@ def _migrate(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("COMMIT")
 
 
-def open_warehouse(path: str | Path | None = None, *, read_only: bool = False) -> Warehouse:
-    """Open (creating and migrating if needed) the warehouse at `path` or the configured one."""
-    target = warehouse_path(path)
-    if read_only and not target.exists():
-        raise WarehouseError(
-            f"no warehouse at {target}",
-            hint="ingest some files first (fourhour ingest FILE...) or pass --warehouse PATH",
-        )
-    if not read_only:
-        target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        con = duckdb.connect(str(target), read_only=read_only)
-    except duckdb.IOException as exc:
-        raise WarehouseError(f"cannot open the warehouse {target}: {exc}") from None
-    try:
+WAREHOUSE_SUFFIX = ".duckdb"
+DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file
+DUCKDB_MAGIC_OFFSET = 8
+
+
+def check_warehouse_path(target: Path, *, read_only: bool) -> bool:
+    """The one rule for what may be opened as a warehouse; True when `target` is to be created.
+
+    - An existing file must be a DuckDB database (its header says so) holding fourhour's
+      schema_migrations table, or (when writing) a DuckDB database with no tables at all;
+      anything else (a CSV, a spreadsheet, an empty file, another application's database) is
+      refused and left untouched.
+    - A path that does not exist is created only when writing and only if its name ends in
+      .duckdb, in a folder that exists or can be made; reading one is refused.
+    """
+    hint = f"pass --warehouse PATH{WAREHOUSE_SUFFIX} (a new name creates a warehouse)"
+    if target.is_dir():
+        raise WarehouseError(f"{target} is a folder, not a warehouse file", hint=hint)
+    if not target.exists():
         if read_only:
-            sql = "SELECT table_name FROM information_schema.tables"
-            tables = {r[0] for r in con.execute(sql).fetchall()}
-            if SCHEMA_TABLE not in tables:
-                raise WarehouseError(f"{target} is not a fourhour warehouse")
-        else:
+            raise WarehouseError(
+                f"no warehouse at {target}",
+                hint="ingest some files first (fourhour ingest FILE...) or pass --warehouse PATH",
+            )
+        if target.suffix.lower() != WAREHOUSE_SUFFIX:
+            raise WarehouseError(
+                f"{target} does not exist and its name does not end in {WAREHOUSE_SUFFIX}; "
+                "refusing to create a warehouse there",
+                hint=hint,
+            )
+        return True
+    try:
+        with target.open("rb") as f:
+            head = f.read(DUCKDB_MAGIC_OFFSET + len(DUCKDB_MAGIC))
+    except OSError as exc:
+        raise WarehouseError(f"cannot read {target}: {exc.strerror}") from None
+    if not head:
+        raise WarehouseError(f"{target} is an empty file, not a fourhour warehouse", hint=hint)
+    if head[DUCKDB_MAGIC_OFFSET:] != DUCKDB_MAGIC:
+        raise WarehouseError(
+            f"{target} is not a fourhour warehouse (not a DuckDB database file)", hint=hint
+        )
+    return False
+
+
+def _check_is_fourhour(con: duckdb.DuckDBPyConnection, target: Path, *, read_only: bool) -> None:
+    """An existing DuckDB file must hold fourhour's migrations table (or nothing, to be made)."""
+    tables = {
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_catalog = "
+            "current_database()"
+        ).fetchall()
+    }
+    if SCHEMA_TABLE in tables or (not tables and not read_only):
+        return
+    raise WarehouseError(
+        f"{target} is a DuckDB database but not a fourhour warehouse (no {SCHEMA_TABLE} table)",
+        hint=f"pass --warehouse PATH{WAREHOUSE_SUFFIX} (a new name creates a warehouse)",
+    )
+
+
+def _is_lock_error(exc: duckdb.Error) -> bool:
+    text = str(exc).lower()
+    return "lock" in text and ("conflicting" in text or "could not set" in text)
+
+
+def _connect(target: Path, read_only: bool, wait_s: float) -> duckdb.DuckDBPyConnection:
+    """Connect, waiting up to `wait_s` seconds while another process holds the file's lock."""
+    deadline = time.monotonic() + wait_s
+    told = False
+    while True:
+        try:
+            return duckdb.connect(str(target), read_only=read_only)
+        except duckdb.IOException as exc:
+            if not _is_lock_error(exc):
+                raise WarehouseError(f"cannot open the warehouse {target}: {exc}") from None
+            if time.monotonic() >= deadline:
+                raise WarehouseBusyError(
+                    f"the warehouse {target} is busy: another process has held it for {wait_s:g} s",
+                    hint=f"try again when it has finished, or wait longer with "
+                    f"{_LOCK_WAIT.env}=SECONDS",
+                ) from None
+            if not told:
+                sys.stderr.write(f"warehouse is busy, waiting up to {wait_s:g} s\n")
+                sys.stderr.flush()
+                told = True
+            time.sleep(min(LOCK_POLL_S, max(0.0, deadline - time.monotonic())))
+        except duckdb.Error as exc:
+            raise WarehouseError(f"cannot open the warehouse {target}: {exc}") from None
+
+
+def open_warehouse(
+    path: str | Path | None = None, *, read_only: bool = False, wait_s: float | None = None
+) -> Warehouse:
+    """Open (creating and migrating if needed) the warehouse at `path` or the configured one.
+
+    Refuses anything that is not a fourhour warehouse (`check_warehouse_path`); waits up to
+    `wait_s` seconds (default: the lock_wait setting) while another process writes to it.
+    """
+    target = warehouse_path(path)
+    creating = check_warehouse_path(target, read_only=read_only)
+    if creating:
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise WarehouseError(
+                f"cannot create the folder {target.parent} for the warehouse: {exc.strerror}"
+            ) from None
+    wait = lock_wait_s() if wait_s is None else wait_s
+    con = _connect(target, read_only, wait)
+    try:
+        _check_is_fourhour(con, target, read_only=read_only)
+        if not read_only:
             _migrate(con)
     except BaseException:
         con.close()

@@ -17,8 +17,8 @@ import duckdb
 import pandas as pd
 
 from fourhour.errors import IngestError, Location, ReaderError
-from fourhour.ingest.model import COUNT_COLUMNS, TYPES, ReadResult
-from fourhour.ingest.org_facts import code_relations, is_name_code, name_code
+from fourhour.ingest.model import COUNT_COLUMNS, TOTAL_ONLY_COLUMNS, TYPES, ReadResult
+from fourhour.ingest.org_facts import code_relations, is_name_code, name_code, ods_title
 from fourhour.ingest.read import read_file
 from fourhour.warehouse.connection import Warehouse
 from fourhour.warehouse.names import name_key, shipped_aliases, surrogate_code
@@ -115,10 +115,13 @@ def _store(
         "published_totals",
         result.totals,
         TOTAL_KEYS,
-        tuple(
-            c
-            for c in COUNT_COLUMNS
-            if c in result.totals.columns and result.totals[c].notna().any()
+        (
+            *(
+                c
+                for c in (*COUNT_COLUMNS, *TOTAL_ONLY_COLUMNS)
+                if c in result.totals.columns and result.totals[c].notna().any()
+            ),
+            "apportioned",
         ),
         ingest_id,
         extra_columns=("period_start",),
@@ -186,7 +189,8 @@ def _store_organisations(
             "SELECT count(*), coalesce(sum(hash(code, name, kind)), 0) FROM organisations"
         ).fetchone()
         # A name is replaced only by one published for the same or a later period, so that
-        # ingesting files in any order ends with the latest name.
+        # ingesting files in any order ends with the latest name; the same name seen for a
+        # later period moves its date on, so that an older file never takes it back.
         con.execute(
             "INSERT INTO organisations (code, name, kind, name_as_of) "
             "SELECT code, nullif(name, ''), kind, name_as_of FROM incoming_orgs "
@@ -309,6 +313,10 @@ def _store_names(con: duckdb.DuckDBPyConnection, result: ReadResult, returns: pd
         return False
     frame = pd.concat(parts, ignore_index=True)
     frame = frame[frame["name"] != ""]
+    # Some files write every name in capitals (the 2024-25 monthly CSVs, ODS): kept in the
+    # case NHS England's other files use, so that one trust does not shout in one period.
+    shouting = frame["name"].str.isupper()
+    frame.loc[shouting, "name"] = frame.loc[shouting, "name"].map(ods_title)
     frame = frame.groupby(["code", "name", "source"], as_index=False).agg(
         seen_from=("seen_from", "min"), seen_to=("seen_to", "max")
     )
@@ -470,7 +478,8 @@ def _cross_check(
     con: duckdb.DuckDBPyConnection, path: Path, result: ReadResult, returns: pd.DataFrame
 ) -> None:
     """A file's ENGLAND total rows must equal the sum of its provider rows, column by column."""
-    totals = result.totals
+    frames = [f for f in (result.totals, result.check_totals) if len(f)]
+    totals = pd.concat(frames, ignore_index=True) if frames else result.totals
     if not len(totals) or not len(returns):
         return
     england = totals[totals["area"] == "ENGLAND"]

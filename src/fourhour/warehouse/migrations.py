@@ -289,4 +289,19 @@ DROP TABLE escalation_runs;
 ALTER TABLE escalation_runs_by_level RENAME TO escalation_runs;
 """,
     ),
+    Migration(
+        "0007_published_performance_base",
+        """
+-- Attendances within four hours as NHS England's national time series publishes them. Where
+-- present, four-hour performance = within / (within + over): from May 2019 to May 2023 the
+-- published percentages leave out the field-test trusts, whose attendances still count in
+-- the activity columns (att_*), so attendances minus over 4 hours is not the within figure.
+ALTER TABLE published_totals ADD COLUMN within_type1 DOUBLE;
+ALTER TABLE published_totals ADD COLUMN within_type2 DOUBLE;
+ALTER TABLE published_totals ADD COLUMN within_type3 DOUBLE;
+-- True for months NHS England estimated by apportioning weekly returns into calendar months
+-- (November 2010 to May 2015 in its time series).
+ALTER TABLE published_totals ADD COLUMN apportioned BOOLEAN DEFAULT false;
+""",
+    ),
 )

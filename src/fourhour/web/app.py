@@ -124,13 +124,24 @@ def create_app(config: WebConfig) -> FastAPI:
         pages_api,
         pages_capacity,
         pages_england,
+        pages_evidence,
+        pages_forecast,
         pages_orgs,
         pages_oversight,
     )
 
-    for module in (pages_england, pages_orgs, pages_oversight, pages_capacity, pages_api):
+    for module in (
+        pages_england,
+        pages_orgs,
+        pages_oversight,
+        pages_capacity,
+        pages_evidence,
+        pages_api,
+    ):
         app.include_router(module.router)
     app.include_router(api.router, prefix=API_PREFIX)
+    app.include_router(pages_forecast.router)
+    app.include_router(pages_forecast.api_router, prefix=API_PREFIX)
 
     app.mount("/static", StaticFiles(directory=STATIC, check_dir=True), name="static")
     assets = VENDOR / "assets"

@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 import duckdb
 
-from fourhour.errors import WarehouseError
+from fourhour.errors import WarehouseBusyError, WarehouseError
 from fourhour.warehouse import Warehouse, open_warehouse
 from fourhour.web.config import WebConfig
 from fourhour.web.errors import WarehouseBusy
@@ -54,9 +54,9 @@ class WarehouseAccess:
 
     def _open(self) -> Warehouse:
         try:
-            return open_warehouse(self.config.warehouse)
+            return open_warehouse(self.config.warehouse, wait_s=0)  # a request never waits
         except WarehouseError as exc:
-            if "lock" in str(exc).lower():
+            if isinstance(exc, WarehouseBusyError) or "lock" in str(exc).lower():
                 raise WarehouseBusy(
                     "the warehouse is busy: another fourhour process is writing to it",
                     hint="try again in a few seconds (an ingest or import may be running)",

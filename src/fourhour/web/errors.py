@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fourhour.errors import FourhourError, QueryError, WarehouseError
+from fourhour.errors import FourhourError, InvalidInputError, QueryError, WarehouseError
 
 
 class BadParameter(QueryError):
@@ -45,12 +45,14 @@ class WarehouseBusy(WarehouseError):
 
 
 def status_of(exc: FourhourError) -> int:
-    """The HTTP status for a fourhour error: its own, else 404 for a query the warehouse cannot
-    answer (no returns for that period, no such code), 400 for other input, 503 for the
-    warehouse."""
+    """The HTTP status for a fourhour error: its own, else 400 for an invalid option or value
+    (such as an SPC option), 404 for a query the warehouse cannot answer (no returns for that
+    period, no such code), 400 for other input, 503 for the warehouse."""
     own = getattr(exc, "status", None)
     if own:
         return int(own)
+    if isinstance(exc, InvalidInputError):
+        return 400
     if isinstance(exc, WarehouseError):
         return 503
     if isinstance(exc, QueryError):

@@ -11,11 +11,13 @@ from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from jinja2 import ChainableUndefined, ChoiceLoader, Environment, PackageLoader
+from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from fourhour.periods import Period
+from fourhour.report.icons import icon_svg
 from fourhour.warehouse import Warehouse
 from fourhour.web.config import WebConfig
 from fourhour.web.data.periods import Held, held, period_key
@@ -31,6 +33,7 @@ VENDOR = STATIC / "vendor"
 KNOWN = frozenset(
     {
         "week", "month", "region", "system", "download", "quarter", "level", "period", "exact",
+        "spc_preset",
         "beds", "los_days", "discharge_from", "discharge_to", "arrivals_per_day", "streaming_pct",
     }
 )  # fmt: skip
@@ -41,6 +44,7 @@ NAVIGATION = (
     ("/regions", "Regions"),
     ("/oversight", "Oversight"),
     ("/capacity", "Capacity"),
+    ("/forecast", "Forecast"),
     ("/api", "API"),
 )
 
@@ -83,7 +87,14 @@ def environment() -> Environment:
     )
     env.filters.update(pct=_pct, count=_num, change=_change, gbp=_gbp, number=_number)
     env.globals["navigation"] = NAVIGATION
+    env.globals["mdc_icon"] = _mdc_icon
     return env
+
+
+def _mdc_icon(kind: str, key: str | None, label: str, size: int = 28) -> Markup:
+    """A Making Data Count icon, drawn as the board report draws it (fourhour.report.icons),
+    with its words as its text alternative."""
+    return Markup(icon_svg(kind, key, label, size))
 
 
 class Site:

@@ -12,10 +12,12 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fourhour.errors import QueryError
-from fourhour.warehouse import Warehouse
+
+if TYPE_CHECKING:
+    from fourhour.warehouse import Warehouse
 
 ROLES = ("analyst", "viewer")
 ANALYST = "analyst"

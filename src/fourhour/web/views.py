@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from fourhour.errors import FourhourError
+from fourhour.measures.spc_names import DEFAULT_PRESET
 from fourhour.periods import Period
 from fourhour.warehouse.hierarchy import names_for
 from fourhour.web.data import england as england_data
@@ -20,8 +21,10 @@ def england(site: Site, period: Period) -> dict[str, Any]:
     return site.compute(("england", period), lambda wh: england_data.england_period(wh, period))
 
 
-def league(site: Site, period: Period, level: str) -> dict[str, Any]:
-    return site.compute(("league", period, level), lambda wh: orgs.league(wh, period, level))
+def league(site: Site, period: Period, level: str, preset: str = DEFAULT_PRESET) -> dict[str, Any]:
+    return site.compute(
+        ("league", period, level, preset), lambda wh: orgs.league(wh, period, level, preset)
+    )
 
 
 def code_of(site: Site, level: str, text: str) -> str | None:
@@ -59,26 +62,33 @@ class Moved(Exception):
         self.name, self.code = name, code
 
 
-def league_figure(site: Site, period: Period, level: str) -> Any:
-    data = league(site, period, level)
-    return site.compute(("league-figure", period, level), lambda wh: orgs.league_figure(data))
-
-
-def detail(site: Site, period: Period, level: str, code: str) -> dict[str, Any]:
-    data = league(site, period, level)
+def league_figure(site: Site, period: Period, level: str, preset: str = DEFAULT_PRESET) -> Any:
+    data = league(site, period, level, preset)
     return site.compute(
-        ("detail", period, level, code), lambda wh: orgs.detail(wh, period, level, code, data)
+        ("league-figure", period, level, preset), lambda wh: orgs.league_figure(data)
     )
 
 
-def detail_or_none(site: Site, period: Period, level: str, code: str) -> dict[str, Any] | None:
+def detail(
+    site: Site, period: Period, level: str, code: str, preset: str = DEFAULT_PRESET
+) -> dict[str, Any]:
+    data = league(site, period, level, preset)
+    return site.compute(
+        ("detail", period, level, code, preset),
+        lambda wh: orgs.detail(wh, period, level, code, data),
+    )
+
+
+def detail_or_none(
+    site: Site, period: Period, level: str, code: str, preset: str = DEFAULT_PRESET
+) -> dict[str, Any] | None:
     """The organisation's page for `period`, or None when it is known but has no figures then
     (a 404 when the code is not known at all)."""
-    data = league(site, period, level)
+    data = league(site, period, level, preset)
     if not any(r["code"] == code for r in data["rows"]):
         site.compute(("known", level, code), lambda wh: orgs.require_known(wh, level, code))
         return None
-    return detail(site, period, level, code)
+    return detail(site, period, level, code, preset)
 
 
 def periods_with_data(site: Site, level: str, code: str, period: Period) -> tuple:

@@ -14,6 +14,13 @@ The period comes from the sheet's "Period:" preamble cell, else from the file na
 
 "patients spending >4 hours from decision to admit to admission" includes those over 12 hours
 (>12 never exceeds >4 in any published file), so 4-12 hour waits = (>4) - (>12).
+
+NHS England's monthly workbooks (.xls, 2023-24) hold this layout in several sheets; the one
+named "Provider Level Data" is read (the others split booked and non-booked attendances or
+map activity to acute trust footprints). Their "System Mapping" sheet (headers Org code,
+Region, Name, STP, and beside them a lookup of STP/ICB names to Code) gives each provider's
+integrated care board for the month, stored as a dated 'system' relation like the ICB mapping
+files give.
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ from fourhour.ingest.layouts import Layout
 from fourhour.ingest.layouts.common import (
     Header,
     check_complete_csv_row,
-    first_sheet_with,
+    find_header,
     period_from_sheet_or_name,
     text,
 )
@@ -52,6 +59,7 @@ PARENT_HEADERS = {
     "parent org": "system",
 }
 TOTAL_NAMES = ("england", "total")
+PREFERRED_SHEETS = ("provider level data",)
 
 
 def _type_of(cell: str) -> str | None:
@@ -62,11 +70,20 @@ def _type_of(cell: str) -> str | None:
 
 
 def _find_header(sheets: list[Sheet]) -> Header | None:
-    for names in ((c, n) for c in CODE_HEADERS for n in NAME_HEADERS):
-        header = first_sheet_with(sheets, names)
-        if header is not None and any(_type_of(c) == "type1" for c in header.cells):
+    """The provider sheet's header row. NHS England's workbooks hold several sheets in this
+    layout (non-booked, booked, acute trust footprint): the one named "Provider Level Data"
+    is the published figure, else the first."""
+    candidates = []
+    for sheet in sheets:
+        for names in ((c, n) for c in CODE_HEADERS for n in NAME_HEADERS):
+            header = find_header(sheet, names)
+            if header is not None and any(_type_of(c) == "type1" for c in header.cells):
+                candidates.append(header)
+                break
+    for header in candidates:
+        if norm_header(header.sheet.name) in PREFERRED_SHEETS:
             return header
-    return None
+    return candidates[0] if candidates else None
 
 
 def detect(sheets: list[Sheet]) -> bool:
@@ -171,7 +188,7 @@ def read(sheets: list[Sheet], path: Path) -> ReadResult:
             "cannot find attendances over (or within) four hours",
             expected="a section of type columns closed by 'Total Attendances > 4 hours'",
         )
-    period = period_from_sheet_or_name(sheets, path)
+    period = period_from_sheet_or_name([sheet, *sheets], path)
     if period is None:
         raise ReaderError(
             sheet.location(),
@@ -252,6 +269,8 @@ def read(sheets: list[Sheet], path: Path) -> ReadResult:
             "the file has a header but no provider rows",
             expected="one row per provider",
         )
+    systems, icbs = _system_mapping(sheets, set(orgs))
+    relations.extend(systems)
     published = tuple(c for c in COUNT_COLUMNS if _publishes(c, mapping))
     return ReadResult(
         layout="nhse-provider-sheet",
@@ -259,7 +278,11 @@ def read(sheets: list[Sheet], path: Path) -> ReadResult:
         totals=totals_frame(total_records),
         published=published,
         organisations=pd.DataFrame(
-            {"code": list(orgs), "name": list(orgs.values()), "kind": "provider"}
+            {
+                "code": [*orgs, *icbs],
+                "name": [*orgs.values(), *icbs.values()],
+                "kind": ["provider"] * len(orgs) + ["system"] * len(icbs),
+            }
         ),
         relations=pd.DataFrame(
             relations, columns=["child_code", "relation", "parent_code", "parent_name"]
@@ -267,6 +290,58 @@ def read(sheets: list[Sheet], path: Path) -> ReadResult:
         column_labels=labels,
         as_of=period.end,
     )
+
+
+MAPPING_HEADERS = ("org code", "name", "stp", "code")
+
+
+def _system_mapping(sheets: list[Sheet], providers: set[str]) -> tuple[list[dict], dict[str, str]]:
+    """'system' relations of the providers from a workbook's System Mapping sheet, and the
+    ICBs named (code -> name). The provider's ICB name is in the first STP column; the ICB
+    codes are in a lookup beside it: a Code column whose row also holds the ICB's name."""
+    header = next((h for s in sheets if (h := find_header(s, MAPPING_HEADERS)) is not None), None)
+    if header is None:
+        return [], {}
+    code_col, icb_col = header.require("org code"), header.require("stp")
+    lookup_col = next(i for i, c in enumerate(header.cells) if c == "code")
+    codes: dict[str, str] = {}
+    for _, row in header.data_rows():
+        icb = text(row[lookup_col]).upper()
+        if icb:
+            for cell in row[lookup_col + 1 :]:
+                if text(cell):
+                    codes.setdefault(_icb_key(cell), icb)
+    relations, icbs, seen = [], {}, {}
+    for index, row in header.data_rows():
+        code, icb_name = text(row[code_col]).upper(), text(row[icb_col])
+        if code not in providers or not icb_name:
+            continue
+        if _icb_key(icb_name) not in codes:
+            raise ReaderError(
+                header.sheet.location(index, header.label(icb_col)),
+                f"the system {icb_name!r} of {code} is not in the sheet's list of codes",
+                value=icb_name,
+                expected="a name listed beside a code in the same sheet",
+            )
+        icb = codes[_icb_key(icb_name)]
+        if code in seen:
+            if seen[code] == icb:
+                continue  # listed twice with the same system
+            raise ReaderError(
+                header.sheet.location(index, header.label(icb_col)),
+                f"{code} is mapped to two systems ({seen[code]} and {icb})",
+                expected="one system per provider",
+            )
+        seen[code] = icb
+        icbs[icb] = icb_name
+        relations.append(
+            {"child_code": code, "relation": "system", "parent_code": icb, "parent_name": icb_name}
+        )
+    return relations, icbs
+
+
+def _icb_key(name: object) -> str:
+    return re.sub(r"[^a-z0-9]", "", text(name).lower())
 
 
 def _publishes(column: str, mapping: dict[str, int]) -> bool:

@@ -3,19 +3,27 @@
 Sheets "Activity" (attendances by type, emergency admissions, >4 and >12 hour decision-to-
 admit waits), "Performance" (within and over four hours by type) and, from August 2020,
 "Booking" (booked appointment attendances). Headers around row 14; sections are told apart by
-the title row above. Months from November 2010 to May 2015 were estimated by apportioning
-weekly data, so counts may be fractional: they are stored as published totals (area
-ENGLAND), never as provider returns.
+the title row above. Everything is stored as published totals (area ENGLAND), never as
+provider returns.
+
+- Attendances come from "Activity"; within and over four hours from "Performance". Both are
+  kept: from May 2019 to May 2023 the performance figures leave out the trusts field-testing
+  new standards while the activity figures include them, so the four-hour base is within +
+  over, not attendances.
+- The workbook's notes say which months were estimated by apportioning weekly data into
+  calendar months ("Figures from Nov 2010 to May 2015 have been estimated ..."); those months
+  are marked `apportioned`. Without such a note, months with fractional counts are.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 from fourhour.errors import ReaderError
 from fourhour.ingest.layouts import Layout
-from fourhour.ingest.layouts.common import Header, find_header
+from fourhour.ingest.layouts.common import MONTHS, Header, find_header
 from fourhour.ingest.layouts.nhse_provider_sheet import _map_columns
 from fourhour.ingest.model import ReadResult, totals_frame
 from fourhour.ingest.source import Sheet, is_blank
@@ -29,6 +37,21 @@ ACTIVITY = (
     "emergency admissions via type 1 a&e",
 )
 PERFORMANCE = ("period", "type 1 departments - major a&e", "total attendances > 4 hours")
+_APPORTIONED = re.compile(
+    r"from\s+([a-z]+)\.?\s+(\d{4})\s+to\s+([a-z]+)\.?\s+(\d{4})[^.]*apportion", re.I
+)
+
+
+def apportioned_months(sheets: list[Sheet]) -> tuple[dt.date, dt.date] | None:
+    """The first and last month the workbook's notes say were apportioned from weekly data."""
+    for sheet in sheets:
+        for row in sheet.rows:
+            for cell in row:
+                if isinstance(cell, str) and (m := _APPORTIONED.search(cell)):
+                    first, last = MONTHS.get(m[1].lower()), MONTHS.get(m[3].lower())
+                    if first and last:
+                        return dt.date(int(m[2]), first, 1), dt.date(int(m[4]), last, 1)
+    return None
 
 
 def _sheet_header(sheets: list[Sheet], required: tuple[str, ...]) -> Header | None:
@@ -95,7 +118,10 @@ def read(sheets: list[Sheet], path: Path) -> ReadResult:
             "dta_over_12h",
         ),
     )
-    take(performance, ("br_type1", "br_type2", "br_type3"))
+    take(
+        performance,
+        ("br_type1", "br_type2", "br_type3", "within_type1", "within_type2", "within_type3"),
+    )
     booking = _sheet_header(
         sheets,
         ("period", "type 1 departments - major a&e", "booked appointment attendances > 4 hours"),
@@ -111,7 +137,13 @@ def read(sheets: list[Sheet], path: Path) -> ReadResult:
                         row[col], booking.sheet, index, booking.label(col), allow_fraction=True
                     )
     records = []
+    noted = apportioned_months(sheets)
     for day, rec in sorted(by_month.items()):
+        counts = [v for k, v in rec.items() if k != "source_row" and v is not None]
+        if noted:
+            rec["apportioned"] = noted[0] <= day <= noted[1]
+        else:  # no note: fractional counts are the mark of apportioned weeks
+            rec["apportioned"] = any(float(v) != int(v) for v in counts)
         over4 = rec.pop("dta_over_4h", None)
         if over4 is not None:
             rec["dta_4_12h"] = over4 - (rec.get("dta_over_12h") or 0)
@@ -134,7 +166,14 @@ def read(sheets: list[Sheet], path: Path) -> ReadResult:
     return ReadResult(
         layout="nhse-england-timeseries",
         totals=totals_frame(records),
-        notes=["England-level totals only; Nov 2010 - May 2015 estimated from weekly data"],
+        notes=[
+            "England-level totals only"
+            + (
+                f"; {noted[0]:%b %Y} - {noted[1]:%b %Y} apportioned from weekly data"
+                if noted
+                else ""
+            )
+        ],
     )
 
 

@@ -25,9 +25,10 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from fourhour.errors import FourhourError
 from fourhour.ingest.patients.schema import COLUMNS
+from fourhour.ingest.patients.volume import NATIONAL_YEAR
 
-NATIONAL_YEAR = 25_000_000
 # Share of a day's arrivals in each hour, 00:00 to 23:00 (sums to 1).
 _HOURLY = np.array(
     [
@@ -100,7 +101,15 @@ def _daily_volumes(days: np.ndarray, total: int, rng: np.random.Generator) -> np
     weekday = _WEEKDAY[[d.weekday() for d in days]]
     noise = rng.normal(1, 0.03, len(days))
     w = season * weekday * noise
-    return np.floor(w / w.sum() * total + rng.random(len(days))).astype(np.int64)
+    exact = w / w.sum() * total
+    volumes = np.floor(exact + rng.random(len(days))).astype(np.int64)  # stochastic rounding
+    # ...then exactly `total`: a day that rounding pushed furthest the wrong way moves by one.
+    short = int(total - volumes.sum())
+    if short > 0:
+        volumes[np.argsort(volumes - exact, kind="stable")[:short]] += 1
+    elif short < 0:
+        volumes[np.argsort(exact - volumes, kind="stable")[:-short]] -= 1
+    return volumes
 
 
 def generate_year(
@@ -231,3 +240,138 @@ def _as_text(table: pa.Table) -> pa.Table:
             col = pc.fill_null(pc.strftime(col, format="%Y-%m-%d %H:%M:%S"), "")
         cols[name] = pc.cast(col, pa.string())
     return pa.table(cols)
+
+
+RETURN_TYPES = ((1, "type1"), (2, "type2"), (3, "type3"))  # department type, returns column
+
+
+def records_matching_returns(
+    returns: list[dict[str, object]],
+    week_start: dt.date,
+    *,
+    seed: int = 2014,
+    first_id: int = 0,
+) -> pa.Table:
+    """SYNTHETIC attendances for one week (Monday `week_start` to Sunday) whose provider returns
+    are exactly `returns`: one dict per provider with `org_code` and the returns' counts
+    (`att_type1`, `br_type1`, `adm_type1`, ... `dta_4_12h`, `dta_over_12h`; None as 0).
+
+    Per provider and type there are as many attendances as returned, exactly as many over four
+    hours and as many admitted (types 3 and 4 are written as type 3). Decision-to-admit waits of
+    4-12 hours and over 12 hours match too, as far as the provider's admitted patients over four
+    hours allow (such a wait is itself over four hours). Times follow the same shapes as the
+    national year: arrivals by hour and weekday, log-normal times with the spike of departures
+    just before four hours, admitted patients more likely to wait long.
+    """
+    rng = np.random.default_rng(seed)
+    parts: list[dict[str, np.ndarray]] = []
+    for row in returns:
+        code = str(row["org_code"])
+        groups = []
+        for dept, key in RETURN_TYPES:
+            n = _count(row, f"att_{key}")
+            if n:
+                breaches = min(_count(row, f"br_{key}"), n)
+                admitted = min(_count(row, f"adm_{key}"), n)
+                groups.append(_matching_group(rng, dept, n, breaches, admitted))
+        if not groups:
+            continue
+        g = {k: np.concatenate([x[k] for x in groups]) for k in groups[0]}
+        _matching_dta(rng, g, _count(row, "dta_4_12h"), _count(row, "dta_over_12h"))
+        g["code"] = np.full(len(g["dept"]), code, dtype=object)
+        parts.append(g)
+    if not parts:
+        raise FourhourError("no attendances in the returns to make records from")
+    g = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    n = len(g["dept"])
+    day = rng.choice(7, n, p=_WEEKDAY / _WEEKDAY.sum())
+    minute_of_day = rng.choice(24, n, p=_HOURLY) * 60 + rng.integers(0, 60, n)
+    start = np.datetime64(week_start, "s").astype(np.int64)
+    arrival = start + day * 86_400 + minute_of_day * 60
+    departure = arrival + g["minutes"] * 60
+    dta = np.where(g["admitted"], departure - g["wait"] * 60, 0)
+    age = rng.choice(len(AGE_BANDS), n, p=_AGE_P)
+    acuity = np.clip(np.round(rng.normal(3.2, 0.9, n)), 1, 5).astype(np.int8)
+    ids = pc.binary_join_element_wise(
+        "W",
+        pc.utf8_lpad(pc.cast(pa.array(np.arange(first_id, first_id + n)), pa.string()), 10, "0"),
+        "",
+    )
+    dept_code = pc.utf8_lpad(pc.cast(pa.array(g["dept"].astype(np.int8)), pa.string()), 2, "0")
+    code = pa.array(g["code"].astype(str))
+    nat = np.datetime64("NaT", "s").astype(np.int64)
+    table = pa.table(
+        {
+            "attendance_id": ids,
+            "provider_code": code,
+            "site_code": pc.binary_join_element_wise(code, dept_code, "-"),
+            "department_type": dept_code,
+            "arrival": pa.array(arrival.astype("datetime64[s]")),
+            "decision_to_admit": pa.array(
+                np.where(g["admitted"], dta, nat).astype("datetime64[s]")
+            ),
+            "departure": pa.array(departure.astype("datetime64[s]")),
+            "disposal": pa.array(np.where(g["admitted"], "admitted", "not_admitted")),
+            "age_band": pa.array(AGE_BANDS[age]),
+            "acuity": pa.array(acuity),
+        }
+    )
+    table = table.take(pa.array(np.argsort(arrival, kind="stable")))
+    assert tuple(table.column_names) == COLUMNS
+    return table
+
+
+def _count(row: dict[str, object], key: str) -> int:
+    value = row.get(key)
+    return 0 if value is None or value != value else max(int(value), 0)  # type: ignore[arg-type]
+
+
+def _matching_group(
+    rng: np.random.Generator, dept: int, n: int, breaches: int, admitted: int
+) -> dict[str, np.ndarray]:
+    """n attendances of one type: exactly `breaches` over 240 minutes, `admitted` admitted."""
+    is_admitted = np.zeros(n, dtype=bool)
+    is_admitted[rng.choice(n, admitted, replace=False)] = True
+    # Admitted patients are three times as likely to be among those over four hours.
+    weight = np.where(is_admitted, 3.0, 1.0)
+    is_breach = np.zeros(n, dtype=bool)
+    is_breach[rng.choice(n, breaches, replace=False, p=weight / weight.sum())] = True
+    median = {1: 165.0, 2: 95.0}.get(dept, 70.0) * np.where(is_admitted, 1.6, 1.0)
+    within = rng.lognormal(np.log(median), 0.55)
+    # Within four hours: a draw past 240 minutes is, about half the time, a patient moved on
+    # just in time (the spike before four hours), else one seen sooner.
+    late = within > 240
+    spike = rng.random(n) < 0.45
+    within = np.where(late & spike, rng.uniform(225, 240, n), within)
+    within = np.where(late & ~spike, rng.uniform(60, 225, n), within)
+    # Over four hours: minutes past 240 fall away from the threshold (admitted wait longer).
+    over = 240 + rng.exponential(np.where(is_admitted, 150.0, 45.0))
+    minutes = np.floor(np.where(is_breach, over, within)).astype(np.int64)
+    minutes = np.where(is_breach, np.maximum(minutes, 241), np.clip(minutes, 1, 240))
+    return {
+        "dept": np.full(n, dept, dtype=np.int64),
+        "admitted": is_admitted,
+        "minutes": minutes,
+        "wait": np.zeros(n, dtype=np.int64),
+    }
+
+
+def _matching_dta(
+    rng: np.random.Generator, g: dict[str, np.ndarray], waits_4_12h: int, waits_over_12h: int
+) -> None:
+    """Decision-to-admit waits (minutes from decision to departure) for the admitted patients:
+    exactly `waits_over_12h` over 720 and `waits_4_12h` of 241-720, where possible."""
+    admitted = np.flatnonzero(g["admitted"])
+    minutes = g["minutes"]
+    usual = np.floor(rng.lognormal(np.log(60), 0.9, len(admitted))).astype(np.int64)
+    g["wait"][admitted] = np.clip(usual, 0, np.minimum(240, minutes[admitted] - 1))
+    long_stayers = rng.permutation(admitted[minutes[admitted] > 240])
+    over_12h = long_stayers[:waits_over_12h]
+    four_12 = long_stayers[len(over_12h) : len(over_12h) + waits_4_12h]
+    minutes[over_12h] = np.maximum(minutes[over_12h], 722 + rng.integers(0, 600, len(over_12h)))
+    g["wait"][over_12h] = 721 + (rng.random(len(over_12h)) * (minutes[over_12h] - 722)).astype(
+        np.int64
+    )
+    minutes[four_12] = np.maximum(minutes[four_12], 242 + rng.integers(0, 300, len(four_12)))
+    top = np.minimum(720, minutes[four_12] - 1)
+    g["wait"][four_12] = 241 + (rng.random(len(four_12)) * (top - 241)).astype(np.int64)

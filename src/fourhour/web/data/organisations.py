@@ -13,11 +13,11 @@ from fourhour.errors import QueryError
 from fourhour.ingest.org_facts import era_of
 from fourhour.measures import STANDARD_PCT, THRESHOLD_PCT, measure_table
 from fourhour.measures.performance import _aggregates, _finish
-from fourhour.measures.spc import SpcOptions, SpcResult, xmr
+from fourhour.measures.spc import DEFAULT_PRESET, PRESET_RULES, SpcResult
 from fourhour.oversight.leaders import accountable
 from fourhour.periods import Period
 from fourhour.report import charts
-from fourhour.report.series import HISTORY, SPC_FREQ, org_series, periods_back
+from fourhour.report.series import HISTORY, org_series, performance_spc, periods_back
 from fourhour.warehouse import Warehouse
 from fourhour.warehouse.hierarchy import UNMAPPED, parents_sql, provider_parents
 from fourhour.web.data.england import TYPE_LABELS
@@ -110,17 +110,8 @@ def basis_of(table: pd.DataFrame) -> str:
     return "type1"
 
 
-def spc_of(history: pd.DataFrame, period: Period, basis: str) -> SpcResult:
-    column = f"{basis}_performance_pct"
-    series = history[["code", "period_end", column]].rename(columns={column: "value"})
-    series = series.assign(value=charts.as_float(series["value"]))
-    series = series[np.isfinite(series["value"].to_numpy())]
-    return xmr(
-        series,
-        freq=SPC_FREQ[period.granularity],
-        options=SpcOptions(improvement="up"),
-        target=STANDARD_PCT,
-    )
+def spc_of(history: pd.DataFrame, period: Period, basis: str, preset: str) -> SpcResult:
+    return performance_spc(history, f"{basis}_performance_pct", period.granularity, preset)
 
 
 def _parents(wh: Warehouse, period: Period, level: str, codes: list[str]) -> pd.DataFrame:
@@ -143,16 +134,18 @@ def _parents(wh: Warehouse, period: Period, level: str, codes: list[str]) -> pd.
     return by_system
 
 
-def league(wh: Warehouse, period: Period, level: str) -> dict[str, Any]:
+def league(
+    wh: Warehouse, period: Period, level: str, preset: str = DEFAULT_PRESET
+) -> dict[str, Any]:
     """Every organisation at `level` for `period`, lowest performance first, with the same
-    period last year and SPC icons from its history (target 95%)."""
+    period last year and SPC icons from its history (target 95%) under the SPC `preset`."""
     table = measure_table(wh, period, level)
     basis = basis_of(table)
     column = f"{basis}_performance_pct"
     last = measure_table(wh, period.same_period_last_year(), level)
     last_pct = dict(zip(last["code"], charts.as_float(last[column]), strict=True))
     history = level_series(wh, period, HISTORY[period.granularity], level)
-    spc = spc_of(history, period, basis)
+    spc = spc_of(history, period, basis, preset)
     summary = spc.summary.set_index("code")
     parents = _parents(wh, period, level, list(table["code"])).set_index("code")
     rows = []
@@ -212,6 +205,7 @@ def league(wh: Warehouse, period: Period, level: str) -> dict[str, Any]:
         "basis_label": BASIS_LABELS[basis],
         "rows": rows,
         "spc": spc,
+        "spc_preset": preset,
         "history": history,
         "count_below_threshold": sum(
             1 for r in rows if r["performance_pct"] is not None and r["performance_pct"] < 80
@@ -261,7 +255,7 @@ def league_table(
         columns,
         rows,
         note=f"SPC icons from up to {HISTORY[period.granularity]} {period.granularity}s of "
-        f"history (Making Data Count rules, target {STANDARD_PCT:g}%).",
+        f"history ({PRESET_RULES[data['spc_preset']].title}, target {STANDARD_PCT:g}%).",
     )
 
 
@@ -510,18 +504,24 @@ def detail(
         )
     now = own[own["period_end"] == pd.Timestamp(period.end)]
     now_row = now.iloc[0].to_dict() if len(now) else {}
-    spc_rows = [
-        {
-            "period_end": pd.Timestamp(p["period_end"]).date(),
-            "value": clean(p["value"]),
-            "mean": clean(p["mean"]),
-            "lcl": clean(p["lcl"]),
-            "ucl": clean(p["ucl"]),
-            "special_cause": p["special_cause"] if isinstance(p["special_cause"], str) else None,
-            "reason": p["reason"] if isinstance(p["reason"], str) else None,
-        }
-        for p in points.to_dict("records")
-    ]
+    spc_rows = []
+    clipped = False
+    for p in points.to_dict("records"):
+        limits = charts.pct_limits(p["lcl"], p["ucl"])  # a percentage stays within 0-100%
+        clipped = clipped or bool(limits.clipped)
+        spc_rows.append(
+            {
+                "period_end": pd.Timestamp(p["period_end"]).date(),
+                "value": clean(p["value"]),
+                "mean": clean(p["mean"]),
+                "lcl": limits.lcl,
+                "ucl": limits.ucl,
+                "special_cause": p["special_cause"]
+                if isinstance(p["special_cause"], str)
+                else None,
+                "reason": p["reason"] if isinstance(p["reason"], str) else None,
+            }
+        )
     spc_table = Table(
         "spc",
         f"{label}: SPC chart values ({data['basis_label']})",
@@ -535,6 +535,12 @@ def detail(
             Column("reason", "Reason"),
         ],
         spc_rows,
+        note=(
+            "Process limits beyond 0-100% (the mean ± 2.66 × the mean moving range, near 100%) "
+            "are clipped to the range a percentage can take."
+            if clipped
+            else ""
+        ),
     )
     return {
         "level": level,

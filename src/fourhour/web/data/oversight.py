@@ -24,6 +24,7 @@ RULE_LABELS = {
     "sustained_decline": "Sustained decline",
     "trolley_waits_12h": "12-hour trolley waits",
     "special_cause": "SPC signal of concern",
+    "forecast_miss": "Forecast to miss this winter",
 }
 
 

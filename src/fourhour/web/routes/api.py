@@ -40,7 +40,14 @@ from fourhour.web.routes.api_schemas import (
     WhoamiOut,
     ok,
 )
-from fourhour.web.routes.common import CodeFilter, MonthParam, WeekParam, site_of
+from fourhour.web.routes.common import (
+    CodeFilter,
+    MonthParam,
+    SpcPresetParam,
+    WeekParam,
+    parse_spc_preset,
+    site_of,
+)
 from fourhour.web.security.auth import is_analyst, require_analyst, token_of
 from fourhour.web.site import moved
 
@@ -123,6 +130,7 @@ def _league_response(data: dict[str, Any], region: str | None, system: str | Non
             "period": _period(data["period"]),
             "level": data["level"],
             "basis": data["basis"],
+            "spc_preset": data["spc_preset"],
             "count": len(rows),
             "organisations": rows,
         }
@@ -140,6 +148,7 @@ async def providers(
     month: MonthParam = None,
     region: CodeFilter = None,
     system: CodeFilter = None,
+    spc_preset: SpcPresetParam = None,
 ) -> Response:
     site = site_of(request)
 
@@ -150,7 +159,8 @@ async def providers(
             s = views.org_code(site, "system", "system", system)
         except views.Moved as m:
             return moved(request, **{m.name: m.code})
-        return _league_response(views.league(site, period, "provider"), r, s)
+        preset = parse_spc_preset(spc_preset)
+        return _league_response(views.league(site, period, "provider", preset), r, s)
 
     return await site.cached_response(request, build)
 
@@ -161,7 +171,11 @@ async def providers(
     responses=ok(LeagueOut, "The league table."),
 )
 async def systems(
-    request: Request, week: WeekParam = None, month: MonthParam = None, region: CodeFilter = None
+    request: Request,
+    week: WeekParam = None,
+    month: MonthParam = None,
+    region: CodeFilter = None,
+    spc_preset: SpcPresetParam = None,
 ) -> Response:
     site = site_of(request)
 
@@ -171,7 +185,8 @@ async def systems(
             r = views.org_code(site, "region", "region", region)
         except views.Moved as m:
             return moved(request, **{m.name: m.code})
-        return _league_response(views.league(site, period, "system"), r, None)
+        preset = parse_spc_preset(spc_preset)
+        return _league_response(views.league(site, period, "system", preset), r, None)
 
     return await site.cached_response(request, build)
 
@@ -181,18 +196,30 @@ async def systems(
     summary="Every region ranked, with SPC icons",
     responses=ok(LeagueOut, "The league table."),
 )
-async def regions(request: Request, week: WeekParam = None, month: MonthParam = None) -> Response:
+async def regions(
+    request: Request,
+    week: WeekParam = None,
+    month: MonthParam = None,
+    spc_preset: SpcPresetParam = None,
+) -> Response:
     site = site_of(request)
 
     def build() -> Response:
         period = choose_period(site.held(), week, month)
-        return _league_response(views.league(site, period, "region"), None, None)
+        preset = parse_spc_preset(spc_preset)
+        return _league_response(views.league(site, period, "region", preset), None, None)
 
     return await site.cached_response(request, build)
 
 
 def _detail_response(
-    request: Request, site: Any, level: str, code: str, week: str | None, month: str | None
+    request: Request,
+    site: Any,
+    level: str,
+    code: str,
+    week: str | None,
+    month: str | None,
+    preset_text: str | None = None,
 ) -> Response:
     try:
         org = views.org_code(site, "code", level, code)
@@ -201,7 +228,8 @@ def _detail_response(
     assert org is not None
     held = site.held()
     period = choose_period(held, week, month)
-    d = views.detail_or_none(site, period, level, org)
+    preset = parse_spc_preset(preset_text)
+    d = views.detail_or_none(site, period, level, org, preset)
     if d is None:
         nearest = held.nearest(period, views.periods_with_data(site, level, org, period))
         raise NotFound(
@@ -222,6 +250,7 @@ def _detail_response(
         "types": d["tables"]["types"].records(),
         "trolley_waits": d["tables"]["trolley"].records(),
         "spc": {
+            "preset": preset,
             "description": d["figure"].description if d["figure"] else None,
             "points": d["tables"]["spc"].records(),
         },
@@ -238,7 +267,9 @@ def _detail_response(
         }
     else:
         child = "provider" if level == "system" else "system"
-        out["members"] = members(period, level, org, views.league(site, period, child)).records()
+        out["members"] = members(
+            period, level, org, views.league(site, period, child, preset)
+        ).records()
     return _json(out)
 
 
@@ -248,11 +279,15 @@ def _detail_response(
     responses=ok(DetailOut, "The provider for the period."),
 )
 async def provider(
-    request: Request, code: CodePath, week: WeekParam = None, month: MonthParam = None
+    request: Request,
+    code: CodePath,
+    week: WeekParam = None,
+    month: MonthParam = None,
+    spc_preset: SpcPresetParam = None,
 ) -> Response:
     site = site_of(request)
     return await site.cached_response(
-        request, lambda: _detail_response(request, site, "provider", code, week, month)
+        request, lambda: _detail_response(request, site, "provider", code, week, month, spc_preset)
     )
 
 
@@ -262,11 +297,15 @@ async def provider(
     responses=ok(DetailOut, "The system for the period."),
 )
 async def system(
-    request: Request, code: CodePath, week: WeekParam = None, month: MonthParam = None
+    request: Request,
+    code: CodePath,
+    week: WeekParam = None,
+    month: MonthParam = None,
+    spc_preset: SpcPresetParam = None,
 ) -> Response:
     site = site_of(request)
     return await site.cached_response(
-        request, lambda: _detail_response(request, site, "system", code, week, month)
+        request, lambda: _detail_response(request, site, "system", code, week, month, spc_preset)
     )
 
 
@@ -276,11 +315,15 @@ async def system(
     responses=ok(DetailOut, "The region for the period."),
 )
 async def region(
-    request: Request, code: CodePath, week: WeekParam = None, month: MonthParam = None
+    request: Request,
+    code: CodePath,
+    week: WeekParam = None,
+    month: MonthParam = None,
+    spc_preset: SpcPresetParam = None,
 ) -> Response:
     site = site_of(request)
     return await site.cached_response(
-        request, lambda: _detail_response(request, site, "region", code, week, month)
+        request, lambda: _detail_response(request, site, "region", code, week, month, spc_preset)
     )
 
 

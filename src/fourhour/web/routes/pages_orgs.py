@@ -18,7 +18,9 @@ from fourhour.web.routes.common import (
     CodeFilter,
     DownloadParam,
     MonthParam,
+    SpcPresetParam,
     WeekParam,
+    parse_spc_preset,
     site_of,
 )
 from fourhour.web.site import moved
@@ -35,6 +37,7 @@ async def _list(
     month: str | None,
     region: str | None,
     system: str | None,
+    preset_text: str | None = None,
 ) -> Response:
     site = site_of(request)
 
@@ -46,10 +49,13 @@ async def _list(
             system_code = views.org_code(site, "system", "system", system)
         except views.Moved as m:
             return moved(request, **{m.name: m.code})
-        data = views.league(site, period, level)
+        preset = parse_spc_preset(preset_text)
+        data = views.league(site, period, level, preset)
         table = league_table(data, region_code, system_code)
         chart = (
-            views.league_figure(site, period, level) if not (region_code or system_code) else None
+            views.league_figure(site, period, level, preset)
+            if not (region_code or system_code)
+            else None
         )
         regions = sorted(
             {(r["region_code"], r["region"]) for r in data["rows"] if r.get("region_code")},
@@ -80,7 +86,12 @@ async def _list(
 
 
 async def _detail(
-    request: Request, level: str, code: str, week: str | None, month: str | None
+    request: Request,
+    level: str,
+    code: str,
+    week: str | None,
+    month: str | None,
+    preset_text: str | None = None,
 ) -> Response:
     site = site_of(request)
 
@@ -92,7 +103,8 @@ async def _detail(
             return moved(request, f"/{PLURAL[level]}/{m.code}")
         assert org is not None
         period = choose_period(held, week, month)
-        d = views.detail_or_none(site, period, level, org)
+        preset = parse_spc_preset(preset_text)
+        d = views.detail_or_none(site, period, level, org, preset)
         if d is None:
             nearest = held.nearest(period, views.periods_with_data(site, level, org, period))
             return site.page(
@@ -118,7 +130,9 @@ async def _detail(
             context["funding_missing"] = why
         else:
             child = "provider" if level == "system" else "system"
-            tables["members"] = members(period, level, org, views.league(site, period, child))
+            tables["members"] = members(
+                period, level, org, views.league(site, period, child, preset)
+            )
         return site.page(
             request,
             "organisation.html.j2",
@@ -142,8 +156,9 @@ async def providers_page(
     region: CodeFilter = None,
     system: CodeFilter = None,
     download: DownloadParam = None,
+    spc_preset: SpcPresetParam = None,
 ) -> Response:
-    return await _list(request, "provider", week, month, region, system)
+    return await _list(request, "provider", week, month, region, system, spc_preset)
 
 
 @router.get("/systems")
@@ -153,8 +168,9 @@ async def systems_page(
     month: MonthParam = None,
     region: CodeFilter = None,
     download: DownloadParam = None,
+    spc_preset: SpcPresetParam = None,
 ) -> Response:
-    return await _list(request, "system", week, month, region, None)
+    return await _list(request, "system", week, month, region, None, spc_preset)
 
 
 @router.get("/regions")
@@ -163,29 +179,30 @@ async def regions_page(
     week: WeekParam = None,
     month: MonthParam = None,
     download: DownloadParam = None,
+    spc_preset: SpcPresetParam = None,
 ) -> Response:
-    return await _list(request, "region", week, month, None, None)
+    return await _list(request, "region", week, month, None, None, spc_preset)
 
 
 @router.get("/providers/{code}")
 async def provider_page(
     request: Request, code: CodePath, week: WeekParam = None, month: MonthParam = None,
-    download: DownloadParam = None,
+    download: DownloadParam = None, spc_preset: SpcPresetParam = None,
 ) -> Response:  # fmt: skip
-    return await _detail(request, "provider", code, week, month)
+    return await _detail(request, "provider", code, week, month, spc_preset)
 
 
 @router.get("/systems/{code}")
 async def system_page(
     request: Request, code: CodePath, week: WeekParam = None, month: MonthParam = None,
-    download: DownloadParam = None,
+    download: DownloadParam = None, spc_preset: SpcPresetParam = None,
 ) -> Response:  # fmt: skip
-    return await _detail(request, "system", code, week, month)
+    return await _detail(request, "system", code, week, month, spc_preset)
 
 
 @router.get("/regions/{code}")
 async def region_page(
     request: Request, code: CodePath, week: WeekParam = None, month: MonthParam = None,
-    download: DownloadParam = None,
+    download: DownloadParam = None, spc_preset: SpcPresetParam = None,
 ) -> Response:  # fmt: skip
-    return await _detail(request, "region", code, week, month)
+    return await _detail(request, "region", code, week, month, spc_preset)
