@@ -128,6 +128,17 @@ class CapacityOut(BaseModel):
     description: str | None
 
 
+class OutlookOut(BaseModel):
+    kind: str
+    origin: str
+    winter: list[str]
+    basis: str
+    standard_pct: float
+    interim_target_pct: float
+    level: str
+    organisations: list[Open]
+
+
 def ok(model: type[BaseModel], description: str) -> dict[int | str, dict[str, Any]]:
     """A route's `responses` entry for its 200."""
     return {200: {"model": model, "description": description}}

@@ -16,6 +16,7 @@ from starlette.responses import Response
 
 from fourhour.web.data.tables import clean_tree
 from fourhour.web.errors import BadParameter
+from fourhour.web.routes.api_schemas import OutlookOut, ok
 from fourhour.web.routes.common import site_of
 
 router = APIRouter(include_in_schema=False)
@@ -87,7 +88,13 @@ async def forecast_page(request: Request, level: LevelParam = None) -> Response:
     return await site.cached_response(request, build)
 
 
-@api_router.get("/forecast/outlook", summary="The winter outlook: who is most likely to miss")
+@api_router.get(
+    "/forecast/outlook",
+    summary="The winter outlook: who is most likely to miss",
+    responses=ok(
+        OutlookOut, "Each trust's or system's winter forecast, most likely to miss first."
+    ),
+)
 async def forecast_outlook(request: Request, level: LevelParam = None) -> Response:
     """Each trust's (or system's) December-March forecast from the latest month against its
     trajectory (else the interim target) and the standard, ranked by the chance of missing."""
