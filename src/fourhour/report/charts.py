@@ -368,7 +368,12 @@ def variation_icon(key: str | None) -> Icon:
 def assurance_icon(key: str | None) -> Icon:
     if not key:
         return Icon(
-            None, "No assurance (no target or too few points)", MID_GREY, "–", "None", "assurance"
+            None,
+            "No assurance (no target or too few points)",
+            MID_GREY,
+            "–",
+            "No assurance",
+            "assurance",
         )
     letter = {"pass": "P", "fail": "F", "hit_and_miss": "?"}.get(key, "?")
     label = ASSURANCE_LABELS.get(key, key.replace("_", " "))
