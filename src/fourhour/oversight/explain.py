@@ -18,7 +18,7 @@ RULE_PHRASES = {
     "below_standard": "below the standard",
     "below_floor": "below the floor",
     "yoy_deterioration": "worse than a year earlier",
-    "sustained_decline": "declining period after period",
+    "sustained_decline": "a sustained decline",
     "trolley_waits_12h": "12-hour trolley waits",
     "special_cause": "a statistical signal of concern",
     "forecast_miss": "a forecast likely to miss this winter's target",
