@@ -147,43 +147,40 @@ def crawl(client: TestClient) -> tuple[dict[tuple, str], set[tuple]]:
     return examples, {(k[0], k[2]) for k in per_type}
 
 
-def axe_pass(base_url: str, paths: list[str]) -> list[str]:
-    from playwright.sync_api import sync_playwright
-
-    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+def axe_pass(browser, base_url: str, paths: list[str]) -> list[str]:  # type: ignore[no-untyped-def]
+    """axe on each page, in the session's Chromium (one Playwright per process: a second
+    sync_playwright() inside the first one's loop is refused)."""
     from tests.browser.test_pages import axe_violations
 
     failures = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = browser.new_context(base_url=base_url).new_page()
-        for path in paths:
-            page.goto(path)
-            if violations := axe_violations(page):
-                failures.append(f"{path}: {violations}")
-        browser.close()
+    context = browser.new_context(base_url=base_url)
+    page = context.new_page()
+    for path in paths:
+        page.goto(path)
+        if violations := axe_violations(page):
+            failures.append(f"{path}: {violations}")
+    context.close()
     return failures
 
 
-def check(app, eras: set[str]) -> None:
+def check(browser, app, eras: set[str]) -> None:  # type: ignore[no-untyped-def]
     with TestClient(app) as client:
         examples, visited = crawl(client)
     assert len(examples) >= 10, examples  # England, leagues, organisations, oversight...
     for shape in ("", "providers", "providers/{code}", "systems/{code}", "regions/{code}"):
         assert eras <= {e for s, e in visited if s == shape}, (shape, sorted(visited))
     with serve(app) as base_url:
-        assert axe_pass(base_url, sorted(examples.values())) == []
+        assert axe_pass(browser, base_url, sorted(examples.values())) == []
 
 
-def test_crawl_the_demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_crawl_the_demo_warehouse(browser, tmp_path_factory: pytest.TempPathFactory) -> None:
     require_browser()
     path, rules = build(tmp_path_factory.mktemp("crawl-demo"), patients=False)
-    check(app_for(path, rules), {"weekly-later"})
+    check(browser, app_for(path, rules), {"weekly-later"})
 
 
 @pytest.mark.realdata
-def test_crawl_the_real_warehouse(real_warehouse: Path) -> None:
+def test_crawl_the_real_warehouse(browser, real_warehouse: Path) -> None:
     require_browser()
-    # The 2019-2025 monthly files are not ingested by the real_warehouse fixture (yet).
     eras = {"weekly-2010-15", "monthly-2016-19", "monthly-2025+"}
-    check(app_for(real_warehouse, None, version_ttl_s=5.0, idle_release_s=30.0), eras)
+    check(browser, app_for(real_warehouse, None, version_ttl_s=5.0, idle_release_s=30.0), eras)
