@@ -42,6 +42,15 @@ def _origin(granularity: str, origin: str | None):
     return parse_date(origin)
 
 
+def _emit(text: str, out: Path | None) -> None:
+    """The output to --out (written whole, atomically), else to the terminal."""
+    if out:
+        write_text_atomic(out, text + "\n")
+        console.print(f"wrote {out}")
+    else:
+        typer.echo(text)
+
+
 def _models(models: str | None) -> tuple[str, ...] | None:
     return tuple(m.strip() for m in models.split(",") if m.strip()) if models else None
 
@@ -122,11 +131,7 @@ def forecast(
     else:
         text = None
     if text is not None:
-        if out:
-            write_text_atomic(out, text + "\n")
-            console.print(f"wrote {out}")
-        else:
-            typer.echo(text)
+        _emit(text, out)
     else:
         _print_text(result, level, code)
     if chart:
@@ -242,11 +247,7 @@ def outlook(
     else:
         text = None
     if text is not None:
-        if out:
-            write_text_atomic(out, text + "\n")
-            console.print(f"wrote {out}")
-        else:
-            typer.echo(text)
+        _emit(text, out)
         return
     t = Table(
         title=f"Winter outlook, {view.label} (forecast from {result.origin:%B %Y}): "
@@ -328,11 +329,7 @@ def backtest(
         text = result.summary.to_csv(index=False, float_format="%.3f").rstrip("\n")
     else:
         text = _backtest_text(result)
-    if out:
-        write_text_atomic(out, text + "\n")
-        console.print(f"wrote {out}")
-    else:
-        typer.echo(text)
+    _emit(text, out)
 
 
 def _backtest_text(result) -> str:
