@@ -56,6 +56,7 @@ from fourhour.capacity.scenario import (
 )
 from fourhour.capacity.simulate import simulate
 from fourhour.errors import FourhourError
+from fourhour.warehouse.connection import one_row
 
 TARGET_OCCUPANCY = 0.92  # used only where the warehouse has no bed figures
 MONTHS = 12
@@ -231,9 +232,9 @@ def _other_per_type1_admission(con) -> tuple[float, str] | None:
 def _select(con, provider: str, winter: str | None, latest: bool):
     """The returns to fit, the bed figures for them, and notes on how they were joined."""
     notes: list[str] = []
-    exists = con.execute(
-        "SELECT count(*) FROM provider_returns WHERE upper(org_code) = ?", [provider]
-    ).fetchone()[0]
+    exists = one_row(
+        con.execute("SELECT count(*) FROM provider_returns WHERE upper(org_code) = ?", [provider])
+    )[0]
     if not exists:
         raise CalibrationError(
             f"the warehouse has no returns for provider {provider!r}",

@@ -43,6 +43,7 @@ import pandas as pd
 
 from fourhour.errors import FourhourError
 from fourhour.measures.performance import STANDARD_PCT
+from fourhour.warehouse.connection import one_row
 
 MIN_BED_DAYS = {"week": 5, "month": 14}
 REFERENCE_PCT = 85.0  # trust-periods at or below this occupancy are the comparison
@@ -111,7 +112,7 @@ class Panel:
 def occupancy_panel(con, providers: list[str] | None = None) -> Panel:
     """Each provider-period (week or month) with both returns and enough bed days."""
     for table in ("bed_occupancy", "provider_returns"):
-        if not con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]:
+        if not one_row(con.execute(f"SELECT count(*) FROM {table}"))[0]:
             what = "bed figures (winter sitreps)" if table == "bed_occupancy" else "A&E returns"
             raise EvidenceError(
                 f"the warehouse has no {what} ({table} is empty)",
@@ -157,7 +158,7 @@ def occupancy_panel(con, providers: list[str] | None = None) -> Panel:
 def _check_provider(con, code: str) -> None:
     def count(table: str) -> int:
         sql = f"SELECT count(*) FROM {table} WHERE upper(trim(org_code)) = ?"
-        return con.execute(sql, [code]).fetchone()[0]
+        return one_row(con.execute(sql, [code]))[0]
 
     beds, returns = count("bed_occupancy"), count("provider_returns")
     if not beds and not returns:

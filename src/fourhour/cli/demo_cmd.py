@@ -13,6 +13,7 @@ from fourhour.cli.ingest_cmd import ingest
 from fourhour.cli.options import output_option
 from fourhour.outputs import atomic_path, write_text_atomic
 from fourhour.periods import parse_quarter, week_ending
+from fourhour.warehouse.connection import one_row
 
 
 @app.command()
@@ -42,9 +43,11 @@ def demo(
     warehouse = directory / "fourhour.duckdb"
     ingest(sorted(files, key=lambda p: ("Mapping" not in p.name, p.name)), warehouse)
     with open_warehouse(warehouse, read_only=True) as wh:
-        latest = wh.con.execute(
-            "SELECT max(period_end) FROM provider_returns WHERE granularity = 'week'"
-        ).fetchone()[0]
+        latest = one_row(
+            wh.con.execute(
+                "SELECT max(period_end) FROM provider_returns WHERE granularity = 'week'"
+            )
+        )[0]
         b = build_bulletin(wh, week_ending(latest))
     console.rule(f"Bulletin, week ending {latest}")
     typer.echo(render(b, "text"))

@@ -33,6 +33,7 @@ from fourhour.measures.standard import (  # noqa: F401  (defined there, used her
 )
 from fourhour.periods import Period
 from fourhour.warehouse import Warehouse
+from fourhour.warehouse.connection import one_row
 from fourhour.warehouse.hierarchy import (
     UNMAPPED,
     hierarchy_notes,
@@ -76,11 +77,13 @@ def source_granularity(wh: Warehouse, period: Period) -> str:
     year from monthly returns, else from weekly returns of the weeks ending within it."""
     if period.granularity == "week":
         return "week"
-    monthly = wh.con.execute(
-        "SELECT count(*) FROM provider_returns WHERE granularity = 'month' "
-        "AND period_end BETWEEN ? AND ?",
-        [period.start, period.end],
-    ).fetchone()[0]
+    monthly = one_row(
+        wh.con.execute(
+            "SELECT count(*) FROM provider_returns WHERE granularity = 'month' "
+            "AND period_end BETWEEN ? AND ?",
+            [period.start, period.end],
+        )
+    )[0]
     return "month" if monthly else "week"
 
 

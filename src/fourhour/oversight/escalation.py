@@ -38,6 +38,7 @@ from fourhour.periods import (
     window_label,
 )
 from fourhour.warehouse import Warehouse
+from fourhour.warehouse.connection import one_row
 from fourhour.warehouse.hierarchy import (
     SYSTEM_KIND_NAMES,
     UNMAPPED,
@@ -169,11 +170,13 @@ def _rows(wh: Warehouse, periods: list[Period]) -> pd.DataFrame:
 
 
 def _months_held(wh: Warehouse, period: Period) -> int:
-    return wh.con.execute(
-        "SELECT count(DISTINCT period_end) FROM provider_returns WHERE granularity = 'month' "
-        "AND period_end BETWEEN ? AND ?",
-        [period.start, period.end],
-    ).fetchone()[0]
+    return one_row(
+        wh.con.execute(
+            "SELECT count(DISTINCT period_end) FROM provider_returns WHERE granularity = 'month' "
+            "AND period_end BETWEEN ? AND ?",
+            [period.start, period.end],
+        )
+    )[0]
 
 
 def _left_out(wh: Warehouse, window: list[Period]) -> list[str]:

@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 from fourhour.errors import IngestError, Location, ReaderError
 from fourhour.ingest.patients.reader import BATCH_ROWS, Rejects, iter_batches, validate
 from fourhour.ingest.patients.schema import STORED
-from fourhour.warehouse.connection import Warehouse
+from fourhour.warehouse.connection import Warehouse, one_row
 from fourhour.warehouse.load import sha256_of
 
 
@@ -93,7 +93,7 @@ def ingest_patients(
         return PatientIngest(str(path), "unchanged", ingest_id=known[0])
     folder = store_dir(wh)
     folder.mkdir(parents=True, exist_ok=True)
-    ingest_id = wh.con.execute("SELECT nextval('ingest_id_seq')").fetchone()[0]
+    ingest_id = one_row(wh.con.execute("SELECT nextval('ingest_id_seq')"))[0]
     name = f"attendances-{ingest_id:06d}.parquet"
     tmp = folder / f".{name}.tmp"
     quarantined = _Quarantine(quarantine)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from fourhour.errors import QueryError
+from fourhour.warehouse.connection import one_row
 
 if TYPE_CHECKING:
     from fourhour.warehouse import Warehouse
@@ -70,7 +71,7 @@ def create_token(wh: Warehouse, name: str, role: str) -> tuple[Token, str]:
         )
     secret = PREFIX + secrets.token_urlsafe(TOKEN_BYTES)
     with wh.transaction() as con:
-        token_id = con.execute("SELECT nextval('api_token_id_seq')").fetchone()[0]
+        token_id = one_row(con.execute("SELECT nextval('api_token_id_seq')"))[0]
         con.execute(
             "INSERT INTO api_tokens (id, name, role, sha256) VALUES (?, ?, ?, ?)",
             [token_id, name, role, digest(secret)],

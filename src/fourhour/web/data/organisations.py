@@ -19,6 +19,7 @@ from fourhour.periods import Period
 from fourhour.report import charts
 from fourhour.report.series import HISTORY, org_series, performance_spc, periods_back
 from fourhour.warehouse import Warehouse
+from fourhour.warehouse.connection import one_row
 from fourhour.warehouse.hierarchy import UNMAPPED, parents_sql, provider_parents
 from fourhour.web.data.england import TYPE_LABELS
 from fourhour.web.data.periods import BASIS_LABELS, period_key
@@ -289,21 +290,23 @@ def league_figure(data: dict[str, Any]) -> Figure | None:
 def _known(wh: Warehouse, level: str, code: str) -> bool:
     if level == "provider":
         return bool(
-            wh.con.execute(
-                "SELECT count(*) FROM provider_returns WHERE org_code = ?", [code]
-            ).fetchone()[0]
+            one_row(
+                wh.con.execute("SELECT count(*) FROM provider_returns WHERE org_code = ?", [code])
+            )[0]
         )
     if code == UNMAPPED:
         return True
     column = "system_code" if level == "system" else "region_code"
     relation = ("'system', 'area_team'") if level == "system" else "'region'"
     return bool(
-        wh.con.execute(
-            f"SELECT (SELECT count(*) FROM org_hierarchy WHERE {column} = $1) + "
-            f"(SELECT count(*) FROM org_relations WHERE relation IN ({relation}) "
-            "AND coalesce(parent_code, parent_name) = $1)",
-            [code],
-        ).fetchone()[0]
+        one_row(
+            wh.con.execute(
+                f"SELECT (SELECT count(*) FROM org_hierarchy WHERE {column} = $1) + "
+                f"(SELECT count(*) FROM org_relations WHERE relation IN ({relation}) "
+                "AND coalesce(parent_code, parent_name) = $1)",
+                [code],
+            )
+        )[0]
     )
 
 
