@@ -323,7 +323,7 @@ def records_matching_returns(
 
 def _count(row: dict[str, object], key: str) -> int:
     value = row.get(key)
-    return 0 if value is None or value != value else max(int(value), 0)  # type: ignore[arg-type]
+    return 0 if value is None or value != value else max(int(value), 0)
 
 
 def _matching_group(
