@@ -454,13 +454,15 @@ def _upsert(
     differs = " OR ".join(f"t.{v} IS DISTINCT FROM i.{v}" for v in values) or "false"
     if keep_when:
         differs = f"({differs}) AND NOT ({keep_when})"
-    counts = con.execute(
-        f"SELECT count(*) FILTER (WHERE t.{keys[0]} IS NULL), "
-        f"count(*) FILTER (WHERE t.{keys[0]} IS NOT NULL AND ({differs})), "
-        f"count(*) FILTER (WHERE t.{keys[0]} IS NOT NULL AND NOT ({differs})), "
-        f"list(DISTINCT t.ingest_id) FILTER (WHERE t.{keys[0]} IS NOT NULL AND ({differs})) "
-        f"FROM incoming i LEFT JOIN {table} t ON {join}"
-    ).fetchone()
+    counts = one_row(
+        con.execute(
+            f"SELECT count(*) FILTER (WHERE t.{keys[0]} IS NULL), "
+            f"count(*) FILTER (WHERE t.{keys[0]} IS NOT NULL AND ({differs})), "
+            f"count(*) FILTER (WHERE t.{keys[0]} IS NOT NULL AND NOT ({differs})), "
+            f"list(DISTINCT t.ingest_id) FILTER (WHERE t.{keys[0]} IS NOT NULL AND ({differs})) "
+            f"FROM incoming i LEFT JOIN {table} t ON {join}"
+        )
+    )
     inserted, replaced, same, earlier = counts
     if replaced:
         sets = ", ".join(f"{v} = i.{v}" for v in (*extra_columns, *values))

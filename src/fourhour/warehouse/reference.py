@@ -90,8 +90,8 @@ def store_reference(
             new = one_row(
                 con.execute(
                     f"INSERT INTO {table} ({', '.join(columns)}, ingest_id) "
-                    f"SELECT {', '.join(f'i.{c}' for c in columns)}, {ingest_id} FROM incoming_ref i "
-                    f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {on})"
+                    f"SELECT {', '.join(f'i.{c}' for c in columns)}, {ingest_id} "
+                    f"FROM incoming_ref i WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {on})"
                 )
             )[0]
             outcome.inserted = int(new) - outcome.replaced

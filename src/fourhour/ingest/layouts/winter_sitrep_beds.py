@@ -129,7 +129,7 @@ def counts(cells: list[Cell], rows: np.ndarray, sheet: Sheet, label: str) -> pd.
         number.iat[at] = np.nan if value is None else value
     bad = ~np.isfinite(number.fillna(0)) | (number < 0) | (number % 1 > 0)
     if bad.any():
-        at = int(np.argmax(bad.to_numpy()))
+        at = int(np.argmax(np.asarray(bad)))
         parse_count(cells[at], sheet, int(rows[at]), label)  # raises with the right message
         raise ReaderError(
             sheet.location(int(rows[at]), label), "not a count", value=cells[at], expected="a count"
