@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -44,7 +44,16 @@ from fourhour.forecast.history import (
 )
 
 DATASETS = ("weekly", "monthly", "england")
-SETUP = {
+
+
+class Setup(TypedDict):
+    granularity: str
+    source: str  # "providers" or "england"
+    horizon: int  # periods ahead
+    every: int | None  # months between origins (weekly: one origin a year, in late September)
+
+
+SETUP: dict[str, Setup] = {
     "weekly": {"granularity": "week", "source": "providers", "horizon": 26, "every": None},
     "monthly": {"granularity": "month", "source": "providers", "horizon": 12, "every": 3},
     "england": {"granularity": "month", "source": "england", "horizon": 12, "every": 6},
@@ -108,7 +117,7 @@ def origins_for(wh, dataset: str) -> list[dt.date]:
             # The last Sunday of September: forecast the winter ahead.
             if p.month == 9 and (p + pd.Timedelta(days=7)).month == 10:
                 out.append(p.date())
-        elif (p.month - 3) % setup["every"] == 0:
+        elif setup["every"] and (p.month - 3) % setup["every"] == 0:
             out.append(p.date())
     return out
 
@@ -255,7 +264,7 @@ def summarise(scores: pd.DataFrame) -> pd.DataFrame:
                 "n": len(p),
                 "origins": p["origin"].nunique(),
             }
-            if measure.startswith("att"):
+            if str(measure).startswith("att"):
                 ok = p["scale"] > 0
                 row["mase"] = float((ae[ok] / p["scale"][ok]).mean())
                 row["mase_snaive"] = float((be[ok] / p["scale"][ok]).mean())

@@ -11,6 +11,7 @@ each period come from joint normal draws of each organisation's attendances and 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,8 +95,8 @@ class ForecastResult:
         }
 
 
-def _record(r: dict[str, Any]) -> dict[str, Any]:
-    out = {}
+def _record(r: dict[Hashable, Any]) -> dict[Hashable, Any]:
+    out: dict[Hashable, Any] = {}
     for k, v in r.items():
         if isinstance(v, pd.Timestamp | dt.date):
             out[k] = pd.Timestamp(v).date().isoformat()
@@ -168,7 +169,8 @@ def run_forecast(
         baselines[measure] = hier.S @ bmean[len(hier.nodes) - hier.n_bottom :]
         for uid, model in base.chosen.items():
             level, code = uid.split(":", 1)
-            row = {"level": level, "code": code, "measure": measure, "model": model}
+            row: dict[str, Any] = {"level": level, "code": code, "measure": measure}
+            row["model"] = model
             row.update({f"cv_mae_{m}": base.cv_mae.at[uid, m] for m in base.cv_mae.columns})
             chosen_rows.append(row)
 

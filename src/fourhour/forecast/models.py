@@ -67,7 +67,9 @@ def _needs(name: str, season: int) -> int:
 
 def _frame(values: pd.DataFrame) -> pd.DataFrame:
     """Wide (periods x series) to statsforecast's long frame."""
-    long = values.stack().rename("y").reset_index()
+    stacked = values.stack()
+    assert isinstance(stacked, pd.Series)  # one level of columns: stack() gives a Series
+    long = stacked.rename("y").reset_index()
     long.columns = ["ds", "unique_id", "y"]
     return long[["unique_id", "ds", "y"]]
 
@@ -128,7 +130,7 @@ def fit(
             mae = errors.groupby("unique_id")[candidates].mean()
             cv_mae.loc[mae.index, candidates] = mae.to_numpy()
             best = mae.idxmin(axis=1)  # ties: the earlier column, the baseline first
-            chosen.update(best.to_dict())
+            chosen.update({str(uid): str(model) for uid, model in best.items()})
         # The final fit: each series with its chosen model and the baseline beside it.
         forecasts, fits = [], []
         groups: dict[str, list[str]] = {}
@@ -152,7 +154,8 @@ def fit(
     fc["unique_id"] = fc["unique_id"].astype(str)
     fitted["unique_id"] = fitted["unique_id"].astype(str)
     position = {i: k for k, i in enumerate(ids)}
-    for uid, rows in fc.groupby("unique_id", sort=False):
+    for key, rows in fc.groupby("unique_id", sort=False):
+        uid = str(key)
         k = position[uid]
         m = chosen[uid]
         out_mean[k], out_sd[k] = _mean_sd(rows, m)

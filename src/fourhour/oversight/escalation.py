@@ -16,6 +16,7 @@ the same result, which is what makes a run reproducible and a re-run a no-op.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -124,7 +125,7 @@ def _int(value: Any) -> int | None:
     return int(value)
 
 
-def _system_row(r: dict[str, Any]) -> dict[str, Any]:
+def _system_row(r: dict[Hashable, Any]) -> dict[str, Any]:
     return {
         "rank": int(r["rank"]),
         "code": r["system_code"],
@@ -232,7 +233,9 @@ def _window(matrix: pd.DataFrame, j: int, n: int) -> tuple[pd.Series, pd.Series]
 def _spc_concern(perf: pd.DataFrame, j: int, min_points: int, freq: str) -> pd.DataFrame:
     """Special cause of concern at period j, from each system's series up to period j."""
     history = perf.iloc[:, : j + 1]
-    long = history.stack(future_stack=True).rename("value").reset_index()
+    stacked = history.stack(future_stack=True)
+    assert isinstance(stacked, pd.Series)  # one level of columns: stack() gives a Series
+    long = stacked.rename("value").reset_index()
     long.columns = ["code", "period_end", "value"]
     long = long[long["value"].notna()]
     if long.empty:
@@ -248,9 +251,15 @@ def _spc_concern(perf: pd.DataFrame, j: int, min_points: int, freq: str) -> pd.D
     )
 
 
-def score_period(m: dict[str, pd.DataFrame], j: int, rules: EscalationRules) -> pd.DataFrame:
+def score_period(
+    m: dict[str, pd.DataFrame],
+    j: int,
+    rules: EscalationRules,
+    forecast_miss: pd.Series | None = None,
+) -> pd.DataFrame:
     """Score every system for the window ending at period index j (rules resolved for the
-    granularity of the matrices' columns)."""
+    granularity of the matrices' columns); forecast_miss: the systems a forecast expects to
+    miss their trajectory (indexed like the matrices' rows), if a forecast was given."""
     n = rules.periods
     year = PER_YEAR[rules.granularity]
     att, n_att = _window(m["att"], j, n)
@@ -300,7 +309,9 @@ def score_period(m: dict[str, pd.DataFrame], j: int, rules: EscalationRules) -> 
     fired["special_cause"] = concern
     # Forward-looking (fourhour.forecast.outlook.forecast_miss_systems): fired per system, when
     # the caller passes it to evaluate(); never fires otherwise.
-    fired["forecast_miss"] = m.get("forecast_miss", pd.Series(False, index=t.index))
+    fired["forecast_miss"] = (
+        pd.Series(False, index=t.index) if forecast_miss is None else forecast_miss
+    )
 
     score = pd.Series(0.0, index=t.index)
     names = []
@@ -408,10 +419,9 @@ def evaluate(
     notes += hierarchy_notes(active, "region", period.end)
     columns = pd.DatetimeIndex([pd.Timestamp(p.end) for p in periods])
     m = _matrices(rows, parents, columns, basis)
+    miss = None
     if forecast_miss is not None:
-        m["forecast_miss"] = (
-            forecast_miss.astype(bool).reindex(m["att"].index, fill_value=False).astype(bool)
-        )
+        miss = forecast_miss.astype(bool).reindex(m["att"].index, fill_value=False).astype(bool)
     elif rules.rules["forecast_miss"].enabled:
         notes.append(
             "the forecast_miss rule is switched on but no forecast was given; it did not run"
@@ -425,10 +435,10 @@ def evaluate(
         )
 
     # The period itself and the preceding ones, for recovery streaks.
-    current = score_period(m, j, rules)
+    current = score_period(m, j, rules, miss)
     recovered = pd.DataFrame(index=current["system_code"])
     for k in range(rules.recovery_periods):
-        scores = current if k == 0 else score_period(m, j - k, rules)
+        scores = current if k == 0 else score_period(m, j - k, rules, miss)
         blocking = [f"rule_{b}" for b in rules.blocking_rules if f"rule_{b}" in scores]
         ok = ~scores["summoned"] & ~scores[blocking].any(axis=1) & scores["perf"].notna()
         recovered[k] = pd.Series(ok.to_numpy(), index=scores["system_code"]).reindex(
@@ -500,7 +510,7 @@ def _drivers(
 
 def _summons_entry(
     wh: Warehouse,
-    row: dict[str, Any],
+    row: dict[Hashable, Any],
     rows: pd.DataFrame,
     parents: pd.DataFrame,
     period: Period,

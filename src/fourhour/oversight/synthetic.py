@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -110,7 +111,7 @@ q1_paid_for_agreeing_trajectory = true
 """
 
 
-def _csv(rows: list[list[object]]) -> str:
+def _csv(rows: Sequence[Sequence[object]]) -> str:
     out = io.StringIO()
     csv.writer(out, lineterminator="\n").writerows(rows)
     return out.getvalue()
