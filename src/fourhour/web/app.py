@@ -4,6 +4,7 @@ static files, security headers, token checks, audit, and one error shape."""
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -57,7 +58,7 @@ def create_app(config: WebConfig) -> FastAPI:
     site = Site(config)
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if config.prewarm:
             from fourhour.web.prewarm import start_prewarm
 
