@@ -40,6 +40,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -81,7 +82,7 @@ class CalibrationError(FourhourError):
 class FitCheck:
     """Simulated against observed, measure by measure, and what to adjust if they differ."""
 
-    rows: list[dict[str, object]]
+    rows: list[dict[str, Any]]  # measure, observed, simulated, tolerance, within
     validated: bool
     suggestions: list[str]
     replications: int
@@ -116,7 +117,7 @@ class Calibration:
                 f"({self.check.replications} replications)."
             )
         else:
-            missed = [r["measure"] for r in self.check.rows if r["within"] is False]
+            missed = [str(r["measure"]) for r in self.check.rows if r["within"] is False]
             status = f"NOT VALIDATED: simulated {', '.join(missed)} outside tolerance."
         header = [
             f"fourhour capacity scenario for {self.provider}, fitted by `fourhour calibrate`",
@@ -251,7 +252,7 @@ def _select(con, provider: str, winter: str | None, latest: bool):
                     f"(winters with both: {have})",
                     hint="winters are named like 2017-18; omit --winter for the latest",
                 )
-            chosen = winter
+            chosen: str | None = winter
         else:
             chosen = next(reversed(both), None) if both else None
         if chosen is not None:
@@ -397,13 +398,13 @@ def calibrate(
     else:
         core_col = "ga_core_beds_open" if beds["ga_core_beds_open"].notna().all() else None
         keep = 1 - elective_share
-        core = float(beds[core_col or "ga_beds_open"].mean()) * keep
+        core_mean = float(beds[core_col or "ga_beds_open"].mean()) * keep
         occupied = float(beds["ga_beds_occupied"].mean()) * keep
         # occupancy of the beds the model has as core beds, as the model measures it
         occupancy = 100 * float(
             beds["ga_beds_occupied"].sum() / beds[core_col or "ga_beds_open"].sum()
         )
-        fitted = with_total_beds(fitted, max(round(core), len(s.pools)))
+        fitted = with_total_beds(fitted, max(round(core_mean), len(s.pools)))
         if not core_col:
             fitted = _scaled_escalation(fitted, s)
         else:
@@ -455,7 +456,7 @@ def check_fit(cal: Calibration, replications: int, progress=None) -> FitCheck:
     figures, each within FIT_TOLERANCE; say what to adjust where they differ."""
     result = simulate(cal.scenario, replications, progress=progress)
     o, days = cal.observed, cal.scenario.period.days
-    rows: list[dict[str, object]] = []
+    rows: list[dict[str, Any]] = []
     checks = (
         ("type 1 within four hours %", "type1_pct", "type1_pct", 1.0, "type1_pct"),
         ("G&A bed occupancy %", "occupancy_pct", "midnight_occupancy_pct", 1.0, "occupancy_pct"),
@@ -497,7 +498,7 @@ def check_fit(cal: Calibration, replications: int, progress=None) -> FitCheck:
     return FitCheck(rows, validated, _suggestions(rows, cal), replications)
 
 
-def _suggestions(rows: list[dict[str, object]], cal: Calibration) -> list[str]:
+def _suggestions(rows: list[dict[str, Any]], cal: Calibration) -> list[str]:
     by = {r["key"]: r for r in rows}
     out = []
     t1, occ, adm = by["type1_pct"], by["occupancy_pct"], by["type1_admissions_per_day"]

@@ -142,7 +142,7 @@ def _today_marks(now: pd.DataFrame, x: alt.X, y: alt.Y) -> alt.LayerChart:
     words = base.mark_text(dx=8, dy=-8, align="left", fontSize=10, color="#231f20").encode(
         x=x, y=y, text=alt.value("today")
     )
-    return alt.layer(diamond, words)
+    return alt.LayerChart(layer=[diamond, words])
 
 
 def levers_chart(curves: pd.DataFrame, target: float, *, title: str) -> alt.TopLevelMixin:

@@ -37,6 +37,7 @@ import datetime as dt
 import itertools
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -259,7 +260,7 @@ class Evidence:
     within: pd.DataFrame
     extra: pd.DataFrame
     within_curve: pd.DataFrame  # extra breach points by one-point bin, within trust
-    summary: dict[str, object]
+    summary: dict[str, Any]  # JSON: counts, bands and the winters shown
     model: pd.DataFrame | None = None  # the capacity model's curve, when asked for
 
     def text(self) -> list[str]:
@@ -271,7 +272,8 @@ class Evidence:
                 return []
             out = frame.replace({np.nan: None}).to_dict("records")
             return [
-                {k: (str(v) if isinstance(v, dt.date) else v) for k, v in r.items()} for r in out
+                {str(k): (str(v) if isinstance(v, dt.date) else v) for k, v in r.items()}
+                for r in out
             ]
 
         return {
@@ -355,7 +357,7 @@ def analyse(panel: Panel, *, draws: int = BOOTSTRAP, seed: int = SEED) -> Eviden
     )
     by_winter["occupancy_pct"] = 100 * by_winter["occupied_bed_days"] / by_winter["open_bed_days"]
     by_winter["type1_pct"] = 100 * (1 - by_winter["br_type1"] / by_winter["att_type1"])
-    summary: dict[str, object] = {
+    summary: dict[str, Any] = {
         "trust_periods": len(f),
         "trusts": int(f["org_code"].nunique()),
         "weeks": int((f["granularity"] == "week").sum()),

@@ -537,7 +537,7 @@ def _offset(freq: str | pd.DateOffset | dt.timedelta) -> BaseOffset:
     with warnings.catch_warnings():  # "M" for month end is deprecated in favour of "ME"
         warnings.simplefilter("ignore", FutureWarning)
         try:
-            return to_offset(freq)
+            return to_offset(freq)  # type: ignore[arg-type]  # pandas-stubs omit timedelta
         except (ValueError, TypeError) as exc:
             raise SpcInputError(
                 f"{freq!r} is not a frequency pandas knows",

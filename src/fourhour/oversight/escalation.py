@@ -498,7 +498,7 @@ def _drivers(
     return [
         {
             "code": code,
-            "name": names.get(code),
+            "name": names.get(str(code)),
             "attendances": int(r[att_col]),
             "breaches": int(r[br_col]),
             "performance_pct": round(float(r["perf"]), 2),
@@ -580,7 +580,7 @@ def _summons_entry(
     return entry
 
 
-def _rule_detail(name: str, row: dict[str, Any], rules: EscalationRules) -> str:
+def _rule_detail(name: str, row: dict[Hashable, Any], rules: EscalationRules) -> str:
     p = rules.rules[name].params
     perf = row["perf"]
     unit = {"week": "weeks", "month": "months", "quarter": "quarters"}[rules.granularity]

@@ -31,6 +31,7 @@ from fourhour.report.options import BULLETIN_FORMATS as FORMATS
 from fourhour.report.options import WORST_N
 from fourhour.report.templating import environment
 from fourhour.warehouse import Warehouse
+from fourhour.warehouse.connection import one_row
 
 
 def _num(value: Any) -> int | float | None:
@@ -68,7 +69,7 @@ def _has_data(row: pd.Series) -> bool:
 def _provider_list(frame: pd.DataFrame, basis: str, with_attendances: bool = False) -> list:
     out = []
     for r in frame.itertuples(index=False):
-        item = {
+        item: dict[str, Any] = {
             "code": r.code,
             "name": r.name,
             "performance_pct": float(getattr(r, f"{basis}_performance_pct")),
@@ -176,25 +177,31 @@ def _provider_returns(wh: Warehouse, period: Period) -> dict:
 
 
 def is_synthetic(wh: Warehouse) -> bool:
-    row = wh.con.execute(
-        "SELECT count(*) FILTER (WHERE file ILIKE '%SYNTHETIC%'), count(*) FROM ingest_log"
-    ).fetchone()
+    row = one_row(
+        wh.con.execute(
+            "SELECT count(*) FILTER (WHERE file ILIKE '%SYNTHETIC%'), count(*) FROM ingest_log"
+        )
+    )
     return bool(row[0]) and row[0] == row[1]
 
 
 def _coverage_hint(wh: Warehouse, granularity: str) -> str:
     if granularity == "week":
-        row = wh.con.execute(
-            "SELECT min(period_end), max(period_end) FROM provider_returns "
-            "WHERE granularity = 'week'"
-        ).fetchone()
+        row = one_row(
+            wh.con.execute(
+                "SELECT min(period_end), max(period_end) FROM provider_returns "
+                "WHERE granularity = 'week'"
+            )
+        )
         kind = "weeks ending"
     else:
-        row = wh.con.execute(
-            "SELECT min(period_start), max(period_end) FROM (SELECT period_start, period_end "
-            "FROM provider_returns WHERE granularity = 'month' UNION ALL SELECT period_start, "
-            "period_end FROM published_totals WHERE granularity = 'month')"
-        ).fetchone()
+        row = one_row(
+            wh.con.execute(
+                "SELECT min(period_start), max(period_end) FROM (SELECT period_start, period_end "
+                "FROM provider_returns WHERE granularity = 'month' UNION ALL SELECT period_start, "
+                "period_end FROM published_totals WHERE granularity = 'month')"
+            )
+        )
         kind = "months"
     if row[0] is None:
         return f"no {granularity}ly returns are stored yet; run `fourhour ingest FILE...`"
