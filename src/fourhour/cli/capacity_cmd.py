@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.console import JustifyMethod
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -93,12 +94,13 @@ def _print_result(result: CapacityResult) -> None:
         highlight=False,
     )
     table = Table()
-    for title, justify in (
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
         ("measure", "left"),
         ("mean", "right"),
         ("interval", "right"),
         ("unit", "left"),
-    ):
+    )
+    for title, justify in columns:
         table.add_column(title, justify=justify)
     for r in result.summary().to_dict("records"):
         interval = (

@@ -268,7 +268,7 @@ def outlook(
     for r in ranked.itertuples(index=False):
         t.add_row(
             str(r.rank),
-            r.code,
+            str(r.code),
             str(r.name),
             f"{r.forecast_pct:.1f}",
             f"{r.lo80:.1f}-{r.hi80:.1f}",

@@ -120,8 +120,8 @@ def _list_on(day: dt.date, warehouse: Path | None) -> None:
         table.add_column(column, overflow="fold")
     for r in parents.itertuples(index=False):
         table.add_row(
-            r.code,
-            names.get(r.code, ""),
+            str(r.code),
+            names.get(str(r.code), ""),
             f"{r.system_name} ({r.system_code})",
             f"{r.region_name} ({r.region_code})",
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -69,7 +70,7 @@ def ingest(
         for path in paths:
             task = progress.add_task(path.name, total=None)
             outcome = ingest_patients(
-                wh, path, quarantine=quarantine, progress=lambda n, t=task: progress.advance(t, n)
+                wh, path, quarantine=quarantine, progress=partial(progress.advance, task)
             )
             progress.remove_task(task)
             line = f"{path}: [bold]{outcome.status}[/]"

@@ -43,6 +43,7 @@ from fourhour.report.series import (
 )
 from fourhour.report.templating import environment
 from fourhour.warehouse import Warehouse
+from fourhour.warehouse.connection import one_row
 from fourhour.warehouse.hierarchy import names_for, parents_sql, provider_parents
 
 BASIS_LABELS = {"all_types": "all types", "type1": "type 1 (major A&E)"}
@@ -408,8 +409,8 @@ def _icon_rows(ctx: BoardContext) -> list[dict]:
     rows = []
     for r in ctx.compared.itertuples(index=False):
         s = summary.loc[r.code] if r.code in summary.index else None
-        v_key = None if s is None else s["variation_icon"]
-        a_key = None if s is None else s["assurance_icon"]
+        v_key = summary["variation_icon"].get(r.code)
+        a_key = summary["assurance_icon"].get(r.code)
         kind = None
         if v_key:
             kind = "common_cause" if v_key == "common_cause" else v_key.split("_")[2]
@@ -633,11 +634,13 @@ def resolve_focus(
         raise QueryError("give at most one of --provider CODE or --system CODE")
     if provider:
         code = provider.strip().upper()
-        row = wh.con.execute(
-            "SELECT count(*) FILTER (WHERE granularity = ?) FROM provider_returns "
-            "WHERE org_code = ?",
-            [period.granularity, code],
-        ).fetchone()
+        row = one_row(
+            wh.con.execute(
+                "SELECT count(*) FILTER (WHERE granularity = ?) FROM provider_returns "
+                "WHERE org_code = ?",
+                [period.granularity, code],
+            )
+        )
         if not row[0]:
             raise QueryError(
                 f"no provider with code {code!r} has {period.granularity}ly returns in the "

@@ -128,7 +128,7 @@ def _parents(wh: Warehouse, period: Period, level: str, codes: list[str]) -> pd.
     parents = provider_parents(wh, [p[0] for p in providers], period.end)
     by_system = (
         parents.groupby("system_code")[["region_code", "region_name"]]
-        .agg(lambda s: s.mode().iloc[0] if len(s.mode()) else None)
+        .agg(_most_common)
         .reset_index()
         .rename(columns={"system_code": "code"})
     )
@@ -388,10 +388,17 @@ def _types_table(row: dict[str, Any], key: str, label: str, period: Period) -> T
 WEEKLY_TYPE1_ONLY_UNTIL = 2015  # the weekly situation reports (2010-2015): type 1 only
 
 
-def _blank_note(rows: list[dict], keys: tuple[str, ...], why: str | None) -> str | None:
-    """A note on blank cells, only where the table has some, with the reason where known."""
+def _most_common(values: pd.Series) -> Any:
+    """The most frequent value (the first of a tie), None for none."""
+    mode = values.mode()
+    return mode.iloc[0] if len(mode) else None
+
+
+def _blank_note(rows: list[dict], keys: tuple[str, ...], why: str | None) -> str:
+    """A note on blank cells, only where the table has some ('' otherwise), with the reason
+    where known."""
     if not any(r.get(k) is None for r in rows for k in keys):
-        return None
+        return ""
     return (
         f"Blank: not published for the period ({why})."
         if why
