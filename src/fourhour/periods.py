@@ -55,10 +55,6 @@ def month(year: int, month_number: int) -> Period:
     return Period("month", start, nxt - dt.timedelta(days=1))
 
 
-def month_containing(day: dt.date) -> Period:
-    return month(day.year, day.month)
-
-
 def fy_start_year(day: dt.date) -> int:
     """The year in which the financial year containing `day` began (April to March)."""
     return day.year if day.month >= 4 else day.year - 1

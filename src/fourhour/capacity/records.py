@@ -13,7 +13,6 @@ bands are left blank. Every identifier says SIM.
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import numpy as np
@@ -115,9 +114,3 @@ def write_records(frame: pd.DataFrame, path: Path | str) -> Path:
             out[col] = out[col].dt.strftime("%Y-%m-%d %H:%M:%S").fillna("")
         out.to_csv(path, index=False)
     return path
-
-
-def records_name(scenario: Scenario, day: dt.date | None = None) -> str:
-    """A file name that says SYNTHETIC, as every generated file in fourhour does."""
-    day = day or scenario.period.start
-    return f"SYNTHETIC-capacity-{scenario.trust.provider_code}-{day:%Y-%m-%d}.parquet"

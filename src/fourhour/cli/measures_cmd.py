@@ -121,10 +121,6 @@ def measure_notes(frame: Any, source: str) -> list[str]:
     return notes
 
 
-def _either(first: object, second: object) -> object:
-    return first if _ok(first) else second
-
-
 def _ok(v: object) -> bool:
     return v is not None and str(v) not in ("<NA>", "nan")
 

@@ -34,7 +34,6 @@ class BaseForecasts:
     mean: np.ndarray  # series x h
     sd: np.ndarray  # series x h (normal approximation of the model's own intervals)
     baseline_mean: np.ndarray
-    baseline_sd: np.ndarray
     residuals: np.ndarray  # periods x series, in-sample one-step errors of the chosen model
     chosen: dict[str, str]
     cv_mae: pd.DataFrame  # series x model: mean absolute error over the rolling origins
@@ -95,12 +94,11 @@ def fit(
     out_mean = np.zeros((len(ids), h))
     out_sd = np.zeros((len(ids), h))
     base_mean = np.zeros((len(ids), h))
-    base_sd = np.zeros((len(ids), h))
     residuals = np.zeros((n_obs, len(ids)))
     chosen = {i: ("zero" if z else BASELINE) for i, z in zip(ids, flat, strict=True)}
     cv_mae = pd.DataFrame(index=ids, columns=[BASELINE, *names], dtype=float)
     if not active:
-        return BaseForecasts(ids, out_mean, out_sd, base_mean, base_sd, residuals, chosen, cv_mae)
+        return BaseForecasts(ids, out_mean, out_sd, base_mean, residuals, chosen, cv_mae)
 
     data = _frame(values[active])
     fallback = _model(BASELINE, season)
@@ -161,13 +159,13 @@ def fit(
         out_mean[k], out_sd[k] = _mean_sd(rows, m)
         if not np.isfinite(out_sd[k]).all():
             raise RuntimeError(uid)
-        base_mean[k], base_sd[k] = _mean_sd(rows, BASELINE)
+        base_mean[k] = _mean_sd(rows, BASELINE)[0]
     for uid, rows in fitted.groupby("unique_id", sort=False):
         k = position[uid]
         resid = (rows["y"] - rows["chosen_fit"]).to_numpy(dtype=float)
         residuals[n_obs - len(resid) :, k] = resid
         residuals[: n_obs - len(resid), k] = np.nan
-    return BaseForecasts(ids, out_mean, out_sd, base_mean, base_sd, residuals, chosen, cv_mae)
+    return BaseForecasts(ids, out_mean, out_sd, base_mean, residuals, chosen, cv_mae)
 
 
 def _mean_sd(rows: pd.DataFrame, model: str) -> tuple[np.ndarray, np.ndarray]:

@@ -57,7 +57,6 @@ NHS_RED = "#DA291C"
 PALE_GREY = "#E8EDEE"
 
 # Making Data Count colours, named once in fourhour.report.icons
-CONCERN_LIGHT = "#FFB81C"
 TARGET = NHS_RED
 
 POINT_KINDS = ("Common cause", "Improvement", "Concern", "Neither")

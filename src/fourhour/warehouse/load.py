@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,21 +55,6 @@ def sha256_of(path: Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def ingest_paths(
-    wh: Warehouse,
-    paths: Iterable[str | Path],
-    progress: Callable[[Path, IngestOutcome], None] | None = None,
-) -> list[IngestOutcome]:
-    """Ingest each file in turn, each in its own transaction. Stops at the first bad file."""
-    outcomes = []
-    for p in paths:
-        outcome = ingest_file(wh, Path(p))
-        outcomes.append(outcome)
-        if progress:
-            progress(Path(p), outcome)
-    return outcomes
 
 
 def ingest_file(wh: Warehouse, path: Path) -> IngestOutcome:

@@ -26,12 +26,6 @@ class NotFound(QueryError):
     status = 404
 
 
-class Unauthorised(FourhourError):
-    """A token was presented that is unknown, malformed or revoked."""
-
-    status = 401
-
-
 class Forbidden(FourhourError):
     """The request needs a role its token does not have."""
 

@@ -9,7 +9,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fourhour.errors import QueryError
 from fourhour.ingest.org_facts import era_of
 from fourhour.measures import STANDARD_PCT, THRESHOLD_PCT, measure_table
 from fourhour.measures.performance import _aggregates, _finish
@@ -590,8 +589,3 @@ def trajectory(wh: Warehouse, code: str, period: Period) -> Table:
         [{"month": m.strftime("%Y-%m"), "trajectory_pct": float(p)} for m, p in rows],
         sortable=False,
     )
-
-
-def check_level(level: str) -> None:
-    if level not in LEVELS:  # pragma: no cover - routes pass known levels
-        raise QueryError(f"unknown level {level!r}")
