@@ -18,7 +18,12 @@ from fourhour.capacity.calibrate import (
 )
 from fourhour.capacity.engine import METRICS
 from fourhour.capacity.records import patient_records, write_records
-from fourhour.capacity.scenario import Period, ScenarioError, default_scenario, load_scenario
+from fourhour.capacity.scenario import (
+    ScenarioError,
+    SimulationWindow,
+    default_scenario,
+    load_scenario,
+)
 from fourhour.capacity.simulate import simulate
 from fourhour.cli import app
 from fourhour.ingest.model import COUNT_COLUMNS
@@ -271,7 +276,7 @@ def test_calibrate_command_and_its_errors(tmp_path: Path) -> None:
 def test_default_trust_simulates_in_the_expected_range() -> None:
     """The default trust runs near its knee: mid-90s occupancy, type 1 in the 80s."""
     s = default_scenario()
-    s = s.replace(period=Period(s.period.start, 182, 28, 3))
+    s = s.replace(period=SimulationWindow(s.period.start, 182, 28, 3))
     r = simulate(s, 6)
     assert 90 < r.interval("mean_occupancy_pct").mean < 97
     assert 80 < r.interval("type1_pct").mean < 92

@@ -55,7 +55,11 @@ class Trust:
 
 
 @dataclass(frozen=True)
-class Period:
+class SimulationWindow:
+    """The days a run simulates (a scenario file's [period]): `warm_up_days` before `start`,
+    discarded; `days` measured from `start`; `cool_down_days` after, so patients who arrived
+    in the window can leave. Not a reporting period (fourhour.periods.Period)."""
+
     start: dt.date
     days: int
     warm_up_days: int
@@ -119,7 +123,7 @@ class Scenario:
     name: str
     seed: int
     trust: Trust
-    period: Period
+    period: SimulationWindow
     arrivals: Arrivals
     ed: Department
     utc: UrgentTreatmentCentre
@@ -324,7 +328,7 @@ class _Parser:
                 site_code=self.text(tr, "site_code", "trust"),
                 utc_site_code=self.text(tr, "utc_site_code", "trust"),
             ),
-            period=Period(
+            period=SimulationWindow(
                 start=start,
                 days=self.whole(pe, "days", "period", lo=1),
                 warm_up_days=self.whole(pe, "warm_up_days", "period"),

@@ -67,8 +67,8 @@ def simulate(
 
 def warm_up_engine() -> None:
     """Compile the engine (or load it from numba's cache) on a tiny scenario."""
-    from fourhour.capacity.scenario import Period, default_scenario, with_total_beds
+    from fourhour.capacity.scenario import SimulationWindow, default_scenario, with_total_beds
 
     s = default_scenario()
-    s = with_total_beds(s.replace(period=Period(s.period.start, 1, 0, 0)), 10)
+    s = with_total_beds(s.replace(period=SimulationWindow(s.period.start, 1, 0, 0)), 10)
     engine.simulate_many(replication_seeds(0, 1), *engine_inputs(s).args())
