@@ -19,13 +19,14 @@ from fourhour.capacity.calibrate import (
 from fourhour.capacity.engine import METRICS
 from fourhour.capacity.records import patient_records, write_records
 from fourhour.capacity.scenario import (
-    ScenarioError,
+    HOURS_A_DAY,
     SimulationWindow,
     default_scenario,
     load_scenario,
 )
 from fourhour.capacity.simulate import simulate
 from fourhour.cli import app
+from fourhour.errors import InvalidInputError
 from fourhour.ingest.model import COUNT_COLUMNS
 from fourhour.ingest.patients.schema import COLUMNS
 from fourhour.measures.patient import duckdb_engine, measure_patients
@@ -296,9 +297,11 @@ def test_discharge_and_weekend_levers(small: Path) -> None:
     assert current_value(s, "discharge") == 0.0
     assert current_value(s, "weekend") == s.discharge.weekend_factor
     assert parse_range("-1:2:1", "discharge") == [-1.0, 0.0, 1.0, 2.0]
-    with pytest.raises(ScenarioError, match="leave the day"):
+    with pytest.raises(InvalidInputError, match="leave the day"):
         with_discharge_earlier(s, s.discharge.window[0] + 1)
-    with pytest.raises(ScenarioError):
+    with pytest.raises(InvalidInputError, match="leave the day"):  # later, past midnight
+        with_discharge_earlier(s, s.discharge.window[1] - HOURS_A_DAY - 1)
+    with pytest.raises(InvalidInputError):
         parse_range("-1:2:1", "weekend")
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fourhour.errors import QueryError
+from fourhour.errors import InvalidInputError, QueryError
 from fourhour.measures import spc
 from fourhour.report import charts
 
@@ -432,7 +432,7 @@ def test_save_writes_each_format(tmp_path: Path, suffix: str) -> None:
 
 
 def test_save_refuses_an_unknown_format(tmp_path: Path) -> None:
-    with pytest.raises(QueryError, match=r"\.svg"):
+    with pytest.raises(InvalidInputError, match=r"\.svg"):
         charts.save(charts.league_chart(providers(5)), tmp_path / "chart.docx")
 
 

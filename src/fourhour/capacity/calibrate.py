@@ -56,7 +56,7 @@ from fourhour.capacity.scenario import (
     with_total_beds,
 )
 from fourhour.capacity.simulate import simulate
-from fourhour.errors import FourhourError
+from fourhour.errors import InvalidInputError, QueryError
 from fourhour.warehouse.connection import one_row
 
 TARGET_OCCUPANCY = 0.92  # used only where the warehouse has no bed figures
@@ -72,10 +72,8 @@ FIT_TOLERANCE = {
 }
 
 
-class CalibrationError(FourhourError):
-    """The warehouse holds too little about the provider to fit a scenario."""
-
-    exit_code = 5
+class CalibrationError(QueryError):
+    """The warehouse holds too little about the provider to fit a scenario (not found)."""
 
 
 @dataclass
@@ -271,7 +269,7 @@ def _select(con, provider: str, winter: str | None, latest: bool):
                 f"({beds['date'].min()} to {beds['date'].max()}): the latest returns are used."
             )
     elif winter is not None:
-        raise CalibrationError("give either a winter or latest, not both")
+        raise InvalidInputError("give either a winter or latest, not both")
     returns = _latest_returns(con, provider)
     start, end = returns["period_start"].iloc[0], returns["period_end"].iloc[-1]
     near = _nearest_beds(beds, start, end)
@@ -298,7 +296,7 @@ def calibrate(
     """A scenario for `provider` fitted to the warehouse's returns and bed figures."""
     provider = provider.strip().upper()
     if not 0 <= elective_share < 1:
-        raise CalibrationError(f"the elective share should be in [0, 1) (found {elective_share})")
+        raise InvalidInputError(f"the elective share should be in [0, 1) (found {elective_share})")
     s = template or default_scenario()
     returns, beds, notes = _select(wh.con, provider, winter, latest)
     granularity = str(returns["granularity"].iloc[0])

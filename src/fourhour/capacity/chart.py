@@ -9,7 +9,7 @@ from pathlib import Path
 import altair as alt
 import pandas as pd
 
-from fourhour.capacity.scenario import ScenarioError
+from fourhour.errors import InvalidInputError
 
 FORMATS = (".svg", ".png", ".pdf", ".html", ".json")
 FONT = "Arial, Helvetica, 'Liberation Sans', 'DejaVu Sans', sans-serif"
@@ -219,7 +219,7 @@ def levers_chart(curves: pd.DataFrame, target: float, *, title: str) -> alt.TopL
 def check_chart_path(path: str | Path) -> Path:
     path = Path(path)
     if path.suffix.lower() not in FORMATS:
-        raise ScenarioError(
+        raise InvalidInputError(
             f"cannot save a chart as {path.name!r}; expected a file ending {', '.join(FORMATS)}"
         )
     return path

@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fourhour.errors import FourhourError
+from fourhour.errors import QueryError
 from fourhour.measures.performance import STANDARD_PCT
 from fourhour.warehouse.connection import one_row
 
@@ -57,11 +57,9 @@ LEVEL = 0.95
 SEED = 20150201
 
 
-class EvidenceError(FourhourError):
+class EvidenceError(QueryError):
     """The warehouse lacks the bed figures or returns needed to relate occupancy to
-    performance."""
-
-    exit_code = 5
+    performance (not found)."""
 
 
 def winter_of(day: dt.date) -> str:

@@ -14,7 +14,8 @@ from fourhour.capacity import engine
 from fourhour.capacity.defaults import DEFAULT_REPLICATIONS
 from fourhour.capacity.inputs import engine_inputs
 from fourhour.capacity.results import CapacityResult
-from fourhour.capacity.scenario import Scenario, ScenarioError
+from fourhour.capacity.scenario import Scenario
+from fourhour.errors import InvalidInputError
 
 MAX_REPLICATIONS = 100_000
 PROGRESS_STEPS = 10
@@ -38,7 +39,7 @@ def simulate(
 ) -> CapacityResult:
     """Replications of the scenario; progress(done, total) after each batch."""
     if not 1 <= replications <= MAX_REPLICATIONS:
-        raise ScenarioError(
+        raise InvalidInputError(
             f"replications should be between 1 and {MAX_REPLICATIONS:,} (found {replications})"
         )
     inputs = engine_inputs(scenario)

@@ -31,6 +31,7 @@ from typing import Any, TypedDict
 import numpy as np
 import pandas as pd
 
+from fourhour.errors import InvalidInputError
 from fourhour.forecast.engine import QUANTILES, run_forecast
 from fourhour.forecast.history import (
     ENGLAND,
@@ -298,7 +299,7 @@ def backtest(
     frames, origins, notes = [], {}, []
     for dataset in datasets:
         if dataset not in SETUP:
-            raise ForecastError(f"unknown backtest data set {dataset!r}; expected {DATASETS}")
+            raise InvalidInputError(f"unknown backtest data set {dataset!r}; expected {DATASETS}")
         found = origins_for(wh, dataset)
         if max_origins is not None and len(found) > max_origins:
             # Keep the latest origins (an even spread would favour no season).

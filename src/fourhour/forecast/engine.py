@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fourhour.errors import InvalidInputError
 from fourhour.forecast.history import (
     ENGLAND,
     FREQ,
@@ -127,16 +128,16 @@ def run_forecast(
 ) -> ForecastResult:
     """Forecast every trust, system, region and England `horizon` periods past `origin`."""
     if not 1 <= horizon <= MAX_HORIZON.get(granularity, 12):
-        raise ForecastError(
+        raise InvalidInputError(
             f"horizon {horizon} is out of range; expected 1-{MAX_HORIZON.get(granularity, 12)} "
             f"{granularity}s"
         )
     if method not in METHODS:
-        raise ForecastError(f"unknown reconciliation {method!r}; expected {', '.join(METHODS)}")
+        raise InvalidInputError(f"unknown reconciliation {method!r}; expected {', '.join(METHODS)}")
     if models is not None:
         unknown = [m for m in models if m not in MODEL_CHOICES]
         if unknown:
-            raise ForecastError(
+            raise InvalidInputError(
                 f"unknown model(s) {', '.join(unknown)}; expected {', '.join(MODEL_CHOICES)}"
             )
     if history is None:

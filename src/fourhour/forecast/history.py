@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from fourhour.errors import QueryError
+from fourhour.errors import InvalidInputError, QueryError
 from fourhour.warehouse import Warehouse
 from fourhour.warehouse.connection import one_row
 from fourhour.warehouse.hierarchy import provider_parents
@@ -136,7 +136,7 @@ def load_history(
 ) -> History:
     """Series up to and including `origin` (default: the latest period in the warehouse)."""
     if granularity not in SEASON:
-        raise ForecastError(f"unknown granularity {granularity!r}; expected month or week")
+        raise InvalidInputError(f"unknown granularity {granularity!r}; expected month or week")
     if origin is None:
         origin = latest_origin(wh, granularity, source)
     if source == "england":

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fourhour.errors import QueryError
+from fourhour.errors import InvalidInputError, QueryError
 from fourhour.measures.performance import left_out_sql
 from fourhour.measures.spc import SpcOptions, xmr
 from fourhour.oversight.config import EscalationRules
@@ -370,7 +370,7 @@ def evaluate(
     if not isinstance(period, Period):
         period = week_ending(period)
     if level not in LEVELS:
-        raise QueryError(f"unknown level {level!r}; expected one of {', '.join(LEVELS)}")
+        raise InvalidInputError(f"unknown level {level!r}; expected one of {', '.join(LEVELS)}")
     rules = rules.for_granularity(period.granularity)
     g = period.granularity
     if g == "quarter":

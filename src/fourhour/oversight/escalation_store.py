@@ -27,7 +27,7 @@ from typing import Any
 
 import duckdb
 
-from fourhour.errors import QueryError
+from fourhour.errors import InvalidInputError, QueryError
 from fourhour.oversight.escalation import EscalationResult
 from fourhour.oversight.statuses import LIVE, STATUSES
 from fourhour.periods import Period
@@ -209,7 +209,7 @@ def update_status(
     wh: Warehouse, escalation_id: int, status: str, note: str | None, period: Period | None
 ) -> dict[str, Any]:
     if status not in STATUSES:
-        raise QueryError(f"unknown status {status!r}; expected one of {', '.join(STATUSES)}")
+        raise InvalidInputError(f"unknown status {status!r}; expected one of {', '.join(STATUSES)}")
     with wh.transaction() as con:
         found = con.execute(
             "SELECT status FROM escalations WHERE escalation_id = ?", [escalation_id]

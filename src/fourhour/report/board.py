@@ -25,7 +25,7 @@ import pandas as pd
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from fourhour.errors import QueryError
+from fourhour.errors import InvalidInputError, QueryError
 from fourhour.measures import STANDARD_PCT, THRESHOLD_PCT, measure_table
 from fourhour.measures.spc import DEFAULT_PRESET, PRESET_RULES, Preset, SpcOptions, SpcResult
 from fourhour.periods import Period
@@ -631,7 +631,7 @@ def resolve_focus(
 ) -> Focus | None:
     """The provider or system named on the command line, or a clear error."""
     if provider and system:
-        raise QueryError("give at most one of --provider CODE or --system CODE")
+        raise InvalidInputError("give at most one of --provider CODE or --system CODE")
     if provider:
         code = provider.strip().upper()
         row = one_row(
@@ -686,7 +686,7 @@ def build_report(
     SPC charts and icons under `spc_preset` (`fourhour.measures.spc.PRESETS`)."""
     SpcOptions(preset=spc_preset)  # an unknown preset is an input error before any reading
     if period.granularity not in HISTORY:
-        raise QueryError(f"board reports are weekly or monthly, not by {period.granularity}")
+        raise InvalidInputError(f"board reports are weekly or monthly, not by {period.granularity}")
     step = progress or (lambda _: None)
     clock = _Clock()
     step("bulletin")
@@ -769,7 +769,7 @@ def output_path(out: Path | None, period: Period) -> Path:
         tag = period.end.isoformat() if period.granularity == "week" else f"{period.start:%Y-%m}"
         return Path(f"report-{tag}.html")
     if out.suffix.lower() not in REPORT_FORMATS:
-        raise QueryError(
+        raise InvalidInputError(
             f"cannot write a report to {out.name!r}; expected a file ending .html or .pdf"
         )
     return out

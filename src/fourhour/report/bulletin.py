@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fourhour.errors import QueryError
+from fourhour.errors import InvalidInputError, QueryError
 from fourhour.measures import (
     STANDARD_PCT,
     THRESHOLD_PCT,
@@ -89,7 +89,7 @@ def build_bulletin(
 ) -> dict:
     """The bulletin for `period` as the stable JSON-ready dictionary."""
     if isinstance(worst_n, bool) or not isinstance(worst_n, int) or worst_n < 1:
-        raise QueryError(f"--worst {worst_n} is not a number of providers; give 1 or more")
+        raise InvalidInputError(f"--worst {worst_n} is not a number of providers; give 1 or more")
     now = england(wh, period).iloc[0]
     if not _has_data(now):
         raise QueryError(
@@ -234,6 +234,6 @@ def render(b: dict, fmt: str) -> str:
     if fmt == "json":
         return json.dumps(b, indent=2) + "\n"
     if fmt not in FORMATS:
-        raise QueryError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+        raise InvalidInputError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
     suffix = {"text": "txt", "markdown": "md", "html": "html"}[fmt]
     return environment().get_template(f"bulletin.{suffix}.j2").render(**_context(b))

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 import vl_convert as vlc
 
-from fourhour.errors import QueryError
+from fourhour.errors import InvalidInputError, QueryError
 from fourhour.measures.performance import STANDARD_PCT, THRESHOLD_PCT
 from fourhour.report.icons import (
     COMMON,
@@ -152,7 +152,7 @@ def place_periods(frame: pd.DataFrame, unit: str | None = None) -> tuple[pd.Data
     Adds `x` (the position) and `period` ("December 2018", "week ending 4 Jan 2015")."""
     unit = unit or infer_unit(frame["period_end"])
     if unit not in UNITS:
-        raise QueryError(f"charts are weekly or monthly, not by {unit}")
+        raise InvalidInputError(f"charts are weekly or monthly, not by {unit}")
     out = frame.copy()
     ends = as_dates(out["period_end"])
     if unit == "month":
@@ -1387,7 +1387,7 @@ def save(chart: alt.TopLevelMixin, path: str | Path, *, scale: float = 2.0) -> P
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
-        raise QueryError(
+        raise InvalidInputError(
             f"cannot save a chart as {path.name!r}; expected a file ending {', '.join(FORMATS)}"
         )
     spec = _spec(chart)

@@ -7,7 +7,7 @@ import datetime as dt
 import math
 import re
 
-from fourhour.errors import QueryError
+from fourhour.errors import InvalidInputError
 from fourhour.periods import Period, month, parse_quarter, week_ending
 from fourhour.web.data.periods import Held
 from fourhour.web.errors import BadParameter, NotFound
@@ -161,7 +161,7 @@ def parse_quarter_param(name: str, value: str) -> Period:
     _check_year(name, text, int(found.group(1)))
     try:
         return parse_quarter(text)
-    except QueryError as exc:  # pragma: no cover - the pattern admits only valid quarters
+    except InvalidInputError as exc:  # pragma: no cover - the pattern admits only valid quarters
         raise BadParameter(name, exc.message) from None
 
 

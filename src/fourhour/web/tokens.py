@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from fourhour.errors import QueryError
+from fourhour.errors import InvalidInputError, QueryError
 from fourhour.warehouse.connection import one_row
 
 if TYPE_CHECKING:
@@ -63,9 +63,9 @@ def looks_like_token(text: str) -> bool:
 def create_token(wh: Warehouse, name: str, role: str) -> tuple[Token, str]:
     """A new token for `name` with `role`: the stored record and the token itself (shown once)."""
     if role not in ROLES:
-        raise QueryError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
+        raise InvalidInputError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
     if not _NAME.match(name):
-        raise QueryError(
+        raise InvalidInputError(
             f"{name!r} is not a usable token name",
             hint="1-80 letters, digits, spaces and . _ @ -, starting with a letter or digit",
         )
