@@ -106,7 +106,7 @@ class InvalidInputError(FourhourError):
 class ConfigError(FourhourError):
     """A rules or configuration file is missing, malformed or names a setting fourhour does
     not know (escalation or funding rules, a capacity scenario): exit code 8; on the web,
-    where the server's operator chose the file, 500 with the message."""
+    where the server's operator chose the file, 500 (the message goes to the server's log)."""
 
     exit_code = 8
 
