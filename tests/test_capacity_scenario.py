@@ -31,7 +31,7 @@ from fourhour.capacity.scenario import (
     with_streaming,
     with_total_beds,
 )
-from fourhour.errors import InvalidInputError
+from fourhour.errors import ConfigError, InvalidInputError
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "capacity.md"
 
@@ -137,7 +137,7 @@ def test_mistakes_name_the_file_and_key(text: str, message: str) -> None:
     with pytest.raises(ScenarioError) as exc:
         scenario_from_text(text, source="my.toml")
     assert exc.value.message.startswith("my.toml: ") and message in exc.value.message
-    assert exc.value.exit_code == 2
+    assert exc.value.exit_code == ConfigError.exit_code == 8
 
 
 def test_a_typo_gets_a_suggestion() -> None:
