@@ -26,7 +26,7 @@ from fourhour.capacity.scenario import (
 )
 from fourhour.capacity.simulate import simulate
 from fourhour.cli import app
-from fourhour.errors import InvalidInputError
+from fourhour.errors import ConfigError, InvalidInputError
 from fourhour.ingest.model import COUNT_COLUMNS
 from fourhour.ingest.patients.schema import COLUMNS
 from fourhour.measures.patient import duckdb_engine, measure_patients
@@ -155,7 +155,7 @@ def test_bad_scenario_is_a_clean_error(tmp_path: Path) -> None:
     res = runner.invoke(app, ["simulate", str(bad)])
     assert res.exit_code != 0
     assert "unknown setting 'arrivals.per_dya'" in str(res.exception)
-    assert res.exception.exit_code == 2
+    assert res.exception.exit_code == ConfigError.exit_code == 8
 
 
 def _warehouse_with_a_provider(path: Path, beds: bool = True) -> None:

@@ -13,7 +13,6 @@ from fourhour.cli.ingest_cmd import ingest
 from fourhour.cli.options import output_option
 from fourhour.outputs import atomic_path, write_text_atomic
 from fourhour.periods import parse_quarter, week_ending
-from fourhour.warehouse.connection import one_row
 
 
 @app.command()
@@ -35,6 +34,7 @@ def demo(
     from fourhour.ingest.synthetic import generate_weekly_returns
     from fourhour.report.bulletin import build_bulletin, render
     from fourhour.warehouse import open_warehouse
+    from fourhour.warehouse.connection import one_row
 
     data_dir = directory / "data"
     console.rule("[bold]fourhour demo[/] (synthetic data, not real NHS figures)")

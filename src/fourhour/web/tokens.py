@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from fourhour.errors import InvalidInputError, QueryError
-from fourhour.warehouse.connection import one_row
 
 if TYPE_CHECKING:
     from fourhour.warehouse import Warehouse
@@ -69,6 +68,8 @@ def create_token(wh: Warehouse, name: str, role: str) -> tuple[Token, str]:
             f"{name!r} is not a usable token name",
             hint="1-80 letters, digits, spaces and . _ @ -, starting with a letter or digit",
         )
+    from fourhour.warehouse.connection import one_row  # DuckDB: not for `tokens --help`
+
     secret = PREFIX + secrets.token_urlsafe(TOKEN_BYTES)
     with wh.transaction() as con:
         token_id = one_row(con.execute("SELECT nextval('api_token_id_seq')"))[0]
