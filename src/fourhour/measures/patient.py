@@ -15,7 +15,7 @@ from typing import Any
 import ibis.expr.types as ir
 import pandas as pd
 
-from fourhour.errors import QueryError
+from fourhour.errors import InvalidInputError, QueryError
 from fourhour.measures.patient_definitions import (  # noqa: F401 - the public names
     BASES,
     BREACH_MINUTES,
@@ -74,10 +74,12 @@ def compute(
     """
     for level in levels:
         if level not in LEVELS:
-            raise QueryError(f"unknown level {level!r}; expected one of {', '.join(LEVELS)}")
+            raise InvalidInputError(f"unknown level {level!r}; expected one of {', '.join(LEVELS)}")
     for period in periods:
         if period not in PERIODS:
-            raise QueryError(f"unknown period {period!r}; expected one of {', '.join(PERIODS)}")
+            raise InvalidInputError(
+                f"unknown period {period!r}; expected one of {', '.join(PERIODS)}"
+            )
     timings: dict[str, float] = {}
     start = time.perf_counter()
     orgs = Organisations.from_mapping(mapping)

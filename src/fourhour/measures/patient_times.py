@@ -168,7 +168,7 @@ def _sum_groups(arr: np.ndarray, labels: np.ndarray, n: int, axis: int) -> np.nd
     out_shape = list(arr.shape)
     out_shape[axis] = n
     out = np.zeros(out_shape, dtype=arr.dtype)
-    index = [slice(None)] * arr.ndim
+    index: list[slice | np.ndarray] = [slice(None)] * arr.ndim
     index[axis] = sorted_labels[starts]
     out[tuple(index)] = summed
     return out
@@ -215,6 +215,7 @@ def _sql_time_quantiles(
     ibis_dialect = "pyspark" if engine.name == "spark" else engine.dialect
     tree = sqlglot.parse_one(str(ibis.to_sql(expr, dialect=ibis_dialect)), read=engine.dialect)
     select = tree if isinstance(tree, exp.Select) else tree.find(exp.Select)
+    assert select is not None, "Ibis compiles every query to a SELECT"
     columns = {
         p.alias_or_name: (p.this if isinstance(p, exp.Alias) else p) for p in select.expressions
     }
