@@ -292,3 +292,20 @@ def test_documented_defaults_equal_the_code() -> None:
                 continue
             checked += 1
     assert checked >= 25, f"only {checked} documented defaults could be checked"
+
+
+def test_discharge_delay_known_values() -> None:
+    """The mean wait from ready to leave to discharge, by the engine's own rule: a window of
+    8-20h adds (80 + 64) / 24 = 6 hours on average (0.25 days); with no
+    weekend discharges and an all-day window, Saturday's ready patients wait 2 days on
+    average and Sunday's 1 (they leave at a uniform moment of Monday): 3/7 days a patient."""
+    s = default_scenario()
+
+    def delay(window: tuple[float, float], weekend: float) -> float:
+        d = dataclasses.replace(s.discharge, window=window, weekend_factor=weekend)
+        return mean_discharge_delay_days(s.replace(discharge=d))
+
+    assert delay((8.0, 20.0), 1.0) == pytest.approx(0.25, abs=0.005)
+    assert delay((0.0, 24.0), 0.0) == pytest.approx(3 / 7, abs=0.01)
+    # a weekend day that passes is not tested again (the numpy copy this replaced did)
+    assert delay((10.0, 18.0), 0.5) < 0.6

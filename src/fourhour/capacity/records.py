@@ -14,6 +14,7 @@ bands are left blank. Every identifier says SIM.
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +25,7 @@ import pyarrow.parquet as pq
 from fourhour.capacity import engine
 from fourhour.capacity.inputs import P_T0, P_T1, P_TSTOP, engine_inputs
 from fourhour.capacity.scenario import Scenario, ScenarioError
-from fourhour.capacity.simulate import replication_seeds
+from fourhour.capacity.simulate import DroppedArrivalsWarning, replication_seeds
 
 RECORD_FORMATS = (".parquet", ".csv")
 _MAJOR_ACUITY = ((1, 2, 3), (0.05, 0.35, 0.60))
@@ -38,7 +39,15 @@ def patient_records(
     inputs = engine_inputs(scenario)
     seeds = replication_seeds(scenario.seed if seed is None else seed, replication + 1)
     rep_seed = int(seeds[replication])
-    _, _, arr, dta, dep, kind, minor, admit = engine.simulate_one(rep_seed, *inputs.args())
+    metrics, _, arr, dta, dep, kind, minor, admit = engine.simulate_one(rep_seed, *inputs.args())
+    dropped = int(metrics[engine.M["dropped_arrivals"]])
+    if dropped:
+        warnings.warn(
+            f"{dropped:,} arrivals were dropped (the engine's arrays were full): they are "
+            "missing from these records",
+            DroppedArrivalsWarning,
+            stacklevel=2,
+        )
     p = inputs.params
     keep = (kind != engine.DIRECT) & (arr >= p[P_T0]) & (arr < p[P_T1])
     arr, dta, dep = arr[keep], dta[keep], dep[keep]
