@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import Response
 
+from fourhour.capacity.defaults import lever_description
 from fourhour.measures.disclosure import protect
 from fourhour.measures.patient import BASES, COUNT_COLUMNS
 from fourhour.measures.patient import LEVELS as PATIENT_LEVELS
@@ -483,12 +484,13 @@ def _lever(description: str) -> Any:
     return Annotated[str | None, Query(description=description, max_length=40)]
 
 
-Beds = _lever("Core beds, 10-5000.")
-LosDays = _lever("Mean length of stay, 0.5-30 days.")
-DischargeFrom = _lever("Hour discharges start, 0-23.")
-DischargeTo = _lever("Hour discharges end, 1-24.")
-ArrivalsPerDay = _lever("A&E arrivals a day, 10-2000.")
-StreamingPct = _lever("Minor cases streamed to the UTC, 0-100%.")
+# the ranges as the web form checks them (capacity.defaults.LEVER_LIMITS)
+Beds = _lever(lever_description("beds"))
+LosDays = _lever(lever_description("los_days"))
+DischargeFrom = _lever(lever_description("discharge_from"))
+DischargeTo = _lever(lever_description("discharge_to"))
+ArrivalsPerDay = _lever(lever_description("arrivals_per_day"))
+StreamingPct = _lever(lever_description("streaming_pct"))
 
 
 @router.get(
