@@ -20,7 +20,7 @@ import simpy
 from fourhour.capacity import inputs as I
 from fourhour.capacity.engine import HIST_MINUTES, METRICS
 from fourhour.capacity.scenario import Scenario
-from fourhour.measures.standard import BREACH_MINUTES, TWELVE_HOURS
+from fourhour.thresholds import BREACH_MINUTES, TWELVE_HOURS
 
 DAY = 1440.0
 HOUR = 60.0

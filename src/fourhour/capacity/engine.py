@@ -56,7 +56,7 @@ from fourhour.capacity.inputs import (
     P_WINDOW_OPEN,
 )
 from fourhour.capacity.metrics import METRICS
-from fourhour.measures.standard import BREACH_MINUTES, TWELVE_HOURS
+from fourhour.thresholds import BREACH_MINUTES, TWELVE_HOURS
 
 N_METRICS = len(METRICS)
 M = {name: i for i, name in enumerate(METRICS)}
@@ -76,7 +76,7 @@ _CUB_WAIT, _DROPPED = M["cubicle_wait_minutes"], M["dropped_arrivals"]
 
 HIST_MINUTES = 2880  # time-in-department histogram: one bin a minute to 48 hours, then one more
 # A breach: over BREACH_MINUTES whole minutes (fourhour's patient-level definition); 12 hours:
-# over TWELVE_HOURS whole minutes. Both from measures.standard.
+# over TWELVE_HOURS whole minutes. Both from fourhour.thresholds.
 
 # Patient kinds and what happened to an admission.
 DIRECT, TYPE1, TYPE3 = 0, 1, 3
