@@ -26,6 +26,12 @@ from fourhour.capacity import engine
 from fourhour.capacity.inputs import P_T0, P_T1, P_TSTOP, engine_inputs
 from fourhour.capacity.scenario import Scenario, ScenarioError
 from fourhour.capacity.simulate import DroppedArrivalsWarning, replication_seeds
+from fourhour.ingest.patients.schema import (
+    ADMITTED_TEXT,
+    NOT_ADMITTED_TEXT,
+    WRITTEN,
+    WRITTEN_TIME_FORMAT,
+)
 
 RECORD_FORMATS = (".parquet", ".csv")
 _MAJOR_ACUITY = ((1, 2, 3), (0.05, 0.35, 0.60))
@@ -77,7 +83,7 @@ def patient_records(
                 np.where(has_dta, origin + dta_s.astype("timedelta64[s]"), np.datetime64("NaT"))
             ),
             "departure": origin + dep_s.astype("timedelta64[s]"),
-            "disposal": np.where(admit == engine.NOT_ADMITTED, "not_admitted", "admitted"),
+            "disposal": np.where(admit == engine.NOT_ADMITTED, NOT_ADMITTED_TEXT, ADMITTED_TEXT),
             "age_band": pd.Series([None] * len(arr), dtype="object"),
             "acuity": acuity.astype(np.int8),
         }
@@ -101,27 +107,12 @@ def write_records(frame: pd.DataFrame, path: Path | str) -> Path:
     path = check_records_path(path)
     suffix = path.suffix.lower()
     if suffix == ".parquet":
-        table = pa.Table.from_pandas(frame, preserve_index=False).cast(
-            pa.schema(
-                [
-                    ("attendance_id", pa.string()),
-                    ("provider_code", pa.string()),
-                    ("site_code", pa.string()),
-                    ("department_type", pa.int8()),
-                    ("arrival", pa.timestamp("s")),
-                    ("decision_to_admit", pa.timestamp("s")),
-                    ("departure", pa.timestamp("s")),
-                    ("disposal", pa.string()),
-                    ("age_band", pa.string()),
-                    ("acuity", pa.int8()),
-                ]
-            )
-        )
+        table = pa.Table.from_pandas(frame, preserve_index=False).cast(WRITTEN)
         pq.write_table(table, path)
     else:
         out = frame.copy()
         for col in ("arrival", "decision_to_admit", "departure"):
-            out[col] = out[col].dt.strftime("%Y-%m-%d %H:%M:%S").fillna("")
+            out[col] = out[col].dt.strftime(WRITTEN_TIME_FORMAT).fillna("")
         out.to_csv(path, index=False)
     return path
 
