@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from fourhour.errors import QueryError
 
 GRANULARITIES = ("week", "month", "quarter", "fy")
+# pandas frequencies of the period ends (weeks end on Sundays), for SPC's gap detection
+PERIOD_END_FREQ = {"week": "W-SUN", "month": "ME", "quarter": "QE-DEC"}
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from fourhour.oversight.leaders import accountable
 from fourhour.oversight.statuses import LEVELS
 from fourhour.periods import (
     PER_YEAR,
+    PERIOD_END_FREQ,
     Period,
     count_label,
     periods_ending,
@@ -48,7 +49,7 @@ from fourhour.warehouse.hierarchy import (
 
 HISTORY_YEARS = 3  # history read for SPC signals and year-on-year comparisons
 DRIVERS = 3  # providers named as driving a system's position
-SPC_FREQ = {"week": "7D", "month": "ME", "quarter": "QE-DEC"}  # period ends, for gap detection
+SPC_FREQ = PERIOD_END_FREQ  # period ends, for gap detection (one definition)
 MAPPING_HINT = (
     "import the hierarchy of the period with fourhour orgs import FILE (e.g. "
     "System-Mapping-2025.csv for 2025-26, trust_to_area_team_2015-03.csv for 2014-15, "
