@@ -309,3 +309,17 @@ def test_discharge_delay_known_values() -> None:
     assert delay((0.0, 24.0), 0.0) == pytest.approx(3 / 7, abs=0.01)
     # a weekend day that passes is not tested again (the numpy copy this replaced did)
     assert delay((10.0, 18.0), 0.5) < 0.6
+
+
+def test_calibration_says_when_it_clamps() -> None:
+    from fourhour.capacity.calibrate import MIN_STAY_DAYS, _clamp
+
+    notes: list[str] = []
+    assert _clamp(0.5, 0.0, 1.0, "a share", notes) == 0.5 and notes == []
+    assert _clamp(1.2, 0.0, 1.0, "the majors' admission probability", notes) == 1.0
+    assert notes == [
+        "Clamped: the majors' admission probability came out at 1.2, above the most the model "
+        "takes; 1 used."
+    ]
+    assert _clamp(-0.4, MIN_STAY_DAYS, float("inf"), "the length of stay", notes) == 0.25
+    assert notes[-1].startswith("Clamped: the length of stay came out at -0.4, below the least")

@@ -61,6 +61,7 @@ TARGET_OCCUPANCY = 0.92  # used only where the warehouse has no bed figures
 MONTHS = 12
 WEEKS = 52
 MIN_STAY_DAYS = 0.25
+MAX_MINOR_SHARE = 0.95  # at least one arrival in twenty is a major (type 1) case
 PILOT_REPLICATIONS = 4  # for fitting the length of stay to the observed occupied beds
 # A fit is validated when its simulated figures are this close to the observed ones.
 FIT_TOLERANCE = {
@@ -317,7 +318,10 @@ def calibrate(
         )
     per_day = round((att1 + att3) / days, 2)
     share3 = att3 / (att1 + att3)
-    minor_share = round(min(0.95, max(s.arrivals.minor_share, share3)), 4)
+    minor_share = max(s.arrivals.minor_share, share3)  # minors: at least those streamed
+    minor_share = round(
+        _clamp(minor_share, 0.0, MAX_MINOR_SHARE, "the minor share of arrivals", notes), 4
+    )
     streaming = round(share3 / minor_share, 4) if share3 > 0 else 0.0
     arrivals = dataclasses.replace(s.arrivals, per_day=per_day, minor_share=minor_share)
     # the month profile: each month covered against the period's mean; others at the mean
@@ -349,7 +353,8 @@ def calibrate(
     else:
         rate1 = adm1 / att1
         p_major = (rate1 * (m + u) - u * ed.minors_admitted) / m
-        ed = dataclasses.replace(ed, majors_admitted=round(min(1.0, max(0.0, p_major)), 4))
+        p_major = _clamp(p_major, 0.0, 1.0, "the majors' admission probability", notes)
+        ed = dataclasses.replace(ed, majors_admitted=round(p_major, 4))
     adm_other = _sum(returns, "adm_other")
     if adm_other is None:
         ratio = _other_per_type1_admission(wh.con)
@@ -388,7 +393,8 @@ def calibrate(
     occupancy = None
     if beds.empty:
         core = round(lam * (template_stay + delay) / TARGET_OCCUPANCY)
-        fitted = _scaled_escalation(with_total_beds(fitted, max(core, len(s.pools))), s)
+        core = _clamp(core, len(s.pools), np.inf, "the core beds (one a pool)", notes)
+        fitted = _scaled_escalation(with_total_beds(fitted, core), s)
         notes.append(
             f"No bed figures for {provider}: {fitted.beds} beds set for "
             f"{TARGET_OCCUPANCY:.0%} expected occupancy with the template's length of stay."
@@ -402,7 +408,8 @@ def calibrate(
         occupancy = 100 * float(
             beds["ga_beds_occupied"].sum() / beds[core_col or "ga_beds_open"].sum()
         )
-        fitted = with_total_beds(fitted, max(round(core), len(s.pools)))
+        core_beds = _clamp(round(core), len(s.pools), np.inf, "the core beds (one a pool)", notes)
+        fitted = with_total_beds(fitted, core_beds)
         if not core_col:
             fitted = _scaled_escalation(fitted, s)
         else:
@@ -413,8 +420,8 @@ def calibrate(
                 for p, w in zip(fitted.pools, share, strict=True)
             )
             fitted = fitted.replace(pools=pools)
-        stay = max(MIN_STAY_DAYS, occupied / lam - delay)
-        fitted = _fit_stay(with_length_of_stay(fitted, stay / template_stay), occupied, lam)
+        stay = _clamp(occupied / lam - delay, MIN_STAY_DAYS, np.inf, "the length of stay", notes)
+        fitted = _fit_stay(with_length_of_stay(fitted, stay / template_stay), occupied, lam, notes)
         notes.append(
             f"Length of stay by Little's law: {occupied:,.0f} occupied beds "
             f"(G&A less an assumed {elective_share:.0%} elective share) / {lam:,.1f} emergency "
@@ -536,19 +543,37 @@ def _occupied_with_beds_to_spare(s: Scenario) -> float:
     return float((per["midnight_occupancy_pct"] * ample.beds / 100).mean())
 
 
-def _fit_stay(s: Scenario, occupied: float, per_day: float) -> Scenario:
+def _fit_stay(s: Scenario, occupied: float, per_day: float, notes: list[str]) -> Scenario:
     """Refine the stay so the midnight occupied beds (with beds to spare) equal the observed
     ones: two pilot runs and a secant step, as the discharge window's delay depends on the
     stay."""
     mean = sum(p.share * p.los_days.mean for p in s.pools)
     first = _occupied_with_beds_to_spare(s)
-    step = max(MIN_STAY_DAYS, mean + (occupied - first) / per_day)
+    step = _clamp(
+        mean + (occupied - first) / per_day,
+        MIN_STAY_DAYS,
+        np.inf,
+        "the pilot length of stay",
+        notes,
+    )
     second_s = with_length_of_stay(s, step / mean)
     second = _occupied_with_beds_to_spare(second_s)
     if abs(second - first) < 1e-9:
         return second_s
     best = mean + (step - mean) * (occupied - first) / (second - first)
-    return with_length_of_stay(s, round(max(MIN_STAY_DAYS, best), 3) / mean)
+    best = _clamp(best, MIN_STAY_DAYS, np.inf, "the fitted length of stay", notes)
+    return with_length_of_stay(s, round(best, 3) / mean)
+
+
+def _clamp(value: float, low: float, high: float, what: str, notes: list[str]) -> float:
+    """`value` kept within [low, high]; when it was outside, a note says what was fitted and
+    what was used instead (never a silent clamp)."""
+    if low <= value <= high:
+        return value
+    used = low if value < low else high
+    side = "below the least" if value < low else "above the most"
+    notes.append(f"Clamped: {what} came out at {value:.4g}, {side} the model takes; {used:g} used.")
+    return used
 
 
 def _scaled_escalation(fitted: Scenario, template: Scenario) -> Scenario:
