@@ -217,22 +217,13 @@ def simulate_one(
     ones = np.ones(day_admitted.shape[0])
 
     cap = _arrival_cap(params, hour_rate, direct_rate, day_mult)
-    arr = np.empty(cap)
-    dta = np.empty(cap)
-    dep = np.empty(cap)
-    kind = np.empty(cap, np.int8)
-    minor = np.empty(cap, np.int8)
-    admit = np.empty(cap, np.int8)
-    pool = np.empty(cap, np.int64)
+    arr, dta, dep, kind, minor, admit, pool = _patient_arrays(cap)
     ed_q = np.empty(cap, np.int64)
     utc_q = np.empty(cap, np.int64)
     bed_q = np.empty((n_pools, cap), np.int64)
     q_head = np.zeros(n_pools, np.int64)
     q_tail = np.zeros(n_pools, np.int64)
-    hcap = cap + int(pool_beds.sum() + pool_esc.sum()) + 16
-    ht = np.empty(hcap)
-    hk = np.empty(hcap, np.int64)
-    hi = np.empty(hcap, np.int64)
+    ht, hk, hi = _event_heap(cap + int(pool_beds.sum() + pool_esc.sum()) + 16)
     st = np.zeros(_N_STATE, np.int64)
     free = pool_beds.copy()
     esc_free = pool_esc.copy()
@@ -245,14 +236,7 @@ def simulate_one(
     next_midnight = 0.0
 
     while True:
-        t = next_arr
-        source = _NEXT_AE
-        if next_dir < t:
-            t = next_dir
-            source = _NEXT_DIRECT
-        if st[_S_HEAP] > 0 and ht[0] < t:
-            t = ht[0]
-            source = _NEXT_EVENT
+        t, source = _next_happening(next_arr, next_dir, st, ht)
         if t >= t_stop:
             break
         _integrate(metrics, st, last, t, t0, t1)
@@ -316,6 +300,42 @@ def simulate_one(
         minor[:n].copy(),
         admit[:n].copy(),
     )
+
+
+@njit(cache=True)
+def _patient_arrays(cap):
+    """Room for `cap` patients: arrival, decision to admit and departure times, kind, minor
+    flag, admission outcome and bed pool."""
+    return (
+        np.empty(cap),
+        np.empty(cap),
+        np.empty(cap),
+        np.empty(cap, np.int8),
+        np.empty(cap, np.int8),
+        np.empty(cap, np.int8),
+        np.empty(cap, np.int64),
+    )
+
+
+@njit(cache=True)
+def _event_heap(size):
+    """An empty binary heap of events: times, kinds and ids."""
+    return np.empty(size), np.empty(size, np.int64), np.empty(size, np.int64)
+
+
+@_handler
+def _next_happening(next_arr, next_dir, st, ht):
+    """What happens next, and when: an A&E arrival, a direct admission or the heap's first
+    event (ties in that order)."""
+    t = next_arr
+    source = _NEXT_AE
+    if next_dir < t:
+        t = next_dir
+        source = _NEXT_DIRECT
+    if st[_S_HEAP] > 0 and ht[0] < t:
+        t = ht[0]
+        source = _NEXT_EVENT
+    return t, source
 
 
 @njit(cache=True)
