@@ -24,8 +24,8 @@ import pandas as pd
 
 from fourhour.errors import QueryError
 from fourhour.measures.performance import left_out_sql
-from fourhour.measures.spc import SpcOptions, xmr
 from fourhour.oversight.config import EscalationRules
+from fourhour.oversight.escalation_rules import BY_NAME, ScoringWindow, spc_concern
 from fourhour.oversight.explain import explain_system
 from fourhour.oversight.leaders import accountable
 from fourhour.oversight.statuses import LEVELS
@@ -227,28 +227,44 @@ def _window(matrix: pd.DataFrame, j: int, n: int) -> tuple[pd.Series, pd.Series]
     return part.sum(axis=1, min_count=1), part.notna().sum(axis=1)
 
 
-def _spc_concern(perf: pd.DataFrame, j: int, min_points: int, freq: str) -> pd.DataFrame:
-    """Special cause of concern at period j, from each system's series up to period j."""
-    history = perf.iloc[:, : j + 1]
-    long = history.stack(future_stack=True).rename("value").reset_index()
-    long.columns = ["code", "period_end", "value"]
-    long = long[long["value"].notna()]
-    if long.empty:
-        return pd.DataFrame(columns=["concern", "reason"])
-    result = xmr(long, freq=freq, options=SpcOptions(improvement="up", min_points=min_points))
-    latest = result.points[result.points["period_end"] == history.columns[-1]]
-    return pd.DataFrame(
-        {
-            "concern": (latest["special_cause"] == "concern").to_numpy(),
-            "reason": latest["reason"].to_numpy(),
-        },
-        index=latest["code"].to_numpy(),
-    )
-
-
 def score_period(m: dict[str, pd.DataFrame], j: int, rules: EscalationRules) -> pd.DataFrame:
     """Score every system for the window ending at period index j (rules resolved for the
-    granularity of the matrices' columns)."""
+    granularity of the matrices' columns): each enabled rule of escalation_rules.RULES that
+    fires adds its weight, and each point below the standard adds depth_weight."""
+    w = _scoring_window(m, j, rules)
+    t, series = w.figures, w.series
+    score = pd.Series(0.0, index=t.index)
+    names = []
+    for name, rule in rules.rules.items():
+        if not rule.enabled:
+            continue
+        hit = BY_NAME[name].evaluate(w, rule).reindex(t.index, fill_value=False).astype(bool)
+        t[f"rule_{name}"] = hit
+        score += hit * rule.weight
+        names.append(name)
+    depth = (rules.standard_pct - t["perf"]).clip(lower=0).fillna(0)
+    t["score"] = (score + rules.depth_weight * depth).round(6)
+    t["fired"] = [tuple(nm for nm in names if t.at[code, f"rule_{nm}"]) for code in t.index]
+    for k in range(max(rules.decline_periods, 1) + 1):
+        t[f"period_{k}"] = series.iloc[:, j - k] if j - k >= 0 else np.nan
+    t.index.name = "system_code"
+    t = t.reset_index()
+    # Scored: those with returns in the window (history alone does not make a system current).
+    t = t[(t["system_code"] != UNMAPPED) & (t["periods_with_data"] > 0)]
+    t = t.sort_values(
+        ["score", "perf", "att", "system_code"],
+        ascending=[False, True, False, True],
+        na_position="last",
+    ).reset_index(drop=True)
+    t["rank"] = np.arange(1, len(t) + 1)
+    t["summoned"] = (t["rank"] <= rules.top) & (t["fired"].map(len) > 0)
+    return t
+
+
+def _scoring_window(m: dict[str, pd.DataFrame], j: int, rules: EscalationRules) -> ScoringWindow:
+    """Every system's figures over the window ending at period j (attendances, breaches,
+    performance, the same window a year earlier, 12-hour waits), its performance series, and
+    the SPC and forecast signals the rules read."""
     n = rules.periods
     year = PER_YEAR[rules.granularity]
     att, n_att = _window(m["att"], j, n)
@@ -265,67 +281,22 @@ def score_period(m: dict[str, pd.DataFrame], j: int, rules: EscalationRules) -> 
     else:
         t["perf_ly"] = np.nan
     t["change"] = t["perf"] - t["perf_ly"]
-
-    r = rules.rules
-    fired: dict[str, pd.Series] = {}
-    has = t["perf"].notna()
-    fired["below_standard"] = has & (t["perf"] < rules.standard_pct)
-    fired["below_floor"] = has & (t["perf"] < r["below_floor"].params["floor_pct"])
-    fired["yoy_deterioration"] = t["change"].notna() & (
-        -t["change"] >= r["yoy_deterioration"].params["points"]
-    )
-    d = rules.decline_periods
-    falling = pd.Series(j - d >= 0, index=t.index)
-    for k in range(d):
-        if j - k - 1 < 0:
-            falling &= False
-            break
-        now, before = series.iloc[:, j - k], series.iloc[:, j - k - 1]
-        falling &= (now < before).fillna(False)
-    fired["sustained_decline"] = falling.reindex(t.index, fill_value=False)
-    fired["trolley_waits_12h"] = t["dta12"].notna() & (
-        t["dta12"] >= r["trolley_waits_12h"].params["min_waits"]
-    )
     concern = pd.Series(False, index=t.index)
     t["spc_reason"] = None
-    if r["special_cause"].enabled:
-        spc = _spc_concern(
-            series, j, int(r["special_cause"].params["min_points"]), SPC_FREQ[rules.granularity]
-        )
+    special = rules.rules["special_cause"]
+    if special.enabled:
+        spc = spc_concern(series, j, int(special.params["min_points"]), SPC_FREQ[rules.granularity])
         if len(spc):
             concern = spc["concern"].reindex(t.index, fill_value=False).astype(bool)
             t["spc_reason"] = spc["reason"].reindex(t.index)
-    fired["special_cause"] = concern
-    # Forward-looking (fourhour.forecast.outlook.forecast_miss_systems): fired per system, when
-    # the caller passes it to evaluate(); never fires otherwise.
-    fired["forecast_miss"] = m.get("forecast_miss", pd.Series(False, index=t.index))
-
-    score = pd.Series(0.0, index=t.index)
-    names = []
-    for name, rule in r.items():
-        if not rule.enabled:
-            continue
-        hit = fired[name].reindex(t.index, fill_value=False).astype(bool)
-        t[f"rule_{name}"] = hit
-        score += hit * rule.weight
-        names.append(name)
-    depth = (rules.standard_pct - t["perf"]).clip(lower=0).fillna(0)
-    t["score"] = (score + rules.depth_weight * depth).round(6)
-    t["fired"] = [tuple(nm for nm in names if t.at[code, f"rule_{nm}"]) for code in t.index]
-    for k in range(max(d, 1) + 1):
-        t[f"period_{k}"] = series.iloc[:, j - k] if j - k >= 0 else np.nan
-    t.index.name = "system_code"
-    t = t.reset_index()
-    # Scored: those with returns in the window (history alone does not make a system current).
-    t = t[(t["system_code"] != UNMAPPED) & (t["periods_with_data"] > 0)]
-    t = t.sort_values(
-        ["score", "perf", "att", "system_code"],
-        ascending=[False, True, False, True],
-        na_position="last",
-    ).reset_index(drop=True)
-    t["rank"] = np.arange(1, len(t) + 1)
-    t["summoned"] = (t["rank"] <= rules.top) & (t["fired"].map(len) > 0)
-    return t
+    return ScoringWindow(
+        figures=t,
+        series=series,
+        j=j,
+        rules=rules,
+        spc_concern=concern,
+        forecast_miss=m.get("forecast_miss", pd.Series(False, index=t.index)),
+    )
 
 
 # -------------------------------------------------------------------------------- evaluate
@@ -536,7 +507,11 @@ def _summons_entry(
         )
     ]
     evidence = [
-        {"rule": name, "weight": rules.rules[name].weight, "detail": _rule_detail(name, row, rules)}
+        {
+            "rule": name,
+            "weight": rules.rules[name].weight,
+            "detail": BY_NAME[name].detail(row, rules),
+        }
         for name in row["fired"]
     ]
     kind = row["system_kind"] or "other"
@@ -566,33 +541,3 @@ def _summons_entry(
     }
     entry["explanation"] = explain_system(entry, basis, rules, period, level)
     return entry
-
-
-def _rule_detail(name: str, row: dict[str, Any], rules: EscalationRules) -> str:
-    p = rules.rules[name].params
-    perf = row["perf"]
-    unit = {"week": "weeks", "month": "months", "quarter": "quarters"}[rules.granularity]
-    if name == "below_standard":
-        return f"{perf:.1f}% within four hours, below the {rules.standard_pct:g}% standard"
-    if name == "below_floor":
-        return f"{perf:.1f}% within four hours, below the {p['floor_pct']:g}% floor"
-    if name == "yoy_deterioration":
-        return (
-            f"{-row['change']:.1f} points worse than the same {unit} a year earlier "
-            f"({row['perf_ly']:.1f}%)"
-        )
-    if name == "sustained_decline":
-        return f"performance fell in each of the last {rules.decline_periods} {unit}"
-    if name == "trolley_waits_12h":
-        return f"{int(row['dta12'])} waits of over 12 hours from decision to admit"
-    if name == "forecast_miss":
-        return (
-            f"the forecast gives at least a {p['min_probability']:.0%} chance of missing this "
-            f"winter's target (the trajectory, else {p['interim_pct']:g}%)"
-        )
-    if name == "special_cause":
-        return (
-            "SPC special cause of concern: "
-            f"{row.get('spc_reason') or 'signal at the latest period'}"
-        )
-    raise ValueError(name)
