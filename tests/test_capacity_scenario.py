@@ -323,3 +323,27 @@ def test_calibration_says_when_it_clamps() -> None:
     ]
     assert _clamp(-0.4, MIN_STAY_DAYS, float("inf"), "the length of stay", notes) == 0.25
     assert notes[-1].startswith("Clamped: the length of stay came out at -0.4, below the least")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    pools=st.lists(st.integers(min_value=1, max_value=2000), min_size=1, max_size=5),
+    extra=st.integers(min_value=0, max_value=3000),
+)
+def test_with_total_beds_always_gives_the_total_asked(pools: list[int], extra: int) -> None:
+    """The scenario-level lever (sweep, calibration and warm-up use it), on pools of any
+    sizes, uneven ones included (the 200/1/1 bug): the pools' beds sum to the total asked,
+    every pool keeps at least one bed, and the census goes back to its default."""
+    base = default_scenario()
+    template = base.pools[0]
+    scenario = base.replace(
+        pools=tuple(
+            dataclasses.replace(template, name=f"p{i}", beds=b, share=1 / len(pools), census=b)
+            for i, b in enumerate(pools)
+        )
+    )
+    total = len(pools) + extra
+    shared = with_total_beds(scenario, total)
+    assert shared.beds == sum(p.beds for p in shared.pools) == total
+    assert all(p.beds >= 1 and p.census is None for p in shared.pools)
+    assert [p.name for p in shared.pools] == [p.name for p in scenario.pools]
