@@ -11,6 +11,7 @@ from fourhour.errors import QueryError
 GRANULARITIES = ("week", "month", "quarter", "fy")
 # pandas frequencies of the period ends (weeks end on Sundays), for SPC's gap detection
 PERIOD_END_FREQ = {"week": "W-SUN", "month": "ME", "quarter": "QE-DEC"}
+MONTHS_A_QUARTER = 3
 
 
 @dataclass(frozen=True)

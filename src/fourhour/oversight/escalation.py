@@ -30,6 +30,7 @@ from fourhour.oversight.explain import explain_system
 from fourhour.oversight.leaders import accountable
 from fourhour.oversight.statuses import LEVELS
 from fourhour.periods import (
+    MONTHS_A_QUARTER,
     PER_YEAR,
     PERIOD_END_FREQ,
     Period,
@@ -332,18 +333,8 @@ def evaluate(
     rules = rules.for_granularity(period.granularity)
     g = period.granularity
     if g == "quarter":
-        held = _months_held(wh, period)
-        if 0 < held < 3:
-            raise QueryError(
-                f"{period.label} has monthly returns for only {held} of its 3 months",
-                hint="escalate the latest month with --month, or wait for the quarter to end",
-            )
-    year = PER_YEAR[g]
-    span = max(
-        HISTORY_YEARS * year,
-        year + rules.periods + rules.recovery_periods + rules.decline_periods,
-    )
-    periods = periods_ending(period, span)
+        _check_quarter_complete(wh, period)
+    periods = periods_ending(period, _history_span(rules))
     rows = _rows(wh, periods)
     window = periods_ending(period, rules.periods)
     notes: list[str] = []
@@ -361,20 +352,7 @@ def evaluate(
             f"{len(left_out)} provider(s) field-testing new standards in the window are left "
             f"out, as NHS England's four-hour figures leave them out: {', '.join(left_out)}"
         )
-    codes = sorted(rows["org_code"].unique())
-    if level == "provider":
-        parents = _provider_parents(wh, codes, period)
-    else:
-        parents = provider_parents(wh, codes, period.end)
-        active = parents[parents["code"].isin(set(in_window["org_code"]))]
-        if (active["system_code"] == UNMAPPED).all():
-            raise QueryError(
-                f"no local system is known for any provider with returns in {period.label}",
-                hint=MAPPING_HINT,
-            )
-        notes += hierarchy_notes(active, "system", period.end)
-    active = parents[parents["code"].isin(set(in_window["org_code"]))]
-    notes += hierarchy_notes(active, "region", period.end)
+    parents = _parents(wh, sorted(rows["org_code"].unique()), period, level, in_window, notes)
     columns = pd.DatetimeIndex([pd.Timestamp(p.end) for p in periods])
     m = _matrices(rows, parents, columns, basis)
     if forecast_miss is not None:
@@ -393,31 +371,9 @@ def evaluate(
             "A&E) attendances"
         )
 
-    # The period itself and the preceding ones, for recovery streaks.
     current = score_period(m, j, rules)
-    recovered = pd.DataFrame(index=current["system_code"])
-    for k in range(rules.recovery_periods):
-        scores = current if k == 0 else score_period(m, j - k, rules)
-        blocking = [f"rule_{b}" for b in rules.blocking_rules if f"rule_{b}" in scores]
-        ok = ~scores["summoned"] & ~scores[blocking].any(axis=1) & scores["perf"].notna()
-        recovered[k] = pd.Series(ok.to_numpy(), index=scores["system_code"]).reindex(
-            recovered.index, fill_value=False
-        )
-    streak = pd.Series(0, index=recovered.index)
-    still = pd.Series(True, index=recovered.index)
-    for k in range(rules.recovery_periods):
-        still &= recovered[k]
-        streak += still.astype(int)
-    current["recovered_streak"] = streak.reindex(current["system_code"]).to_numpy()
-
-    # A system's kind, name and region from its providers with returns in the window first
-    # (providers only in the history may be grouped by an older hierarchy).
-    ranked_parents = parents.assign(_active=parents["code"].isin(set(in_window["org_code"])))
-    ranked_parents = ranked_parents.sort_values("_active", ascending=False, kind="stable")
-    info = ranked_parents.drop_duplicates("system_code").set_index("system_code")
-    for column in ("system_name", "system_kind", "region_code", "region_name"):
-        current[column] = info[column].reindex(current["system_code"]).to_numpy()
-
+    current["recovered_streak"] = _recovered_streak(m, j, rules, current)
+    _add_system_info(current, parents, in_window)
     unmapped = sorted(
         set(in_window["org_code"]) & set(parents.loc[parents["system_code"] == UNMAPPED, "code"])
     )
@@ -431,6 +387,84 @@ def evaluate(
         for row in current[current["summoned"]].to_dict("records")
     ]
     return EscalationResult(period, level, basis, rules, current, summons, unmapped, notes)
+
+
+def _check_quarter_complete(wh: Warehouse, period: Period) -> None:
+    """A quarter is escalated on all three months' returns, or (none yet) not at all."""
+    held = _months_held(wh, period)
+    if 0 < held < MONTHS_A_QUARTER:
+        raise QueryError(
+            f"{period.label} has monthly returns for only {held} of its {MONTHS_A_QUARTER} months",
+            hint="escalate the latest month with --month, or wait for the quarter to end",
+        )
+
+
+def _history_span(rules: EscalationRules) -> int:
+    """Periods of history read: HISTORY_YEARS for SPC, and at least a year back from the
+    start of the earliest window that recovery streaks and declines look at."""
+    year = PER_YEAR[rules.granularity]
+    return max(
+        HISTORY_YEARS * year,
+        year + rules.periods + rules.recovery_periods + rules.decline_periods,
+    )
+
+
+def _parents(
+    wh: Warehouse,
+    codes: list[str],
+    period: Period,
+    level: str,
+    in_window: pd.DataFrame,
+    notes: list[str],
+) -> pd.DataFrame:
+    """Each provider's system (itself, at provider level) and region at the period's end;
+    notes on the hierarchy of the providers with returns in the window."""
+    active_codes = set(in_window["org_code"])
+    if level == "provider":
+        parents = _provider_parents(wh, codes, period)
+    else:
+        parents = provider_parents(wh, codes, period.end)
+        active = parents[parents["code"].isin(active_codes)]
+        if (active["system_code"] == UNMAPPED).all():
+            raise QueryError(
+                f"no local system is known for any provider with returns in {period.label}",
+                hint=MAPPING_HINT,
+            )
+        notes += hierarchy_notes(active, "system", period.end)
+    active = parents[parents["code"].isin(active_codes)]
+    notes += hierarchy_notes(active, "region", period.end)
+    return parents
+
+
+def _recovered_streak(
+    m: dict[str, pd.DataFrame], j: int, rules: EscalationRules, current: pd.DataFrame
+) -> np.ndarray:
+    """For each system scored now, how many periods in a row, back from this one, it has
+    been recovering: not summoned, no blocking rule fired, and a figure."""
+    recovered = pd.DataFrame(index=current["system_code"])
+    for k in range(rules.recovery_periods):
+        scores = current if k == 0 else score_period(m, j - k, rules)
+        blocking = [f"rule_{b}" for b in rules.blocking_rules if f"rule_{b}" in scores]
+        ok = ~scores["summoned"] & ~scores[blocking].any(axis=1) & scores["perf"].notna()
+        recovered[k] = pd.Series(ok.to_numpy(), index=scores["system_code"]).reindex(
+            recovered.index, fill_value=False
+        )
+    streak = pd.Series(0, index=recovered.index)
+    still = pd.Series(True, index=recovered.index)
+    for k in range(rules.recovery_periods):
+        still &= recovered[k]
+        streak += still.astype(int)
+    return streak.reindex(current["system_code"]).to_numpy()
+
+
+def _add_system_info(current: pd.DataFrame, parents: pd.DataFrame, in_window: pd.DataFrame) -> None:
+    """A system's kind, name and region from its providers with returns in the window first
+    (providers only in the history may be grouped by an older hierarchy)."""
+    ranked_parents = parents.assign(_active=parents["code"].isin(set(in_window["org_code"])))
+    ranked_parents = ranked_parents.sort_values("_active", ascending=False, kind="stable")
+    info = ranked_parents.drop_duplicates("system_code").set_index("system_code")
+    for column in ("system_name", "system_kind", "region_code", "region_name"):
+        current[column] = info[column].reindex(current["system_code"]).to_numpy()
 
 
 def _drivers(

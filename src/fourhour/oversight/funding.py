@@ -33,7 +33,7 @@ from fourhour.errors import QueryError
 from fourhour.oversight.config import FundingYear
 from fourhour.oversight.explain import explain_funding
 from fourhour.oversight.leaders import accountable
-from fourhour.periods import Period, fy_start_year, quarter_containing
+from fourhour.periods import MONTHS_A_QUARTER, Period, fy_start_year, quarter_containing
 from fourhour.warehouse import Warehouse
 from fourhour.warehouse.hierarchy import (
     hierarchy_notes,
@@ -46,7 +46,6 @@ from fourhour.warehouse.hierarchy import (
 # trusts) or T (care trusts). Independent providers, walk-in centres, GP practices and sites
 # have other codes (AC008, NLO10, Y02147, C82009) and are not in the conditional funds.
 TRUST_CODE = re.compile(r"^[RT][A-Z0-9]{2}$")
-MONTHS_A_QUARTER = 3  # a quarter is assessed only with all three months' returns
 QUARTERS_A_YEAR = 4  # the A&E element is paid in four equal quarterly parts
 FIRST_QUARTER = 1  # the quarter that may be paid for agreeing a trajectory
 FY_FIRST_MONTH = 4  # financial years start in April
