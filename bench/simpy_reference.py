@@ -18,8 +18,9 @@ import numpy as np
 import simpy
 
 from fourhour.capacity import inputs as I
-from fourhour.capacity.engine import BREACH_MINUTES, HIST_MINUTES, METRICS, TWELVE_HOURS
+from fourhour.capacity.engine import HIST_MINUTES, METRICS
 from fourhour.capacity.scenario import Scenario
+from fourhour.thresholds import BREACH_MINUTES, TWELVE_HOURS
 
 DAY = 1440.0
 HOUR = 60.0

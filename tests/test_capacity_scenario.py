@@ -293,3 +293,58 @@ def test_documented_defaults_equal_the_code() -> None:
                 continue
             checked += 1
     assert checked >= 25, f"only {checked} documented defaults could be checked"
+
+
+def test_discharge_delay_known_values() -> None:
+    """The mean wait from ready to leave to discharge, by the engine's own rule: a window of
+    8-20h adds (80 + 64) / 24 = 6 hours on average (0.25 days); with no
+    weekend discharges and an all-day window, Saturday's ready patients wait 2 days on
+    average and Sunday's 1 (they leave at a uniform moment of Monday): 3/7 days a patient."""
+    s = default_scenario()
+
+    def delay(window: tuple[float, float], weekend: float) -> float:
+        d = dataclasses.replace(s.discharge, window=window, weekend_factor=weekend)
+        return mean_discharge_delay_days(s.replace(discharge=d))
+
+    assert delay((8.0, 20.0), 1.0) == pytest.approx(0.25, abs=0.005)
+    assert delay((0.0, 24.0), 0.0) == pytest.approx(3 / 7, abs=0.01)
+    # a weekend day that passes is not tested again (the numpy copy this replaced did)
+    assert delay((10.0, 18.0), 0.5) < 0.6
+
+
+def test_calibration_says_when_it_clamps() -> None:
+    from fourhour.capacity.calibrate import MIN_STAY_DAYS, _clamp
+
+    notes: list[str] = []
+    assert _clamp(0.5, 0.0, 1.0, "a share", notes) == 0.5 and notes == []
+    assert _clamp(1.2, 0.0, 1.0, "the majors' admission probability", notes) == 1.0
+    assert notes == [
+        "Clamped: the majors' admission probability came out at 1.2, above the most the model "
+        "takes; 1 used."
+    ]
+    assert _clamp(-0.4, MIN_STAY_DAYS, float("inf"), "the length of stay", notes) == 0.25
+    assert notes[-1].startswith("Clamped: the length of stay came out at -0.4, below the least")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    pools=st.lists(st.integers(min_value=1, max_value=2000), min_size=1, max_size=5),
+    extra=st.integers(min_value=0, max_value=3000),
+)
+def test_with_total_beds_always_gives_the_total_asked(pools: list[int], extra: int) -> None:
+    """The scenario-level lever (sweep, calibration and warm-up use it), on pools of any
+    sizes, uneven ones included (the 200/1/1 bug): the pools' beds sum to the total asked,
+    every pool keeps at least one bed, and the census goes back to its default."""
+    base = default_scenario()
+    template = base.pools[0]
+    scenario = base.replace(
+        pools=tuple(
+            dataclasses.replace(template, name=f"p{i}", beds=b, share=1 / len(pools), census=b)
+            for i, b in enumerate(pools)
+        )
+    )
+    total = len(pools) + extra
+    shared = with_total_beds(scenario, total)
+    assert shared.beds == sum(p.beds for p in shared.pools) == total
+    assert all(p.beds >= 1 and p.census is None for p in shared.pools)
+    assert [p.name for p in shared.pools] == [p.name for p in scenario.pools]

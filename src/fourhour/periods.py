@@ -9,6 +9,9 @@ from dataclasses import dataclass
 from fourhour.errors import InvalidInputError
 
 GRANULARITIES = ("week", "month", "quarter", "fy")
+# pandas frequencies of the period ends (weeks end on Sundays), for SPC's gap detection
+PERIOD_END_FREQ = {"week": "W-SUN", "month": "ME", "quarter": "QE-DEC"}
+MONTHS_A_QUARTER = 3
 
 
 @dataclass(frozen=True)

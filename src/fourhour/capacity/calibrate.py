@@ -49,6 +49,8 @@ from fourhour.capacity.defaults import ELECTIVE_BED_SHARE
 from fourhour.capacity.evidence import MIN_BED_DAYS, winter_of
 from fourhour.capacity.inputs import admissions_per_day, mean_discharge_delay_days
 from fourhour.capacity.scenario import (
+    Arrivals,
+    Department,
     Scenario,
     default_scenario,
     dump_scenario,
@@ -63,6 +65,7 @@ TARGET_OCCUPANCY = 0.92  # used only where the warehouse has no bed figures
 MONTHS = 12
 WEEKS = 52
 MIN_STAY_DAYS = 0.25
+MAX_MINOR_SHARE = 0.95  # at least one arrival in twenty is a major (type 1) case
 PILOT_REPLICATIONS = 4  # for fitting the length of stay to the observed occupied beds
 # A fit is validated when its simulated figures are this close to the observed ones.
 FIT_TOLERANCE = {
@@ -293,35 +296,79 @@ def calibrate(
     latest: bool = False,
     elective_share: float = ELECTIVE_BED_SHARE,
 ) -> Calibration:
-    """A scenario for `provider` fitted to the warehouse's returns and bed figures."""
+    """A scenario for `provider` fitted to the warehouse's returns and bed figures: the
+    arrivals, the department's admissions, direct admissions, then the beds and the length
+    of stay; the notes say how, and where a value was estimated or clamped."""
     provider = provider.strip().upper()
     if not 0 <= elective_share < 1:
         raise InvalidInputError(f"the elective share should be in [0, 1) (found {elective_share})")
     s = template or default_scenario()
     returns, beds, notes = _select(wh.con, provider, winter, latest)
-    granularity = str(returns["granularity"].iloc[0])
+    _check_fittable(provider, returns)
     starts, ends = returns["period_start"], returns["period_end"]
     days = int(sum((e - b).days + 1 for b, e in zip(starts, ends, strict=True)))
-    att1, att3 = _sum(returns, "att_type1") or 0.0, _sum(returns, "att_type3") or 0.0
-    if att1 <= 0:
+    arrivals, streaming = _fit_arrivals(s, returns, days, notes)
+    ed = _fit_admissions(s, returns, arrivals, streaming, notes)
+    direct = _fit_direct_admissions(wh, returns, days, notes)
+    fitted = s.replace(
+        name=f"{provider} {starts.iloc[0]:%b %Y}-{ends.iloc[-1]:%b %Y} (calibrated, SYNTHETIC)",
+        trust=dataclasses.replace(
+            s.trust,
+            provider_code=provider,
+            site_code=f"{provider}-T1",
+            utc_site_code=f"{provider}-UTC",
+        ),
+        period=dataclasses.replace(s.period, start=starts.iloc[0], days=days),
+        arrivals=arrivals,
+        ed=ed,
+        utc=dataclasses.replace(s.utc, streaming_share=streaming),
+        direct_admissions=dataclasses.replace(s.direct_admissions, per_day=direct),
+    )
+    if beds.empty:
+        fitted = _beds_for_target_occupancy(fitted, s, provider, notes)
+        occupancy = None
+    else:
+        fitted, occupancy = _fit_beds_and_stay(fitted, s, beds, elective_share, notes)
+    observed = _observed(returns, beds, fitted, days, direct, occupancy, elective_share)
+    return Calibration(provider, fitted, observed, notes)
+
+
+def _check_fittable(provider: str, returns: pd.DataFrame) -> None:
+    """A trust with a type 1 A&E whose four-hour figures are published (not a field-test
+    trust's)."""
+    granularity = str(returns["granularity"].iloc[0])
+    if (_sum(returns, "att_type1") or 0.0) <= 0:
         raise CalibrationError(
             f"provider {provider} reports no type 1 attendances in its {granularity}ly "
             "returns; the capacity model is of a trust with a major (type 1) A&E"
         )
     breaches = sum(_sum(returns, c) or 0.0 for c in ("br_type1", "br_type2", "br_type3"))
     if breaches == 0:
+        starts, ends = returns["period_start"], returns["period_end"]
         raise CalibrationError(
             f"provider {provider} reports no four-hour breaches in its {granularity}ly returns "
             f"{starts.iloc[0]} to {ends.iloc[-1]}: a field-test trust (2019-2023), whose "
             "four-hour figures NHS England leaves out; nothing to compare the model with"
         )
+
+
+def _fit_arrivals(
+    s: Scenario, returns: pd.DataFrame, days: int, notes: list[str]
+) -> tuple[Arrivals, float]:
+    """Arrivals a day (type 1 and 3/4), the minor share (at least the type 3 share, which is
+    streamed to the UTC) and the month profile from the months covered; and the streaming."""
+    att1, att3 = _sum(returns, "att_type1") or 0.0, _sum(returns, "att_type3") or 0.0
     per_day = round((att1 + att3) / days, 2)
     share3 = att3 / (att1 + att3)
-    minor_share = round(min(0.95, max(s.arrivals.minor_share, share3)), 4)
+    minor_share = max(s.arrivals.minor_share, share3)  # minors: at least those streamed
+    minor_share = round(
+        _clamp(minor_share, 0.0, MAX_MINOR_SHARE, "the minor share of arrivals", notes), 4
+    )
     streaming = round(share3 / minor_share, 4) if share3 > 0 else 0.0
     arrivals = dataclasses.replace(s.arrivals, per_day=per_day, minor_share=minor_share)
     # the month profile: each month covered against the period's mean; others at the mean
     by_month: dict[int, list[float]] = {}
+    starts, ends = returns["period_start"], returns["period_end"]
     for b, e, a in zip(
         starts, ends, returns["att_type1"].fillna(0) + returns["att_type3"].fillna(0), strict=True
     ):
@@ -333,23 +380,37 @@ def calibrate(
             arrivals,
             month_profile=tuple(round(rate.get(m, mean) / mean, 3) for m in range(1, 13)),
         )
+    return arrivals, streaming
 
-    # the department's cubicles (and corridor places) in proportion to its arrivals
-    scale = per_day / s.arrivals.per_day if s.arrivals.per_day > 0 else 1.0
-    adm1 = _sum(returns, "adm_type1")
+
+def _fit_admissions(
+    s: Scenario, returns: pd.DataFrame, arrivals: Arrivals, streaming: float, notes: list[str]
+) -> Department:
+    """The department's cubicles (and corridor places) in proportion to its arrivals, and the
+    majors' admission probability that gives the observed admissions via type 1 A&E."""
+    scale = arrivals.per_day / s.arrivals.per_day if s.arrivals.per_day > 0 else 1.0
     ed = dataclasses.replace(
         s.ed,
         cubicles=round(s.ed.cubicles * scale),
         corridor=round(s.ed.corridor * scale),
         admitted_month_profile=(1.0,) * 12,  # the admission rate is fitted to the period
     )
-    m, u = 1 - minor_share, minor_share * (1 - streaming)
+    adm1 = _sum(returns, "adm_type1")
     if adm1 is None:
         notes.append("No admissions via type 1 A&E published: admission probabilities kept.")
-    else:
-        rate1 = adm1 / att1
-        p_major = (rate1 * (m + u) - u * ed.minors_admitted) / m
-        ed = dataclasses.replace(ed, majors_admitted=round(min(1.0, max(0.0, p_major)), 4))
+        return ed
+    minor_share = arrivals.minor_share
+    m, u = 1 - minor_share, minor_share * (1 - streaming)
+    rate1 = adm1 / (_sum(returns, "att_type1") or 0.0)
+    p_major = (rate1 * (m + u) - u * ed.minors_admitted) / m
+    p_major = _clamp(p_major, 0.0, 1.0, "the majors' admission probability", notes)
+    return dataclasses.replace(ed, majors_admitted=round(p_major, 4))
+
+
+def _fit_direct_admissions(wh, returns: pd.DataFrame, days: int, notes: list[str]) -> float:
+    """Direct admissions a day: other emergency admissions (estimated from the warehouse's
+    ratio to those via type 1 A&E where these returns lack them) and those via type 2-4."""
+    adm1 = _sum(returns, "adm_type1")
     adm_other = _sum(returns, "adm_other")
     if adm_other is None:
         ratio = _other_per_type1_admission(wh.con)
@@ -366,68 +427,85 @@ def calibrate(
                 "via type 2-4 A&E only."
             )
     other = [adm_other, _sum(returns, "adm_type2"), _sum(returns, "adm_type3")]
-    direct = round(sum(v for v in other if v is not None) / days, 2)
-    fitted = s.replace(
-        name=f"{provider} {starts.iloc[0]:%b %Y}-{ends.iloc[-1]:%b %Y} (calibrated, SYNTHETIC)",
-        trust=dataclasses.replace(
-            s.trust,
-            provider_code=provider,
-            site_code=f"{provider}-T1",
-            utc_site_code=f"{provider}-UTC",
-        ),
-        period=dataclasses.replace(s.period, start=starts.iloc[0], days=days),
-        arrivals=arrivals,
-        ed=ed,
-        utc=dataclasses.replace(s.utc, streaming_share=streaming),
-        direct_admissions=dataclasses.replace(s.direct_admissions, per_day=direct),
-    )
+    return round(sum(v for v in other if v is not None) / days, 2)
 
+
+def _beds_for_target_occupancy(
+    fitted: Scenario, s: Scenario, provider: str, notes: list[str]
+) -> Scenario:
+    """No bed figures: beds for TARGET_OCCUPANCY expected occupancy with the template's
+    length of stay."""
     lam = admissions_per_day(fitted)
     delay = mean_discharge_delay_days(fitted)
     template_stay = sum(p.share * p.los_days.mean for p in s.pools)
-    occupancy = None
-    if beds.empty:
-        core = round(lam * (template_stay + delay) / TARGET_OCCUPANCY)
-        fitted = _scaled_escalation(with_total_beds(fitted, max(core, len(s.pools))), s)
-        notes.append(
-            f"No bed figures for {provider}: {fitted.beds} beds set for "
-            f"{TARGET_OCCUPANCY:.0%} expected occupancy with the template's length of stay."
-        )
+    core = round(lam * (template_stay + delay) / TARGET_OCCUPANCY)
+    core = int(_clamp(core, len(s.pools), np.inf, "the core beds (one a pool)", notes))
+    fitted = _scaled_escalation(with_total_beds(fitted, core), s)
+    notes.append(
+        f"No bed figures for {provider}: {fitted.beds} beds set for "
+        f"{TARGET_OCCUPANCY:.0%} expected occupancy with the template's length of stay."
+    )
+    return fitted
+
+
+def _fit_beds_and_stay(
+    fitted: Scenario, s: Scenario, beds: pd.DataFrame, elective_share: float, notes: list[str]
+) -> tuple[Scenario, float]:
+    """The beds the emergency patients can use (G&A, core where published, less the elective
+    share) with their escalation beds, and the length of stay by Little's law refined by pilot
+    runs; and the observed occupancy of the beds the model has as core beds."""
+    lam = admissions_per_day(fitted)
+    delay = mean_discharge_delay_days(fitted)
+    template_stay = sum(p.share * p.los_days.mean for p in s.pools)
+    core_col = "ga_core_beds_open" if beds["ga_core_beds_open"].notna().all() else None
+    keep = 1 - elective_share
+    core = float(beds[core_col or "ga_beds_open"].mean()) * keep
+    occupied = float(beds["ga_beds_occupied"].mean()) * keep
+    # occupancy of the beds the model has as core beds, as the model measures it
+    occupancy = 100 * float(beds["ga_beds_occupied"].sum() / beds[core_col or "ga_beds_open"].sum())
+    core_beds = int(_clamp(round(core), len(s.pools), np.inf, "the core beds (one a pool)", notes))
+    fitted = with_total_beds(fitted, core_beds)
+    if not core_col:
+        fitted = _scaled_escalation(fitted, s)
     else:
-        core_col = "ga_core_beds_open" if beds["ga_core_beds_open"].notna().all() else None
-        keep = 1 - elective_share
-        core_mean = float(beds[core_col or "ga_beds_open"].mean()) * keep
-        occupied = float(beds["ga_beds_occupied"].mean()) * keep
-        # occupancy of the beds the model has as core beds, as the model measures it
-        occupancy = 100 * float(
-            beds["ga_beds_occupied"].sum() / beds[core_col or "ga_beds_open"].sum()
+        esc = float(beds["ga_escalation_beds_open"].fillna(0).mean()) * keep
+        share = [p.beds / fitted.beds for p in fitted.pools]
+        pools = tuple(
+            dataclasses.replace(p, escalation_beds=round(esc * w))
+            for p, w in zip(fitted.pools, share, strict=True)
         )
-        fitted = with_total_beds(fitted, max(round(core_mean), len(s.pools)))
-        if not core_col:
-            fitted = _scaled_escalation(fitted, s)
-        else:
-            esc = float(beds["ga_escalation_beds_open"].fillna(0).mean()) * keep
-            share = [p.beds / fitted.beds for p in fitted.pools]
-            pools = tuple(
-                dataclasses.replace(p, escalation_beds=round(esc * w))
-                for p, w in zip(fitted.pools, share, strict=True)
-            )
-            fitted = fitted.replace(pools=pools)
-        stay = max(MIN_STAY_DAYS, occupied / lam - delay)
-        fitted = _fit_stay(with_length_of_stay(fitted, stay / template_stay), occupied, lam)
-        notes.append(
-            f"Length of stay by Little's law: {occupied:,.0f} occupied beds "
-            f"(G&A less an assumed {elective_share:.0%} elective share) / {lam:,.1f} emergency "
-            f"admissions a day (A&E and other) gives "
-            f"{sum(p.share * p.los_days.mean for p in fitted.pools):.2f} days after the "
-            f"pilot runs."
-        )
-    observed: dict[str, float | str | None] = {
-        "granularity": granularity,
-        "period_from": str(starts.iloc[0]),
-        "period_to": str(ends.iloc[-1]),
+        fitted = fitted.replace(pools=pools)
+    stay = _clamp(occupied / lam - delay, MIN_STAY_DAYS, np.inf, "the length of stay", notes)
+    fitted = _fit_stay(with_length_of_stay(fitted, stay / template_stay), occupied, lam, notes)
+    notes.append(
+        f"Length of stay by Little's law: {occupied:,.0f} occupied beds "
+        f"(G&A less an assumed {elective_share:.0%} elective share) / {lam:,.1f} emergency "
+        f"admissions a day (A&E and other) gives "
+        f"{sum(p.share * p.los_days.mean for p in fitted.pools):.2f} days after the "
+        f"pilot runs."
+    )
+    return fitted, occupancy
+
+
+def _observed(
+    returns: pd.DataFrame,
+    beds: pd.DataFrame,
+    fitted: Scenario,
+    days: int,
+    direct: float,
+    occupancy: float | None,
+    elective_share: float,
+) -> dict[str, float | str | None]:
+    """The observed figures the fit is checked against, and what it was fitted to."""
+    att1 = _sum(returns, "att_type1") or 0.0
+    adm1 = _sum(returns, "adm_type1")
+    dta12 = _sum(returns, "dta_over_12h")
+    return {
+        "granularity": str(returns["granularity"].iloc[0]),
+        "period_from": str(returns["period_start"].iloc[0]),
+        "period_to": str(returns["period_end"].iloc[-1]),
         "days": days,
-        "attendances_per_day": per_day,
+        "attendances_per_day": fitted.arrivals.per_day,
         "type1_pct": _pct(returns, ("br_type1",), ("att_type1",)),
         "all_types_pct": _pct(
             returns, ("br_type1", "br_type2", "br_type3"), ("att_type1", "att_type2", "att_type3")
@@ -435,9 +513,7 @@ def calibrate(
         "type1_admission_pct": None if adm1 is None else 100 * adm1 / att1,
         "type1_admissions_per_day": None if adm1 is None else adm1 / days,
         "direct_per_day": direct,
-        "dta_over_12h_per_day": None
-        if _sum(returns, "dta_over_12h") is None
-        else (_sum(returns, "dta_over_12h") or 0) / days,
+        "dta_over_12h_per_day": None if dta12 is None else (dta12 or 0) / days,
         "beds": None if beds.empty else float(fitted.beds),
         "beds_from": None if beds.empty else str(beds["date"].min()),
         "beds_to": None if beds.empty else str(beds["date"].max()),
@@ -445,7 +521,6 @@ def calibrate(
         "occupancy_pct": occupancy,
         "elective_share": elective_share,
     }
-    return Calibration(provider, fitted, observed, notes)
 
 
 def check_fit(cal: Calibration, replications: int, progress=None) -> FitCheck:
@@ -536,19 +611,37 @@ def _occupied_with_beds_to_spare(s: Scenario) -> float:
     return float((per["midnight_occupancy_pct"] * ample.beds / 100).mean())
 
 
-def _fit_stay(s: Scenario, occupied: float, per_day: float) -> Scenario:
+def _fit_stay(s: Scenario, occupied: float, per_day: float, notes: list[str]) -> Scenario:
     """Refine the stay so the midnight occupied beds (with beds to spare) equal the observed
     ones: two pilot runs and a secant step, as the discharge window's delay depends on the
     stay."""
     mean = sum(p.share * p.los_days.mean for p in s.pools)
     first = _occupied_with_beds_to_spare(s)
-    step = max(MIN_STAY_DAYS, mean + (occupied - first) / per_day)
+    step = _clamp(
+        mean + (occupied - first) / per_day,
+        MIN_STAY_DAYS,
+        np.inf,
+        "the pilot length of stay",
+        notes,
+    )
     second_s = with_length_of_stay(s, step / mean)
     second = _occupied_with_beds_to_spare(second_s)
     if abs(second - first) < 1e-9:
         return second_s
     best = mean + (step - mean) * (occupied - first) / (second - first)
-    return with_length_of_stay(s, round(max(MIN_STAY_DAYS, best), 3) / mean)
+    best = _clamp(best, MIN_STAY_DAYS, np.inf, "the fitted length of stay", notes)
+    return with_length_of_stay(s, round(best, 3) / mean)
+
+
+def _clamp(value: float, low: float, high: float, what: str, notes: list[str]) -> float:
+    """`value` kept within [low, high]; when it was outside, a note says what was fitted and
+    what was used instead (never a silent clamp)."""
+    if low <= value <= high:
+        return value
+    used = low if value < low else high
+    side = "below the least" if value < low else "above the most"
+    notes.append(f"Clamped: {what} came out at {value:.4g}, {side} the model takes; {used:g} used.")
+    return used
 
 
 def _scaled_escalation(fitted: Scenario, template: Scenario) -> Scenario:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from fourhour.capacity.discharge import MINUTES_A_DAY, discharge_time
 from fourhour.capacity.inputs import (
     D_MAJORS,
     D_MINORS,
@@ -35,6 +36,7 @@ from fourhour.capacity.inputs import (
     EXPONENTIAL,
     FIXED,
     LOGNORMAL,
+    P_ARRIVAL_CAP,
     P_CORRIDOR,
     P_CUBICLES,
     P_DAILY_SHAPE,
@@ -53,49 +55,28 @@ from fourhour.capacity.inputs import (
     P_WINDOW_CLOSE,
     P_WINDOW_OPEN,
 )
+from fourhour.capacity.metrics import METRICS
+from fourhour.thresholds import BREACH_MINUTES, TWELVE_HOURS
 
-# What one replication returns: counts and sums over patients arriving (or asking for a bed)
-# in the measured period, and time integrals over it.
-METRICS = (
-    "att_type1",  # type 1 attendances
-    "br_type1",  # ... over 4 hours from arrival to departure
-    "over_12h_type1",  # ... over 12 hours from arrival
-    "att_type3",  # UTC attendances
-    "br_type3",
-    "over_12h_type3",
-    "dta",  # type 1 patients with a decision to admit
-    "dta_4_12h",  # ... who left 4-12 hours after it
-    "dta_over_12h",  # ... more than 12 hours after it
-    "dta_wait_minutes",  # ... their waits from decision to departure, summed
-    "dta_waited",  # ... how many waited at all for a bed
-    "transfers",  # ... how many were transferred out for want of a bed
-    "censored",  # measured patients still in A&E when the run stopped (counted as they were)
-    "type1_minutes",  # type 1 time in department, summed
-    "bed_minutes",  # integral of occupied beds (escalation included)
-    "escalation_minutes",  # integral of occupied escalation beds
-    "queue_minutes",  # integral of patients waiting for a bed (direct admissions included)
-    "midnight_occupied",  # occupied beds summed over the period's midnights
-    "midnights",
-    "bed_starts",  # stays that began in the period
-    "bed_stay_minutes",  # ... their lengths in bed, summed
-    "bed_requests",  # requests for a bed made in the period (direct admissions included)
-    "bed_request_wait_minutes",  # ... their waits, summed
-    "direct",  # direct admissions asking for a bed in the period
-    "cubicle_queue_minutes",  # integral of type 1 patients waiting for a cubicle
-    "cubicle_starts",  # type 1 patients arriving in the period who reached a cubicle
-    "cubicle_wait_minutes",  # ... their waits from arrival to the cubicle, summed
-)
 N_METRICS = len(METRICS)
 M = {name: i for i, name in enumerate(METRICS)}
-_ATT1, _BR1, _O12_1, _ATT3, _BR3, _O12_3 = 0, 1, 2, 3, 4, 5
-_DTA, _DTA_4_12, _DTA_12, _DTA_WAIT, _DTA_WAITED, _TRANSFERS, _CENSORED = 6, 7, 8, 9, 10, 11, 12
-_T1_MIN, _BED_MIN, _ESC_MIN, _Q_MIN, _MID_SUM, _MID_N = 13, 14, 15, 16, 17, 18
-_STARTS, _STAY_MIN, _REQ, _REQ_WAIT, _DIRECT = 19, 20, 21, 22, 23
-_CUB_Q_MIN, _CUB_STARTS, _CUB_WAIT = 24, 25, 26
+# The engine's positions in a replication's metrics, looked up by name (numba reads them as
+# constants when it compiles).
+_ATT1, _BR1, _O12_1 = M["att_type1"], M["br_type1"], M["over_12h_type1"]
+_ATT3, _BR3, _O12_3 = M["att_type3"], M["br_type3"], M["over_12h_type3"]
+_DTA, _DTA_4_12, _DTA_12 = M["dta"], M["dta_4_12h"], M["dta_over_12h"]
+_DTA_WAIT, _DTA_WAITED = M["dta_wait_minutes"], M["dta_waited"]
+_TRANSFERS, _CENSORED, _T1_MIN = M["transfers"], M["censored"], M["type1_minutes"]
+_BED_MIN, _ESC_MIN, _Q_MIN = M["bed_minutes"], M["escalation_minutes"], M["queue_minutes"]
+_MID_SUM, _MID_N = M["midnight_occupied"], M["midnights"]
+_STARTS, _STAY_MIN = M["bed_starts"], M["bed_stay_minutes"]
+_REQ, _REQ_WAIT, _DIRECT = M["bed_requests"], M["bed_request_wait_minutes"], M["direct"]
+_CUB_Q_MIN, _CUB_STARTS = M["cubicle_queue_minutes"], M["cubicle_starts"]
+_CUB_WAIT, _DROPPED = M["cubicle_wait_minutes"], M["dropped_arrivals"]
 
 HIST_MINUTES = 2880  # time-in-department histogram: one bin a minute to 48 hours, then one more
-BREACH_MINUTES = 240  # a breach: over 240 whole minutes (fourhour's patient-level definition)
-TWELVE_HOURS = 720
+# A breach: over BREACH_MINUTES whole minutes (fourhour's patient-level definition); 12 hours:
+# over TWELVE_HOURS whole minutes. Both from fourhour.thresholds.
 
 # Patient kinds and what happened to an admission.
 DIRECT, TYPE1, TYPE3 = 0, 1, 3
@@ -103,8 +84,35 @@ NOT_ADMITTED, ADMITTED, TRANSFERRED = 0, 1, 2
 
 # Event kinds.
 _ED_END, _UTC_END, _DISCHARGE, _BED_FREE = 1, 2, 3, 4
-_DAY = 1440.0
+# What comes next in the loop: an A&E arrival, a direct admission or an event from the heap.
+_NEXT_AE, _NEXT_DIRECT, _NEXT_EVENT = 0, 1, 2
 _HOUR = 60.0
+# The event handlers are inlined into simulate_one by numba (as if written there), so that
+# splitting the loop into named steps costs no calls and no reference counting of the arrays.
+_handler = njit(cache=True, _nrt=False)  # type: ignore[call-overload]  # _nrt: not in the stubs
+# The arrays hold this many standard deviations of arrivals above their mean, plus a margin.
+_CAP_SDS, _CAP_MARGIN = 10.0, 1000.0
+
+# The engine's running counts, kept in one small int64 array (`st`) so that the event handlers
+# can change them: patients stored, the cubicle and UTC queues' heads and tails, occupied beds
+# (escalation included) and occupied escalation beds, patients waiting for a bed (direct
+# admissions included), type 1 patients in a cubicle, type 1 patients waiting for a bed, UTC
+# clinicians busy, and the size of the event heap.
+(
+    _S_N,
+    _S_ED_HEAD,
+    _S_ED_TAIL,
+    _S_UTC_HEAD,
+    _S_UTC_TAIL,
+    _S_OCCUPIED,
+    _S_ESC_OCCUPIED,
+    _S_WAITING,
+    _S_TREATING,
+    _S_BOARDING,
+    _S_UTC_BUSY,
+    _S_HEAP,
+) = range(12)
+_N_STATE = 12
 
 
 @njit(cache=True)
@@ -183,25 +191,6 @@ def _next_arrival(t, rate, day_mult, t_end):
 
 
 @njit(cache=True)
-def _discharge_time(ready, w0, w1, weekend, wd0):
-    if w0 <= 0.0 and w1 >= _DAY and weekend >= 1.0:
-        return ready
-    d = np.floor(ready / _DAY)
-    m = ready - d * _DAY
-    t = ready
-    if m < w0:
-        t = d * _DAY + w0 + np.random.random() * (w1 - w0)
-    elif m >= w1:
-        d += 1.0
-        t = d * _DAY + w0 + np.random.random() * (w1 - w0)
-    if weekend < 1.0:
-        while (int(d) + wd0) % 7 >= 5 and np.random.random() >= weekend:
-            d += 1.0
-            t = d * _DAY + w0 + np.random.random() * (w1 - w0)
-    return t
-
-
-@njit(cache=True)
 def simulate_one(
     seed,
     params,
@@ -221,317 +210,85 @@ def simulate_one(
     (or bed start, for direct admissions; -1 where none), kind, minor flag and admission."""
     np.random.seed(seed)
     t0, t1, t_stop = params[P_T0], params[P_T1], params[P_TSTOP]
-    minor_share, streaming = params[P_MINOR_SHARE], params[P_STREAMING]
-    cubicles, corridor = int(params[P_CUBICLES]), int(params[P_CORRIDOR])
-    utc_clin = int(params[P_UTC_CLINICIANS])
-    p_major, p_minor = params[P_MAJORS_ADMITTED], params[P_MINORS_ADMITTED]
-    shape = params[P_DAILY_SHAPE]
-    w0, w1, weekend = params[P_WINDOW_OPEN], params[P_WINDOW_CLOSE], params[P_WEEKEND]
-    turnaround, transfer = params[P_TURNAROUND], params[P_TRANSFER] > 0.5
-    wd0 = int(params[P_WEEKDAY0])
     n_pools = pool_beds.shape[0]
-    n_days = day_admitted.shape[0]
-
-    metrics = np.zeros(len(METRICS))
+    metrics = np.zeros(N_METRICS)
     hist = np.zeros((2, HIST_MINUTES + 1), np.int64)
+    day_mult = _day_multipliers(params[P_DAILY_SHAPE], day_admitted.shape[0])
+    ones = np.ones(day_admitted.shape[0])
 
-    # day-to-day variation: a gamma multiplier of mean 1 for each day
-    day_mult = np.ones(n_days)
-    if shape > 0.0:
-        for d in range(n_days):
-            day_mult[d] = np.random.gamma(shape, 1.0 / shape)
-    ones = np.ones(n_days)
-
-    expected = 0.0
-    for h in range(hour_rate.shape[0]):
-        expected += (hour_rate[h] * day_mult[h // 24] + direct_rate[h]) * _HOUR
-    cap = int(expected + 10.0 * np.sqrt(expected) + 1000.0)
-    arr = np.empty(cap)
-    dta = np.empty(cap)
-    dep = np.empty(cap)
-    kind = np.empty(cap, np.int8)
-    minor = np.empty(cap, np.int8)
-    admit = np.empty(cap, np.int8)
-    pool = np.empty(cap, np.int64)
+    cap = _arrival_cap(params, hour_rate, direct_rate, day_mult)
+    arr, dta, dep, kind, minor, admit, pool = _patient_arrays(cap)
     ed_q = np.empty(cap, np.int64)
     utc_q = np.empty(cap, np.int64)
     bed_q = np.empty((n_pools, cap), np.int64)
-    ed_head = ed_tail = utc_head = utc_tail = 0
     q_head = np.zeros(n_pools, np.int64)
     q_tail = np.zeros(n_pools, np.int64)
-    n = 0
-
-    total_beds = 0
-    for k in range(n_pools):
-        total_beds += pool_beds[k] + pool_esc[k]
-    hcap = cap + total_beds + 16
-    ht = np.empty(hcap)
-    hk = np.empty(hcap, np.int64)
-    hi = np.empty(hcap, np.int64)
-    hn = 0
-
+    ht, hk, hi = _event_heap(cap + int(pool_beds.sum() + pool_esc.sum()) + 16)
+    st = np.zeros(_N_STATE, np.int64)
     free = pool_beds.copy()
     esc_free = pool_esc.copy()
-    occupied = 0
-    esc_occupied = 0
-    waiting = 0  # for a bed, direct admissions included
-    treating = 0  # in a cubicle, being treated
-    boarding = 0  # type 1 patients waiting for a bed
-    utc_busy = 0
+    _start_census(st, params, pool_beds, pool_census, pool_los, free, esc_free, ht, hk, hi)
 
-    # the starting census: stays already under way
-    for k in range(n_pools):
-        for j in range(pool_census[k]):
-            esc = 1 if j >= pool_beds[k] else 0
-            if esc == 1:
-                esc_free[k] -= 1
-                esc_occupied += 1
-            else:
-                free[k] -= 1
-            occupied += 1
-            rest = _draw_residual(pool_los[k, 0], pool_los[k, 1], pool_los[k, 2])
-            hn = _push(
-                ht, hk, hi, hn, _discharge_time(rest, w0, w1, weekend, wd0), _DISCHARGE, 2 * k + esc
-            )
-
-    t_end_rates = float(hour_rate.shape[0]) * _HOUR
-    next_arr = _next_arrival(0.0, hour_rate, day_mult, min(t_stop, t_end_rates))
-    next_dir = _next_arrival(0.0, direct_rate, ones, min(t_stop, t_end_rates))
+    t_rates = min(t_stop, float(hour_rate.shape[0]) * _HOUR)
+    next_arr = _next_arrival(0.0, hour_rate, day_mult, t_rates)
+    next_dir = _next_arrival(0.0, direct_rate, ones, t_rates)
     last = 0.0
     next_midnight = 0.0
 
     while True:
-        t = next_arr
-        source = 0
-        if next_dir < t:
-            t = next_dir
-            source = 1
-        if hn > 0 and ht[0] < t:
-            t = ht[0]
-            source = 2
+        t, source = _next_happening(next_arr, next_dir, st, ht)
         if t >= t_stop:
             break
-
-        # integrals over the measured period; the state is constant on [last, t)
-        a = max(last, t0)
-        b = min(t, t1)
-        if b > a:
-            metrics[_BED_MIN] += occupied * (b - a)
-            metrics[_ESC_MIN] += esc_occupied * (b - a)
-            metrics[_Q_MIN] += waiting * (b - a)
-            metrics[_CUB_Q_MIN] += (ed_tail - ed_head) * (b - a)
-        while next_midnight < t:
-            if t0 <= next_midnight < t1:
-                metrics[_MID_SUM] += occupied
-                metrics[_MID_N] += 1.0
-            next_midnight += _DAY
+        _integrate(metrics, st, last, t, t0, t1)
+        next_midnight = _count_midnights(metrics, st, next_midnight, t, t0, t1)
         last = t
 
         request = -1  # a patient asking for a bed now
         freed = -1  # a bed slot (2 * pool + escalation) free now
-        if (source == 0 or source == 1) and n == cap:
-            # more arrivals than ten standard deviations above their mean (never in practice)
-            next_arr = next_dir = np.inf
-        elif source == 0 or source == 1:
-            i = n
-            n += 1
-            arr[i] = t
-            dta[i] = -1.0
-            dep[i] = -1.0
-            admit[i] = NOT_ADMITTED
-            minor[i] = 0
-            pool[i] = -1
-            if source == 1:
-                kind[i] = DIRECT
-                dta[i] = t
-                request = i
-                next_dir = _next_arrival(t, direct_rate, ones, min(t_stop, t_end_rates))
+        if source != _NEXT_EVENT and st[_S_N] == cap:
+            metrics[_DROPPED] += 1.0
+            if source == _NEXT_AE:
+                next_arr = _next_arrival(t, hour_rate, day_mult, t_rates)
             else:
-                next_arr = _next_arrival(t, hour_rate, day_mult, min(t_stop, t_end_rates))
-                if np.random.random() < minor_share:
-                    minor[i] = 1
-                if minor[i] == 1 and streaming > 0.0 and np.random.random() < streaming:
-                    kind[i] = TYPE3
-                    if utc_clin == 0 or utc_busy < utc_clin:
-                        utc_busy += 1
-                        d = _draw(durations[D_UTC, 0], durations[D_UTC, 1], durations[D_UTC, 2])
-                        hn = _push(ht, hk, hi, hn, t + d, _UTC_END, i)
-                    else:
-                        utc_q[utc_tail] = i
-                        utc_tail += 1
-                else:
-                    kind[i] = TYPE1
-                    ed_q[ed_tail] = i
-                    ed_tail += 1
+                next_dir = _next_arrival(t, direct_rate, ones, t_rates)
+        elif source == _NEXT_DIRECT:
+            request = _on_direct_admission(st, t, arr, dta, dep, kind, minor, admit, pool)
+            next_dir = _next_arrival(t, direct_rate, ones, t_rates)
+        elif source == _NEXT_AE:
+            next_arr = _next_arrival(t, hour_rate, day_mult, t_rates)
+            _on_ae_arrival(
+                st, t, params, durations, arr, dta, dep, kind, minor, admit, pool,
+                ed_q, utc_q, ht, hk, hi,
+            )  # fmt: skip
         else:
             ev_kind = hk[0]
             ev_id = hi[0]
-            hn = _pop(ht, hk, hi, hn)
+            st[_S_HEAP] = _pop(ht, hk, hi, st[_S_HEAP])
             if ev_kind == _ED_END:
-                i = ev_id
-                treating -= 1
-                p = p_minor if minor[i] == 1 else p_major
-                p *= day_admitted[min(int(t // _DAY), n_days - 1)]
-                if np.random.random() < p:
-                    dta[i] = t
-                    request = i
-                else:
-                    dep[i] = t
+                request = _on_treatment_end(st, ev_id, t, params, day_admitted, minor, dta, dep)
             elif ev_kind == _UTC_END:
-                dep[ev_id] = t
-                utc_busy -= 1
-                if utc_head < utc_tail:
-                    j = utc_q[utc_head]
-                    utc_head += 1
-                    utc_busy += 1
-                    d = _draw(durations[D_UTC, 0], durations[D_UTC, 1], durations[D_UTC, 2])
-                    hn = _push(ht, hk, hi, hn, t + d, _UTC_END, j)
+                _on_utc_end(st, ev_id, t, durations, dep, utc_q, ht, hk, hi)
             elif ev_kind == _DISCHARGE:
-                occupied -= 1
-                if ev_id % 2 == 1:
-                    esc_occupied -= 1
-                if turnaround > 0.0:
-                    hn = _push(ht, hk, hi, hn, t + turnaround, _BED_FREE, ev_id)
-                else:
-                    freed = ev_id
-            else:
+                freed = _on_discharge(st, ev_id, t, params, ht, hk, hi)
+            else:  # _BED_FREE: the turnaround is over
                 freed = ev_id
 
-        # a request for a bed: choose the pool, then a bed, a transfer or the queue
         if request >= 0:
-            i = request
-            u = np.random.random()
-            k = 0
-            while k < n_pools - 1 and u >= pool_cum[k]:
-                k += 1
-            pool[i] = k
-            slot = -1
-            if free[k] > 0:
-                slot = 2 * k
-            elif pool_rf[k] == 0:
-                best = 0
-                for j in range(n_pools):
-                    if j != k and pool_rf[j] == 0 and free[j] > best:
-                        best = free[j]
-                        slot = 2 * j
-            if slot < 0 and esc_free[k] > 0:
-                slot = 2 * k + 1
-            if slot < 0 and transfer:
-                admit[i] = TRANSFERRED
-                dep[i] = t
-            elif slot < 0:
-                bed_q[k, q_tail[k]] = i
-                q_tail[k] += 1
-                waiting += 1
-                if kind[i] == TYPE1:
-                    boarding += 1
-            else:
-                if slot % 2 == 1:
-                    esc_free[slot // 2] -= 1
-                    esc_occupied += 1
-                else:
-                    free[slot // 2] -= 1
-                occupied += 1
-                dep[i] = t
-                hn = _stay(
-                    i,
-                    slot,
-                    t,
-                    t0,
-                    t1,
-                    pool_los,
-                    admit,
-                    pool,
-                    ht,
-                    hk,
-                    hi,
-                    hn,
-                    metrics,
-                    w0,
-                    w1,
-                    weekend,
-                    wd0,
-                )
-
-        # a bed free: the longest waiter of its pool, else (open pools) of another open pool
+            _on_bed_request(
+                st, request, t, params, pool_rf, pool_cum, pool_los, free, esc_free,
+                dta, dep, kind, admit, pool, bed_q, q_tail, ht, hk, hi, metrics,
+            )  # fmt: skip
         if freed >= 0:
-            k = freed // 2
-            esc = freed % 2
-            j = -1
-            if q_head[k] < q_tail[k]:
-                j = k
-            elif esc == 0 and pool_rf[k] == 0:
-                first = np.inf
-                for m in range(n_pools):
-                    if m != k and pool_rf[m] == 0 and q_head[m] < q_tail[m]:
-                        cand = bed_q[m, q_head[m]]
-                        if dta[cand] < first:
-                            first = dta[cand]
-                            j = m
-            if j < 0:
-                if esc == 1:
-                    esc_free[k] += 1
-                else:
-                    free[k] += 1
-            else:
-                i = bed_q[j, q_head[j]]
-                q_head[j] += 1
-                waiting -= 1
-                if kind[i] == TYPE1:
-                    boarding -= 1
-                # the bed passes straight to the waiter (it never counted as free)
-                occupied += 1
-                if esc == 1:
-                    esc_occupied += 1
-                dep[i] = t
-                hn = _stay(
-                    i,
-                    freed,
-                    t,
-                    t0,
-                    t1,
-                    pool_los,
-                    admit,
-                    pool,
-                    ht,
-                    hk,
-                    hi,
-                    hn,
-                    metrics,
-                    w0,
-                    w1,
-                    weekend,
-                    wd0,
-                )
-
-        # cubicles: start treatment while there is room
-        while ed_head < ed_tail and (
-            cubicles == 0 or treating + max(0, boarding - corridor) < cubicles
-        ):
-            i = ed_q[ed_head]
-            ed_head += 1
-            treating += 1
-            if t0 <= arr[i] < t1:
-                metrics[_CUB_STARTS] += 1.0
-                metrics[_CUB_WAIT] += t - arr[i]
-            r = D_MINORS if minor[i] == 1 else D_MAJORS
-            d = _draw(durations[r, 0], durations[r, 1], durations[r, 2])
-            hn = _push(ht, hk, hi, hn, t + d, _ED_END, i)
+            _on_bed_free(
+                st, freed, t, params, pool_rf, pool_los, free, esc_free,
+                dta, dep, kind, admit, pool, bed_q, q_head, q_tail, ht, hk, hi, metrics,
+            )  # fmt: skip
+        _start_treatments(st, t, params, durations, arr, minor, ed_q, ht, hk, hi, metrics)
 
     # close the integrals at the stop
-    a = max(last, t0)
-    b = min(t_stop, t1)
-    if b > a:
-        metrics[_BED_MIN] += occupied * (b - a)
-        metrics[_ESC_MIN] += esc_occupied * (b - a)
-        metrics[_Q_MIN] += waiting * (b - a)
-        metrics[_CUB_Q_MIN] += (ed_tail - ed_head) * (b - a)
-    while next_midnight < t_stop:
-        if t0 <= next_midnight < t1:
-            metrics[_MID_SUM] += occupied
-            metrics[_MID_N] += 1.0
-        next_midnight += _DAY
-
+    _integrate(metrics, st, last, t_stop, t0, t1)
+    _count_midnights(metrics, st, next_midnight, t_stop, t0, t1)
+    n = st[_S_N]
     _count_patients(n, arr, dta, dep, kind, admit, t0, t1, t_stop, metrics, hist)
     return (
         metrics,
@@ -546,16 +303,347 @@ def simulate_one(
 
 
 @njit(cache=True)
-def _stay(i, slot, t, t0, t1, pool_los, admit, pool, ht, hk, hi, hn, metrics, w0, w1, wd, wd0):
+def _patient_arrays(cap):
+    """Room for `cap` patients: arrival, decision to admit and departure times, kind, minor
+    flag, admission outcome and bed pool."""
+    return (
+        np.empty(cap),
+        np.empty(cap),
+        np.empty(cap),
+        np.empty(cap, np.int8),
+        np.empty(cap, np.int8),
+        np.empty(cap, np.int8),
+        np.empty(cap, np.int64),
+    )
+
+
+@njit(cache=True)
+def _event_heap(size):
+    """An empty binary heap of events: times, kinds and ids."""
+    return np.empty(size), np.empty(size, np.int64), np.empty(size, np.int64)
+
+
+@_handler
+def _next_happening(next_arr, next_dir, st, ht):
+    """What happens next, and when: an A&E arrival, a direct admission or the heap's first
+    event (ties in that order)."""
+    t = next_arr
+    source = _NEXT_AE
+    if next_dir < t:
+        t = next_dir
+        source = _NEXT_DIRECT
+    if st[_S_HEAP] > 0 and ht[0] < t:
+        t = ht[0]
+        source = _NEXT_EVENT
+    return t, source
+
+
+@njit(cache=True)
+def _day_multipliers(shape, n_days):
+    """Day-to-day variation: a gamma multiplier of mean 1 for each day (none when shape 0)."""
+    day_mult = np.ones(n_days)
+    if shape > 0.0:
+        for d in range(n_days):
+            day_mult[d] = np.random.gamma(shape, 1.0 / shape)
+    return day_mult
+
+
+@_handler
+def _arrival_cap(params, hour_rate, direct_rate, day_mult):
+    """How many patients the arrays hold: P_ARRIVAL_CAP when set, else the expected arrivals
+    plus ten standard deviations plus a margin. Arrivals beyond it are counted as dropped."""
+    if params[P_ARRIVAL_CAP] > 0.0:
+        return int(params[P_ARRIVAL_CAP])
+    expected = 0.0
+    for h in range(hour_rate.shape[0]):
+        expected += (hour_rate[h] * day_mult[h // 24] + direct_rate[h]) * _HOUR
+    return int(expected + _CAP_SDS * np.sqrt(expected) + _CAP_MARGIN)
+
+
+@_handler
+def _schedule(ht, hk, hi, st, t, k, i):
+    """Puts event (t, kind k, id i) on the heap."""
+    st[_S_HEAP] = _push(ht, hk, hi, st[_S_HEAP], t, k, i)
+
+
+@_handler
+def _take_bed(st, slot, free, esc_free):
+    """Bed `slot` (2 * pool + escalation) becomes occupied, taken from the free beds."""
+    if slot % 2 == 1:
+        esc_free[slot // 2] -= 1
+        st[_S_ESC_OCCUPIED] += 1
+    else:
+        free[slot // 2] -= 1
+    st[_S_OCCUPIED] += 1
+
+
+@_handler
+def _start_census(st, params, pool_beds, pool_census, pool_los, free, esc_free, ht, hk, hi):
+    """The starting census: stays already under way, each with a residual length of stay,
+    escalation beds filled after the pool's own."""
+    w0, w1, weekend = params[P_WINDOW_OPEN], params[P_WINDOW_CLOSE], params[P_WEEKEND]
+    wd0 = int(params[P_WEEKDAY0])
+    for k in range(pool_beds.shape[0]):
+        for j in range(pool_census[k]):
+            slot = 2 * k + (1 if j >= pool_beds[k] else 0)
+            _take_bed(st, slot, free, esc_free)
+            rest = _draw_residual(pool_los[k, 0], pool_los[k, 1], pool_los[k, 2])
+            leave = discharge_time(rest, w0, w1, weekend, wd0)
+            _schedule(ht, hk, hi, st, leave, _DISCHARGE, slot)
+
+
+@_handler
+def _integrate(metrics, st, last, t, t0, t1):
+    """Time integrals over the measured period; the state is constant on [last, t)."""
+    a = max(last, t0)
+    b = min(t, t1)
+    if b > a:
+        metrics[_BED_MIN] += st[_S_OCCUPIED] * (b - a)
+        metrics[_ESC_MIN] += st[_S_ESC_OCCUPIED] * (b - a)
+        metrics[_Q_MIN] += st[_S_WAITING] * (b - a)
+        metrics[_CUB_Q_MIN] += (st[_S_ED_TAIL] - st[_S_ED_HEAD]) * (b - a)
+
+
+@_handler
+def _count_midnights(metrics, st, next_midnight, t, t0, t1):
+    """Occupied beds at each midnight of the measured period before t; the next midnight."""
+    while next_midnight < t:
+        if t0 <= next_midnight < t1:
+            metrics[_MID_SUM] += st[_S_OCCUPIED]
+            metrics[_MID_N] += 1.0
+        next_midnight += MINUTES_A_DAY
+    return next_midnight
+
+
+@_handler
+def _new_patient(st, t, who, arr, dta, dep, kind, minor, admit, pool):
+    """A patient of kind `who` arriving at t, not (yet) admitted; their number."""
+    i = st[_S_N]
+    st[_S_N] += 1
+    arr[i] = t
+    dta[i] = -1.0
+    dep[i] = -1.0
+    admit[i] = NOT_ADMITTED
+    minor[i] = 0
+    pool[i] = -1
+    kind[i] = who
+    return i
+
+
+@_handler
+def _on_direct_admission(st, t, arr, dta, dep, kind, minor, admit, pool):
+    """A direct admission arrives and asks for a bed at once; returns the patient."""
+    i = _new_patient(st, t, DIRECT, arr, dta, dep, kind, minor, admit, pool)
+    dta[i] = t
+    return i
+
+
+@_handler
+def _on_ae_arrival(
+    st, t, params, durations, arr, dta, dep, kind, minor, admit, pool, ed_q, utc_q, ht, hk, hi
+):
+    """An A&E arrival: a minor with probability minor_share; a minor is streamed to the UTC
+    with probability streaming_share (seen at once by a free clinician, else queues); everyone
+    else joins the type 1 queue for a cubicle."""
+    i = _new_patient(st, t, TYPE1, arr, dta, dep, kind, minor, admit, pool)
+    if np.random.random() < params[P_MINOR_SHARE]:
+        minor[i] = 1
+    streaming = params[P_STREAMING]
+    if minor[i] == 1 and streaming > 0.0 and np.random.random() < streaming:
+        kind[i] = TYPE3
+        clinicians = int(params[P_UTC_CLINICIANS])
+        if clinicians == 0 or st[_S_UTC_BUSY] < clinicians:
+            st[_S_UTC_BUSY] += 1
+            d = _draw(durations[D_UTC, 0], durations[D_UTC, 1], durations[D_UTC, 2])
+            _schedule(ht, hk, hi, st, t + d, _UTC_END, i)
+        else:
+            utc_q[st[_S_UTC_TAIL]] = i
+            st[_S_UTC_TAIL] += 1
+    else:
+        ed_q[st[_S_ED_TAIL]] = i
+        st[_S_ED_TAIL] += 1
+
+
+@_handler
+def _on_treatment_end(st, i, t, params, day_admitted, minor, dta, dep):
+    """Type 1 patient i's treatment ends: admitted with the probability for majors or minors
+    times the day's factor (returns i, now asking for a bed), else they leave (returns -1)."""
+    st[_S_TREATING] -= 1
+    p = params[P_MINORS_ADMITTED] if minor[i] == 1 else params[P_MAJORS_ADMITTED]
+    p *= day_admitted[min(int(t // MINUTES_A_DAY), day_admitted.shape[0] - 1)]
+    if np.random.random() < p:
+        dta[i] = t
+        return i
+    dep[i] = t
+    return -1
+
+
+@_handler
+def _on_utc_end(st, i, t, durations, dep, utc_q, ht, hk, hi):
+    """UTC patient i leaves; the clinician sees the next in the queue, if any."""
+    dep[i] = t
+    st[_S_UTC_BUSY] -= 1
+    if st[_S_UTC_HEAD] < st[_S_UTC_TAIL]:
+        j = utc_q[st[_S_UTC_HEAD]]
+        st[_S_UTC_HEAD] += 1
+        st[_S_UTC_BUSY] += 1
+        d = _draw(durations[D_UTC, 0], durations[D_UTC, 1], durations[D_UTC, 2])
+        _schedule(ht, hk, hi, st, t + d, _UTC_END, j)
+
+
+@_handler
+def _on_discharge(st, slot, t, params, ht, hk, hi):
+    """A stay in bed `slot` ends: the bed is free now (returns the slot) or after the
+    turnaround (returns -1; a _BED_FREE event frees it)."""
+    st[_S_OCCUPIED] -= 1
+    if slot % 2 == 1:
+        st[_S_ESC_OCCUPIED] -= 1
+    turnaround = params[P_TURNAROUND]
+    if turnaround > 0.0:
+        _schedule(ht, hk, hi, st, t + turnaround, _BED_FREE, slot)
+        return -1
+    return slot
+
+
+@_handler
+def _choose_pool(pool_cum):
+    """A pool drawn by the pools' shares (cumulative in pool_cum)."""
+    u = np.random.random()
+    k = 0
+    while k < pool_cum.shape[0] - 1 and u >= pool_cum[k]:
+        k += 1
+    return k
+
+
+@_handler
+def _find_bed(k, pool_rf, free, esc_free):
+    """A bed slot for a patient of pool k: a free bed of the pool, else (pools not ring-fenced)
+    a free bed of the other open pool with most free beds, else an escalation bed of the pool;
+    -1 when there is none."""
+    slot = -1
+    if free[k] > 0:
+        slot = 2 * k
+    elif pool_rf[k] == 0:
+        best = 0
+        for j in range(free.shape[0]):
+            if j != k and pool_rf[j] == 0 and free[j] > best:
+                best = free[j]
+                slot = 2 * j
+    if slot < 0 and esc_free[k] > 0:
+        slot = 2 * k + 1
+    return slot
+
+
+@_handler
+def _on_bed_request(
+    st, i, t, params, pool_rf, pool_cum, pool_los, free, esc_free,
+    dta, dep, kind, admit, pool, bed_q, q_tail, ht, hk, hi, metrics,
+):  # fmt: skip
+    """Patient i asks for a bed: choose their pool, then a bed, a transfer out (when_full =
+    transfer) or the pool's queue, first come first served."""
+    k = _choose_pool(pool_cum)
+    pool[i] = k
+    slot = _find_bed(k, pool_rf, free, esc_free)
+    if slot < 0 and params[P_TRANSFER] > 0.5:
+        admit[i] = TRANSFERRED
+        dep[i] = t
+    elif slot < 0:
+        bed_q[k, q_tail[k]] = i
+        q_tail[k] += 1
+        st[_S_WAITING] += 1
+        if kind[i] == TYPE1:
+            st[_S_BOARDING] += 1
+    else:
+        _take_bed(st, slot, free, esc_free)
+        dep[i] = t
+        _stay(st, i, slot, t, params, pool_los, admit, pool, ht, hk, hi, metrics)
+
+
+@_handler
+def _next_waiter_pool(k, esc, pool_rf, dta, bed_q, q_head, q_tail):
+    """Whose waiter a bed of pool k (escalation if esc) goes to: pool k's if any wait, else
+    (core beds of open pools) the open pool whose first waiter asked first; -1 if none."""
+    if q_head[k] < q_tail[k]:
+        return k
+    j = -1
+    if esc == 0 and pool_rf[k] == 0:
+        first = np.inf
+        for m in range(q_head.shape[0]):
+            if m != k and pool_rf[m] == 0 and q_head[m] < q_tail[m]:
+                cand = bed_q[m, q_head[m]]
+                if dta[cand] < first:
+                    first = dta[cand]
+                    j = m
+    return j
+
+
+@_handler
+def _on_bed_free(
+    st, slot, t, params, pool_rf, pool_los, free, esc_free,
+    dta, dep, kind, admit, pool, bed_q, q_head, q_tail, ht, hk, hi, metrics,
+):  # fmt: skip
+    """Bed `slot` is free: it goes to the longest waiter of its pool, else (open pools) of
+    another open pool; else it is free (a freed escalation bed closes)."""
+    k = slot // 2
+    esc = slot % 2
+    j = _next_waiter_pool(k, esc, pool_rf, dta, bed_q, q_head, q_tail)
+    if j < 0:
+        if esc == 1:
+            esc_free[k] += 1
+        else:
+            free[k] += 1
+        return
+    i = bed_q[j, q_head[j]]
+    q_head[j] += 1
+    st[_S_WAITING] -= 1
+    if kind[i] == TYPE1:
+        st[_S_BOARDING] -= 1
+    # the bed passes straight to the waiter (it never counted as free)
+    st[_S_OCCUPIED] += 1
+    if esc == 1:
+        st[_S_ESC_OCCUPIED] += 1
+    dep[i] = t
+    _stay(st, i, slot, t, params, pool_los, admit, pool, ht, hk, hi, metrics)
+
+
+@_handler
+def _start_treatments(st, t, params, durations, arr, minor, ed_q, ht, hk, hi, metrics):
+    """Type 1 patients start treatment, first come first served, while a cubicle is free:
+    those in use are the ones treating plus patients waiting for a bed beyond the corridor's
+    places (cubicles 0: no limit)."""
+    cubicles, corridor = int(params[P_CUBICLES]), int(params[P_CORRIDOR])
+    t0, t1 = params[P_T0], params[P_T1]
+    while st[_S_ED_HEAD] < st[_S_ED_TAIL] and (
+        cubicles == 0 or st[_S_TREATING] + max(0, st[_S_BOARDING] - corridor) < cubicles
+    ):
+        i = ed_q[st[_S_ED_HEAD]]
+        st[_S_ED_HEAD] += 1
+        st[_S_TREATING] += 1
+        if t0 <= arr[i] < t1:
+            metrics[_CUB_STARTS] += 1.0
+            metrics[_CUB_WAIT] += t - arr[i]
+        r = D_MINORS if minor[i] == 1 else D_MAJORS
+        d = _draw(durations[r, 0], durations[r, 1], durations[r, 2])
+        _schedule(ht, hk, hi, st, t + d, _ED_END, i)
+
+
+@_handler
+def _stay(st, i, slot, t, params, pool_los, admit, pool, ht, hk, hi, metrics):
     """Patient i starts a stay in bed `slot` at t; their discharge goes on the heap."""
     k = pool[i]
     los = _draw(pool_los[k, 0], pool_los[k, 1], pool_los[k, 2])
-    leave = _discharge_time(t + los, w0, w1, wd, wd0)
+    leave = discharge_time(
+        t + los,
+        params[P_WINDOW_OPEN],
+        params[P_WINDOW_CLOSE],
+        params[P_WEEKEND],
+        int(params[P_WEEKDAY0]),
+    )
     admit[i] = ADMITTED
-    if t0 <= t < t1:
+    if params[P_T0] <= t < params[P_T1]:
         metrics[_STARTS] += 1.0
         metrics[_STAY_MIN] += leave - t
-    return _push(ht, hk, hi, hn, leave, _DISCHARGE, slot)
+    _schedule(ht, hk, hi, st, leave, _DISCHARGE, slot)
 
 
 @njit(cache=True)
@@ -621,7 +709,7 @@ def simulate_many(
 ):
     """Replications in parallel threads: metrics[R, N_METRICS], histograms[R, 2, bins]."""
     r_count = seeds.shape[0]
-    out = np.zeros((r_count, len(METRICS)))
+    out = np.zeros((r_count, N_METRICS))
     hists = np.zeros((r_count, 2, HIST_MINUTES + 1), np.int64)
     for r in prange(r_count):
         res = simulate_one(

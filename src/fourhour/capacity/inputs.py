@@ -13,10 +13,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from fourhour.capacity.discharge import MINUTES_A_DAY, mean_discharge_delay
 from fourhour.capacity.scenario import Duration, Scenario
 
-MINUTES_A_DAY = 1440.0
 MINUTES_A_HOUR = 60.0
+DISCHARGE_DELAY_SAMPLES = 50_000  # ready times the mean discharge delay is estimated from
+DISCHARGE_DELAY_SEED = 0
 MIN_DAILY_CV = 1e-6  # below this, no day-to-day variation (the gamma shape would overflow)
 
 # Distribution codes and the (code, a, b) parameters the engine draws from.
@@ -31,7 +33,8 @@ P_MAJORS_ADMITTED, P_MINORS_ADMITTED = 8, 9
 P_DAILY_SHAPE = 10
 P_WINDOW_OPEN, P_WINDOW_CLOSE, P_WEEKEND, P_TURNAROUND = 11, 12, 13, 14
 P_TRANSFER, P_WEEKDAY0 = 15, 16
-N_PARAMS = 17
+P_ARRIVAL_CAP = 17  # patients the engine's arrays hold; 0: enough (ten standard deviations)
+N_PARAMS = 18
 
 # Rows of the duration table.
 D_MAJORS, D_MINORS, D_UTC = 0, 1, 2
@@ -110,28 +113,15 @@ def admissions_per_day(s: Scenario) -> float:
     return majors + minors + s.direct_admissions.per_day
 
 
-def mean_discharge_delay_days(s: Scenario, samples: int = 50_000) -> float:
+def mean_discharge_delay_days(s: Scenario, samples: int = DISCHARGE_DELAY_SAMPLES) -> float:
     """The mean time from ready to leave to discharge, in days, under the discharge window and
     weekend factor, for ready times spread evenly over the week (estimated with a fixed seed,
-    by the engine's own rule)."""
+    by the engine's own rule: discharge.discharge_time)."""
     w0, w1 = (h * MINUTES_A_HOUR for h in s.discharge.window)
     f = s.discharge.weekend_factor
     if w0 <= 0 and w1 >= MINUTES_A_DAY and f >= 1:
         return 0.0
-    rng = np.random.default_rng(0)
-    ready = rng.uniform(0, 7 * MINUTES_A_DAY, samples)  # day 0 a Monday
-    day = np.floor(ready / MINUTES_A_DAY)
-    minute = ready - day * MINUTES_A_DAY
-    day = np.where(minute >= w1, day + 1, day)
-    spread = day * MINUTES_A_DAY + w0 + rng.random(samples) * (w1 - w0)
-    t = np.where((minute < w0) | (minute >= w1), spread, ready)
-    for _ in range(60):
-        move = (day % 7 >= 5) & (rng.random(samples) >= f)
-        if not move.any():
-            break
-        day = np.where(move, day + 1, day)
-        t = np.where(move, day * MINUTES_A_DAY + w0 + rng.random(samples) * (w1 - w0), t)
-    return float(np.mean(t - ready)) / MINUTES_A_DAY
+    return mean_discharge_delay(w0, w1, f, samples, DISCHARGE_DELAY_SEED) / MINUTES_A_DAY
 
 
 def engine_inputs(s: Scenario) -> EngineInputs:

@@ -13,6 +13,7 @@ bands are left blank. Every identifier says SIM.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -23,8 +24,14 @@ import pyarrow.parquet as pq
 from fourhour.capacity import engine
 from fourhour.capacity.inputs import P_T0, P_T1, P_TSTOP, engine_inputs
 from fourhour.capacity.scenario import Scenario
-from fourhour.capacity.simulate import replication_seeds
+from fourhour.capacity.simulate import DroppedArrivalsWarning, replication_seeds
 from fourhour.errors import InvalidInputError
+from fourhour.ingest.patients.schema import (
+    ADMITTED_TEXT,
+    NOT_ADMITTED_TEXT,
+    WRITTEN,
+    WRITTEN_TIME_FORMAT,
+)
 
 RECORD_FORMATS = (".parquet", ".csv")
 _MAJOR_ACUITY = ((1, 2, 3), (0.05, 0.35, 0.60))
@@ -38,7 +45,15 @@ def patient_records(
     inputs = engine_inputs(scenario)
     seeds = replication_seeds(scenario.seed if seed is None else seed, replication + 1)
     rep_seed = int(seeds[replication])
-    _, _, arr, dta, dep, kind, minor, admit = engine.simulate_one(rep_seed, *inputs.args())
+    metrics, _, arr, dta, dep, kind, minor, admit = engine.simulate_one(rep_seed, *inputs.args())
+    dropped = int(metrics[engine.M["dropped_arrivals"]])
+    if dropped:
+        warnings.warn(
+            f"{dropped:,} arrivals were dropped (the engine's arrays were full): they are "
+            "missing from these records",
+            DroppedArrivalsWarning,
+            stacklevel=2,
+        )
     p = inputs.params
     keep = (kind != engine.DIRECT) & (arr >= p[P_T0]) & (arr < p[P_T1])
     arr, dta, dep = arr[keep], dta[keep], dep[keep]
@@ -68,7 +83,7 @@ def patient_records(
                 np.where(has_dta, origin + dta_s.astype("timedelta64[s]"), np.datetime64("NaT"))
             ),
             "departure": origin + dep_s.astype("timedelta64[s]"),
-            "disposal": np.where(admit == engine.NOT_ADMITTED, "not_admitted", "admitted"),
+            "disposal": np.where(admit == engine.NOT_ADMITTED, NOT_ADMITTED_TEXT, ADMITTED_TEXT),
             "age_band": pd.Series([None] * len(arr), dtype="object"),
             "acuity": acuity.astype(np.int8),
         }
@@ -92,26 +107,11 @@ def write_records(frame: pd.DataFrame, path: Path | str) -> Path:
     path = check_records_path(path)
     suffix = path.suffix.lower()
     if suffix == ".parquet":
-        table = pa.Table.from_pandas(frame, preserve_index=False).cast(
-            pa.schema(
-                [
-                    ("attendance_id", pa.string()),
-                    ("provider_code", pa.string()),
-                    ("site_code", pa.string()),
-                    ("department_type", pa.int8()),
-                    ("arrival", pa.timestamp("s")),
-                    ("decision_to_admit", pa.timestamp("s")),
-                    ("departure", pa.timestamp("s")),
-                    ("disposal", pa.string()),
-                    ("age_band", pa.string()),
-                    ("acuity", pa.int8()),
-                ]
-            )
-        )
+        table = pa.Table.from_pandas(frame, preserve_index=False).cast(WRITTEN)
         pq.write_table(table, path)
     else:
         out = frame.copy()
         for col in ("arrival", "decision_to_admit", "departure"):
-            out[col] = out[col].dt.strftime("%Y-%m-%d %H:%M:%S").fillna("")
+            out[col] = out[col].dt.strftime(WRITTEN_TIME_FORMAT).fillna("")
         out.to_csv(path, index=False)
     return path

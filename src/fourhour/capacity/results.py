@@ -39,6 +39,7 @@ MEASURES: tuple[tuple[str, str, str], ...] = (
     ("median_minutes", "median time in department, all types", "minutes"),
     ("p95_minutes", "95th percentile time in department, all types", "minutes"),
     ("censored", "patients still in A&E when the run stopped", "count"),
+    ("dropped_arrivals", "arrivals the engine could not hold (lost; should be 0)", "count"),
 )
 # Time-in-department bands (hours) for the distribution table.
 BANDS_HOURS = (0, 1, 2, 3, 4, 6, 8, 12, 24, 48)
@@ -69,6 +70,23 @@ class CapacityResult:
     @property
     def replications(self) -> int:
         return len(self.seeds)
+
+    @property
+    def dropped_arrivals(self) -> int:
+        """Arrivals lost in all replications because the engine's arrays were full."""
+        return int(self.metrics[:, M["dropped_arrivals"]].sum())
+
+    @property
+    def dropped_note(self) -> str | None:
+        """A warning to show when arrivals were lost, else None."""
+        lost = self.metrics[:, M["dropped_arrivals"]]
+        if not lost.any():
+            return None
+        return (
+            f"{int(lost.sum()):,} arrivals were dropped in {int((lost > 0).sum())} of "
+            f"{self.replications} replications: the engine's patient arrays were full, so "
+            "those patients are missing from every measure"
+        )
 
     def raw(self) -> pd.DataFrame:
         return pd.DataFrame(self.metrics, columns=list(METRICS))
@@ -109,6 +127,7 @@ class CapacityResult:
                     col["cubicle_wait_minutes"], col["cubicle_starts"]
                 ),
                 "censored": col["censored"],
+                "dropped_arrivals": col["dropped_arrivals"],
                 # Little's law, beds: time-average occupied vs (stays a minute x mean stay)
                 "beds_l": col["bed_minutes"] / t,
                 "beds_lambda_w": col["bed_stay_minutes"] / t,

@@ -3,8 +3,10 @@ that a caller can show progress."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
+import warnings
 from collections.abc import Callable
 
 import numba
@@ -12,7 +14,7 @@ import numpy as np
 
 from fourhour.capacity import engine
 from fourhour.capacity.defaults import DEFAULT_REPLICATIONS
-from fourhour.capacity.inputs import engine_inputs
+from fourhour.capacity.inputs import P_ARRIVAL_CAP, engine_inputs
 from fourhour.capacity.results import CapacityResult
 from fourhour.capacity.scenario import Scenario
 from fourhour.errors import InvalidInputError
@@ -20,6 +22,11 @@ from fourhour.errors import InvalidInputError
 MAX_REPLICATIONS = 100_000
 PROGRESS_STEPS = 10
 BATCH_PER_THREAD = 4
+
+
+class DroppedArrivalsWarning(UserWarning):
+    """A run lost arrivals: the engine's patient arrays were full (CapacityResult says how
+    many, in its summary and dropped_note)."""
 
 
 def replication_seeds(seed: int, replications: int) -> np.ndarray:
@@ -36,13 +43,21 @@ def simulate(
     *,
     seed: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    arrival_cap: int | None = None,
 ) -> CapacityResult:
-    """Replications of the scenario; progress(done, total) after each batch."""
+    """Replications of the scenario; progress(done, total) after each batch. arrival_cap (for
+    tests and diagnosis) holds at most that many patients a replication instead of enough;
+    arrivals beyond the cap are counted (dropped_arrivals) and warned of
+    (DroppedArrivalsWarning), never silently lost."""
     if not 1 <= replications <= MAX_REPLICATIONS:
         raise InvalidInputError(
             f"replications should be between 1 and {MAX_REPLICATIONS:,} (found {replications})"
         )
     inputs = engine_inputs(scenario)
+    if arrival_cap is not None:
+        params = inputs.params.copy()
+        params[P_ARRIVAL_CAP] = arrival_cap
+        inputs = dataclasses.replace(inputs, params=params)
     seeds = replication_seeds(scenario.seed if seed is None else seed, replications)
     threads = numba.get_num_threads()
     # batches for progress (about ten), each big enough to keep every thread busy
@@ -56,7 +71,7 @@ def simulate(
             metrics[lo:hi], hists[lo:hi] = engine.simulate_many(seeds[lo:hi], *inputs.args())
             if progress:
                 progress(hi, replications)
-    return CapacityResult(
+    result = CapacityResult(
         scenario=scenario,
         seeds=seeds,
         metrics=metrics,
@@ -64,6 +79,9 @@ def simulate(
         measured_minutes=inputs.measured_minutes,
         seconds=time.perf_counter() - started,
     )
+    if result.dropped_note:
+        warnings.warn(result.dropped_note, DroppedArrivalsWarning, stacklevel=2)
+    return result
 
 
 def warm_up_engine() -> None:

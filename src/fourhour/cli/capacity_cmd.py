@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -123,6 +124,8 @@ def _print_result(result: CapacityResult) -> None:
             row.append(f"{r['pct']:.1f}")
         bands.add_row(*row)
     console.print(bands)
+    if result.dropped_note:
+        console.print(f"[bold yellow]warning:[/] {result.dropped_note}", highlight=False)
 
 
 @app.command("simulate")
@@ -150,13 +153,14 @@ def simulate_command(
     department with confidence intervals across replications."""
     from fourhour.capacity.records import check_records_path, patient_records, write_records
     from fourhour.capacity.scenario import load_scenario
-    from fourhour.capacity.simulate import simulate
+    from fourhour.capacity.simulate import DroppedArrivalsWarning, simulate
 
     if records:
         check_records_path(records)
     s = load_scenario(scenario)
     _prepare()
-    with _progress("replications", replications) as progress:
+    with _progress("replications", replications) as progress, warnings.catch_warnings():
+        warnings.simplefilter("ignore", DroppedArrivalsWarning)  # _print_result says it
         result = simulate(s, replications, seed=seed, progress=progress)
     _print_result(result)
     if csv:

@@ -32,9 +32,8 @@ import pandas as pd
 
 from fourhour.measures.standard import LEVELS  # noqa: F401  (re-exported: one definition)
 from fourhour.periods import GRANULARITIES as PERIODS  # noqa: F401
+from fourhour.thresholds import BREACH_MINUTES, TWELVE_HOURS
 
-BREACH_MINUTES = 240
-TWELVE_HOURS = 720
 LEVEL_IDS = {"provider": "pid", "system": "sid", "region": "rid", "national": None}
 PERIOD_KEYS = {
     "week": "week_start",

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from fourhour.errors import ConfigError
+from fourhour.measures.standard import STANDARD_PCT
 
 RULE_NAMES = (
     "below_standard",
@@ -169,6 +170,7 @@ _ESCALATION_SCHEMA = {
 def load_escalation_rules(path: Path | None = None, granularity: str = "week") -> EscalationRules:
     """The shipped defaults, with any settings in `path` laid over them, for `granularity`."""
     base, _, _ = _load(None, "escalation.toml")
+    base["window"].setdefault("standard_pct", STANDARD_PCT)  # one definition of the standard
     sha, source = None, "shipped defaults"
     if path is not None:
         user, sha, source = _load(path, "escalation.toml")
@@ -253,7 +255,7 @@ def load_funding_rules(path: Path | None = None) -> tuple[dict[str, FundingYear]
     out = {}
     for label, spec in years.items():
         _check_keys(spec, _YEAR_SCHEMA, source, f"years.{label}")
-        required = set(_YEAR_SCHEMA) - {"total_gbp", "other_shares"}
+        required = set(_YEAR_SCHEMA) - {"total_gbp", "other_shares", "standard_pct"}
         missing = sorted(required - set(spec))
         if missing:
             raise RulesError(f"{source}: years.{label} lacks {', '.join(missing)}")
@@ -265,5 +267,5 @@ def load_funding_rules(path: Path | None = None) -> tuple[dict[str, FundingYear]
                 f"{source}: years.{label}.ae_share exceeds performance_share",
                 hint="the A&E element is part of the performance-linked share",
             )
-        out[label] = FundingYear(financial_year=label, **spec)
+        out[label] = FundingYear(financial_year=label, **{"standard_pct": STANDARD_PCT, **spec})
     return out, source

@@ -25,13 +25,15 @@ import pandas as pd
 
 from fourhour.errors import InvalidInputError, QueryError
 from fourhour.measures.performance import left_out_sql
-from fourhour.measures.spc import SpcOptions, xmr
 from fourhour.oversight.config import EscalationRules
+from fourhour.oversight.escalation_rules import BY_NAME, ScoringWindow, spc_concern
 from fourhour.oversight.explain import explain_system
 from fourhour.oversight.leaders import accountable
 from fourhour.oversight.statuses import LEVELS
 from fourhour.periods import (
+    MONTHS_A_QUARTER,
     PER_YEAR,
+    PERIOD_END_FREQ,
     Period,
     count_label,
     periods_ending,
@@ -50,7 +52,7 @@ from fourhour.warehouse.hierarchy import (
 
 HISTORY_YEARS = 3  # history read for SPC signals and year-on-year comparisons
 DRIVERS = 3  # providers named as driving a system's position
-SPC_FREQ = {"week": "7D", "month": "ME", "quarter": "QE-DEC"}  # period ends, for gap detection
+SPC_FREQ = PERIOD_END_FREQ  # period ends, for gap detection (one definition)
 MAPPING_HINT = (
     "import the hierarchy of the period with fourhour orgs import FILE (e.g. "
     "System-Mapping-2025.csv for 2025-26, trust_to_area_team_2015-03.csv for 2014-15, "
@@ -230,27 +232,6 @@ def _window(matrix: pd.DataFrame, j: int, n: int) -> tuple[pd.Series, pd.Series]
     return part.sum(axis=1, min_count=1), part.notna().sum(axis=1)
 
 
-def _spc_concern(perf: pd.DataFrame, j: int, min_points: int, freq: str) -> pd.DataFrame:
-    """Special cause of concern at period j, from each system's series up to period j."""
-    history = perf.iloc[:, : j + 1]
-    stacked = history.stack(future_stack=True)
-    assert isinstance(stacked, pd.Series)  # one level of columns: stack() gives a Series
-    long = stacked.rename("value").reset_index()
-    long.columns = ["code", "period_end", "value"]
-    long = long[long["value"].notna()]
-    if long.empty:
-        return pd.DataFrame(columns=["concern", "reason"])
-    result = xmr(long, freq=freq, options=SpcOptions(improvement="up", min_points=min_points))
-    latest = result.points[result.points["period_end"] == history.columns[-1]]
-    return pd.DataFrame(
-        {
-            "concern": (latest["special_cause"] == "concern").to_numpy(),
-            "reason": latest["reason"].to_numpy(),
-        },
-        index=latest["code"].to_numpy(),
-    )
-
-
 def score_period(
     m: dict[str, pd.DataFrame],
     j: int,
@@ -258,8 +239,49 @@ def score_period(
     forecast_miss: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Score every system for the window ending at period index j (rules resolved for the
-    granularity of the matrices' columns); forecast_miss: the systems a forecast expects to
-    miss their trajectory (indexed like the matrices' rows), if a forecast was given."""
+    granularity of the matrices' columns): each enabled rule of escalation_rules.RULES that
+    fires adds its weight, and each point below the standard adds depth_weight.
+    forecast_miss: the systems a forecast expects to miss their trajectory (indexed like the
+    matrices' rows), if a forecast was given."""
+    w = _scoring_window(m, j, rules, forecast_miss)
+    t, series = w.figures, w.series
+    score = pd.Series(0.0, index=t.index)
+    names = []
+    for name, rule in rules.rules.items():
+        if not rule.enabled:
+            continue
+        hit = BY_NAME[name].evaluate(w, rule).reindex(t.index, fill_value=False).astype(bool)
+        t[f"rule_{name}"] = hit
+        score += hit * rule.weight
+        names.append(name)
+    depth = (rules.standard_pct - t["perf"]).clip(lower=0).fillna(0)
+    t["score"] = (score + rules.depth_weight * depth).round(6)
+    t["fired"] = [tuple(nm for nm in names if t.at[code, f"rule_{nm}"]) for code in t.index]
+    for k in range(max(rules.decline_periods, 1) + 1):
+        t[f"period_{k}"] = series.iloc[:, j - k] if j - k >= 0 else np.nan
+    t.index.name = "system_code"
+    t = t.reset_index()
+    # Scored: those with returns in the window (history alone does not make a system current).
+    t = t[(t["system_code"] != UNMAPPED) & (t["periods_with_data"] > 0)]
+    t = t.sort_values(
+        ["score", "perf", "att", "system_code"],
+        ascending=[False, True, False, True],
+        na_position="last",
+    ).reset_index(drop=True)
+    t["rank"] = np.arange(1, len(t) + 1)
+    t["summoned"] = (t["rank"] <= rules.top) & (t["fired"].map(len) > 0)
+    return t
+
+
+def _scoring_window(
+    m: dict[str, pd.DataFrame],
+    j: int,
+    rules: EscalationRules,
+    forecast_miss: pd.Series | None = None,
+) -> ScoringWindow:
+    """Every system's figures over the window ending at period j (attendances, breaches,
+    performance, the same window a year earlier, 12-hour waits), its performance series, and
+    the SPC and forecast signals the rules read."""
     n = rules.periods
     year = PER_YEAR[rules.granularity]
     att, n_att = _window(m["att"], j, n)
@@ -276,69 +298,22 @@ def score_period(
     else:
         t["perf_ly"] = np.nan
     t["change"] = t["perf"] - t["perf_ly"]
-
-    r = rules.rules
-    fired: dict[str, pd.Series] = {}
-    has = t["perf"].notna()
-    fired["below_standard"] = has & (t["perf"] < rules.standard_pct)
-    fired["below_floor"] = has & (t["perf"] < r["below_floor"].params["floor_pct"])
-    fired["yoy_deterioration"] = t["change"].notna() & (
-        -t["change"] >= r["yoy_deterioration"].params["points"]
-    )
-    d = rules.decline_periods
-    falling = pd.Series(j - d >= 0, index=t.index)
-    for k in range(d):
-        if j - k - 1 < 0:
-            falling &= False
-            break
-        now, before = series.iloc[:, j - k], series.iloc[:, j - k - 1]
-        falling &= (now < before).fillna(False)
-    fired["sustained_decline"] = falling.reindex(t.index, fill_value=False)
-    fired["trolley_waits_12h"] = t["dta12"].notna() & (
-        t["dta12"] >= r["trolley_waits_12h"].params["min_waits"]
-    )
     concern = pd.Series(False, index=t.index)
     t["spc_reason"] = None
-    if r["special_cause"].enabled:
-        spc = _spc_concern(
-            series, j, int(r["special_cause"].params["min_points"]), SPC_FREQ[rules.granularity]
-        )
+    special = rules.rules["special_cause"]
+    if special.enabled:
+        spc = spc_concern(series, j, int(special.params["min_points"]), SPC_FREQ[rules.granularity])
         if len(spc):
             concern = spc["concern"].reindex(t.index, fill_value=False).astype(bool)
             t["spc_reason"] = spc["reason"].reindex(t.index)
-    fired["special_cause"] = concern
-    # Forward-looking (fourhour.forecast.outlook.forecast_miss_systems): fired per system, when
-    # the caller passes it to evaluate(); never fires otherwise.
-    fired["forecast_miss"] = (
-        pd.Series(False, index=t.index) if forecast_miss is None else forecast_miss
+    return ScoringWindow(
+        figures=t,
+        series=series,
+        j=j,
+        rules=rules,
+        spc_concern=concern,
+        forecast_miss=(pd.Series(False, index=t.index) if forecast_miss is None else forecast_miss),
     )
-
-    score = pd.Series(0.0, index=t.index)
-    names = []
-    for name, rule in r.items():
-        if not rule.enabled:
-            continue
-        hit = fired[name].reindex(t.index, fill_value=False).astype(bool)
-        t[f"rule_{name}"] = hit
-        score += hit * rule.weight
-        names.append(name)
-    depth = (rules.standard_pct - t["perf"]).clip(lower=0).fillna(0)
-    t["score"] = (score + rules.depth_weight * depth).round(6)
-    t["fired"] = [tuple(nm for nm in names if t.at[code, f"rule_{nm}"]) for code in t.index]
-    for k in range(max(d, 1) + 1):
-        t[f"period_{k}"] = series.iloc[:, j - k] if j - k >= 0 else np.nan
-    t.index.name = "system_code"
-    t = t.reset_index()
-    # Scored: those with returns in the window (history alone does not make a system current).
-    t = t[(t["system_code"] != UNMAPPED) & (t["periods_with_data"] > 0)]
-    t = t.sort_values(
-        ["score", "perf", "att", "system_code"],
-        ascending=[False, True, False, True],
-        na_position="last",
-    ).reset_index(drop=True)
-    t["rank"] = np.arange(1, len(t) + 1)
-    t["summoned"] = (t["rank"] <= rules.top) & (t["fired"].map(len) > 0)
-    return t
 
 
 # -------------------------------------------------------------------------------- evaluate
@@ -374,18 +349,8 @@ def evaluate(
     rules = rules.for_granularity(period.granularity)
     g = period.granularity
     if g == "quarter":
-        held = _months_held(wh, period)
-        if 0 < held < 3:
-            raise QueryError(
-                f"{period.label} has monthly returns for only {held} of its 3 months",
-                hint="escalate the latest month with --month, or wait for the quarter to end",
-            )
-    year = PER_YEAR[g]
-    span = max(
-        HISTORY_YEARS * year,
-        year + rules.periods + rules.recovery_periods + rules.decline_periods,
-    )
-    periods = periods_ending(period, span)
+        _check_quarter_complete(wh, period)
+    periods = periods_ending(period, _history_span(rules))
     rows = _rows(wh, periods)
     window = periods_ending(period, rules.periods)
     notes: list[str] = []
@@ -403,20 +368,7 @@ def evaluate(
             f"{len(left_out)} provider(s) field-testing new standards in the window are left "
             f"out, as NHS England's four-hour figures leave them out: {', '.join(left_out)}"
         )
-    codes = sorted(rows["org_code"].unique())
-    if level == "provider":
-        parents = _provider_parents(wh, codes, period)
-    else:
-        parents = provider_parents(wh, codes, period.end)
-        active = parents[parents["code"].isin(set(in_window["org_code"]))]
-        if (active["system_code"] == UNMAPPED).all():
-            raise QueryError(
-                f"no local system is known for any provider with returns in {period.label}",
-                hint=MAPPING_HINT,
-            )
-        notes += hierarchy_notes(active, "system", period.end)
-    active = parents[parents["code"].isin(set(in_window["org_code"]))]
-    notes += hierarchy_notes(active, "region", period.end)
+    parents = _parents(wh, sorted(rows["org_code"].unique()), period, level, in_window, notes)
     columns = pd.DatetimeIndex([pd.Timestamp(p.end) for p in periods])
     m = _matrices(rows, parents, columns, basis)
     miss = None
@@ -434,31 +386,9 @@ def evaluate(
             "A&E) attendances"
         )
 
-    # The period itself and the preceding ones, for recovery streaks.
     current = score_period(m, j, rules, miss)
-    recovered = pd.DataFrame(index=current["system_code"])
-    for k in range(rules.recovery_periods):
-        scores = current if k == 0 else score_period(m, j - k, rules, miss)
-        blocking = [f"rule_{b}" for b in rules.blocking_rules if f"rule_{b}" in scores]
-        ok = ~scores["summoned"] & ~scores[blocking].any(axis=1) & scores["perf"].notna()
-        recovered[k] = pd.Series(ok.to_numpy(), index=scores["system_code"]).reindex(
-            recovered.index, fill_value=False
-        )
-    streak = pd.Series(0, index=recovered.index)
-    still = pd.Series(True, index=recovered.index)
-    for k in range(rules.recovery_periods):
-        still &= recovered[k]
-        streak += still.astype(int)
-    current["recovered_streak"] = streak.reindex(current["system_code"]).to_numpy()
-
-    # A system's kind, name and region from its providers with returns in the window first
-    # (providers only in the history may be grouped by an older hierarchy).
-    ranked_parents = parents.assign(_active=parents["code"].isin(set(in_window["org_code"])))
-    ranked_parents = ranked_parents.sort_values("_active", ascending=False, kind="stable")
-    info = ranked_parents.drop_duplicates("system_code").set_index("system_code")
-    for column in ("system_name", "system_kind", "region_code", "region_name"):
-        current[column] = info[column].reindex(current["system_code"]).to_numpy()
-
+    current["recovered_streak"] = _recovered_streak(m, j, rules, current, miss)
+    _add_system_info(current, parents, in_window)
     unmapped = sorted(
         set(in_window["org_code"]) & set(parents.loc[parents["system_code"] == UNMAPPED, "code"])
     )
@@ -472,6 +402,88 @@ def evaluate(
         for row in current[current["summoned"]].to_dict("records")
     ]
     return EscalationResult(period, level, basis, rules, current, summons, unmapped, notes)
+
+
+def _check_quarter_complete(wh: Warehouse, period: Period) -> None:
+    """A quarter is escalated on all three months' returns, or (none yet) not at all."""
+    held = _months_held(wh, period)
+    if 0 < held < MONTHS_A_QUARTER:
+        raise QueryError(
+            f"{period.label} has monthly returns for only {held} of its {MONTHS_A_QUARTER} months",
+            hint="escalate the latest month with --month, or wait for the quarter to end",
+        )
+
+
+def _history_span(rules: EscalationRules) -> int:
+    """Periods of history read: HISTORY_YEARS for SPC, and at least a year back from the
+    start of the earliest window that recovery streaks and declines look at."""
+    year = PER_YEAR[rules.granularity]
+    return max(
+        HISTORY_YEARS * year,
+        year + rules.periods + rules.recovery_periods + rules.decline_periods,
+    )
+
+
+def _parents(
+    wh: Warehouse,
+    codes: list[str],
+    period: Period,
+    level: str,
+    in_window: pd.DataFrame,
+    notes: list[str],
+) -> pd.DataFrame:
+    """Each provider's system (itself, at provider level) and region at the period's end;
+    notes on the hierarchy of the providers with returns in the window."""
+    active_codes = set(in_window["org_code"])
+    if level == "provider":
+        parents = _provider_parents(wh, codes, period)
+    else:
+        parents = provider_parents(wh, codes, period.end)
+        active = parents[parents["code"].isin(active_codes)]
+        if (active["system_code"] == UNMAPPED).all():
+            raise QueryError(
+                f"no local system is known for any provider with returns in {period.label}",
+                hint=MAPPING_HINT,
+            )
+        notes += hierarchy_notes(active, "system", period.end)
+    active = parents[parents["code"].isin(active_codes)]
+    notes += hierarchy_notes(active, "region", period.end)
+    return parents
+
+
+def _recovered_streak(
+    m: dict[str, pd.DataFrame],
+    j: int,
+    rules: EscalationRules,
+    current: pd.DataFrame,
+    miss: pd.Series | None = None,
+) -> np.ndarray:
+    """For each system scored now, how many periods in a row, back from this one, it has
+    been recovering: not summoned, no blocking rule fired, and a figure."""
+    recovered = pd.DataFrame(index=current["system_code"])
+    for k in range(rules.recovery_periods):
+        scores = current if k == 0 else score_period(m, j - k, rules, miss)
+        blocking = [f"rule_{b}" for b in rules.blocking_rules if f"rule_{b}" in scores]
+        ok = ~scores["summoned"] & ~scores[blocking].any(axis=1) & scores["perf"].notna()
+        recovered[k] = pd.Series(ok.to_numpy(), index=scores["system_code"]).reindex(
+            recovered.index, fill_value=False
+        )
+    streak = pd.Series(0, index=recovered.index)
+    still = pd.Series(True, index=recovered.index)
+    for k in range(rules.recovery_periods):
+        still &= recovered[k]
+        streak += still.astype(int)
+    return streak.reindex(current["system_code"]).to_numpy()
+
+
+def _add_system_info(current: pd.DataFrame, parents: pd.DataFrame, in_window: pd.DataFrame) -> None:
+    """A system's kind, name and region from its providers with returns in the window first
+    (providers only in the history may be grouped by an older hierarchy)."""
+    ranked_parents = parents.assign(_active=parents["code"].isin(set(in_window["org_code"])))
+    ranked_parents = ranked_parents.sort_values("_active", ascending=False, kind="stable")
+    info = ranked_parents.drop_duplicates("system_code").set_index("system_code")
+    for column in ("system_name", "system_kind", "region_code", "region_name"):
+        current[column] = info[column].reindex(current["system_code"]).to_numpy()
 
 
 def _drivers(
@@ -548,7 +560,11 @@ def _summons_entry(
         )
     ]
     evidence = [
-        {"rule": name, "weight": rules.rules[name].weight, "detail": _rule_detail(name, row, rules)}
+        {
+            "rule": name,
+            "weight": rules.rules[name].weight,
+            "detail": BY_NAME[name].detail(row, rules),
+        }
         for name in row["fired"]
     ]
     kind = row["system_kind"] or "other"
@@ -578,33 +594,3 @@ def _summons_entry(
     }
     entry["explanation"] = explain_system(entry, basis, rules, period, level)
     return entry
-
-
-def _rule_detail(name: str, row: dict[Hashable, Any], rules: EscalationRules) -> str:
-    p = rules.rules[name].params
-    perf = row["perf"]
-    unit = {"week": "weeks", "month": "months", "quarter": "quarters"}[rules.granularity]
-    if name == "below_standard":
-        return f"{perf:.1f}% within four hours, below the {rules.standard_pct:g}% standard"
-    if name == "below_floor":
-        return f"{perf:.1f}% within four hours, below the {p['floor_pct']:g}% floor"
-    if name == "yoy_deterioration":
-        return (
-            f"{-row['change']:.1f} points worse than the same {unit} a year earlier "
-            f"({row['perf_ly']:.1f}%)"
-        )
-    if name == "sustained_decline":
-        return f"performance fell in each of the last {rules.decline_periods} {unit}"
-    if name == "trolley_waits_12h":
-        return f"{int(row['dta12'])} waits of over 12 hours from decision to admit"
-    if name == "forecast_miss":
-        return (
-            f"the forecast gives at least a {p['min_probability']:.0%} chance of missing this "
-            f"winter's target (the trajectory, else {p['interim_pct']:g}%)"
-        )
-    if name == "special_cause":
-        return (
-            "SPC special cause of concern: "
-            f"{row.get('spc_reason') or 'signal at the latest period'}"
-        )
-    raise ValueError(name)

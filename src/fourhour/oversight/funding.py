@@ -33,7 +33,7 @@ from fourhour.errors import QueryError
 from fourhour.oversight.config import FundingYear
 from fourhour.oversight.explain import explain_funding
 from fourhour.oversight.leaders import accountable
-from fourhour.periods import Period, fy_start_year, quarter_containing
+from fourhour.periods import MONTHS_A_QUARTER, Period, fy_start_year, quarter_containing
 from fourhour.warehouse import Warehouse
 from fourhour.warehouse.connection import one_row
 from fourhour.warehouse.hierarchy import (
@@ -47,6 +47,9 @@ from fourhour.warehouse.hierarchy import (
 # trusts) or T (care trusts). Independent providers, walk-in centres, GP practices and sites
 # have other codes (AC008, NLO10, Y02147, C82009) and are not in the conditional funds.
 TRUST_CODE = re.compile(r"^[RT][A-Z0-9]{2}$")
+QUARTERS_A_YEAR = 4  # the A&E element is paid in four equal quarterly parts
+FIRST_QUARTER = 1  # the quarter that may be paid for agreeing a trajectory
+FY_FIRST_MONTH = 4  # financial years start in April
 
 
 def is_trust_code(code: str) -> bool:
@@ -128,7 +131,7 @@ def _year_dict(year: FundingYear) -> dict[str, Any]:
 
 
 def quarter_number(q: Period) -> int:
-    return (q.start.month - 4) % 12 // 3 + 1
+    return (q.start.month - FY_FIRST_MONTH) % 12 // MONTHS_A_QUARTER + 1
 
 
 def fy_label(q: Period) -> str:
@@ -147,7 +150,7 @@ def assessed_label(q: Period) -> str:
 
 def _months(q: Period) -> list[dt.date]:
     first = q.start.year * 12 + q.start.month - 1
-    return [dt.date((first + i) // 12, (first + i) % 12 + 1, 1) for i in range(3)]
+    return [dt.date((first + i) // 12, (first + i) % 12 + 1, 1) for i in range(MONTHS_A_QUARTER)]
 
 
 def _monthly_counts(wh: Warehouse, q: Period) -> tuple[pd.DataFrame, str]:
@@ -207,7 +210,7 @@ def assess_quarter(
     fy = fy_start_year(q.start)
     counts, granularity = _monthly_counts(wh, q)
     months = [pd.Timestamp(m) for m in _months(q)]
-    fy_start, fy_end = dt.date(fy, 4, 1), dt.date(fy + 1, 3, 1)
+    fy_start, fy_end = dt.date(fy, FY_FIRST_MONTH, 1), dt.date(fy + 1, FY_FIRST_MONTH - 1, 1)
     trajectories = wh.con.execute(
         f"""
         WITH succ AS ({successor_sql(q.end)})
@@ -259,24 +262,13 @@ def assess_quarter(
         )
     if granularity == "week":
         notes.append("no monthly returns for the quarter: weekly returns ending in it are used")
+    quarter = _Quarter(q, n_q, months, year)
     rows = []
     for code in codes:
         c = counts[counts["code"] == code].set_index("month")
         t = trajectories[trajectories["code"] == code].set_index("month")["trajectory_pct"]
-        rows.append(
-            _assess_trust(
-                code,
-                names.get(code),
-                parents.loc[code],
-                c,
-                t,
-                allocations.get(code),
-                q,
-                n_q,
-                months,
-                year,
-            )
-        )
+        trust = _Trust(code, names.get(code), parents.loc[code], allocations.get(code))
+        rows.append(_assess_trust(trust, quarter, c, t))
     if with_leaders:
         for r in rows:
             leaders = accountable(
@@ -288,37 +280,80 @@ def assess_quarter(
     return Ledger(q, year, rows, notes)
 
 
+@dataclass(frozen=True)
+class _Quarter:
+    """The quarter being assessed and the year's rules for it."""
+
+    q: Period
+    number: int  # 1-4 within the financial year
+    months: list[pd.Timestamp]  # its three months' first days
+    year: FundingYear
+
+
+@dataclass(frozen=True)
+class _Trust:
+    code: str
+    name: str | None
+    parent: pd.Series  # system and region, codes and names
+    allocation: float | None
+
+
+# How a quarter with a decision is described, by the route by which it was earned.
+ROUTE_REASONS = {
+    "both": "met its trajectory and the standard",
+    "standard": "met the standard",
+    "trajectory": "met its trajectory",
+    None: "met neither its trajectory nor the standard",
+}
+FIGURE_DECIMALS = 4  # performance and trajectory are rounded to this many places when shown
+
+
 def _assess_trust(
-    code: str,
-    name: str | None,
-    parent: pd.Series,
-    c: pd.DataFrame,
-    t: pd.Series,
-    allocation: float | None,
-    q: Period,
-    n_q: int,
-    months: list[pd.Timestamp],
-    year: FundingYear,
+    trust: _Trust, quarter: _Quarter, c: pd.DataFrame, t: pd.Series
 ) -> dict[str, Any]:
-    element = None if allocation is None else allocation * year.ae_share / 4
-    r: dict[str, Any] = {
-        "code": code,
-        "name": name,
-        "system_code": parent["system_code"],
-        "system_name": parent["system_name"],
-        "region_code": parent["region_code"],
-        "region_name": parent["region_name"],
-        "quarter": quarter_label(q),
-        "quarter_number": n_q,
-        "assessed": assessed_label(q),
-        "allocation_gbp": allocation,
+    """One trust's ledger row: its counts `c` by month and trajectories `t` by month, the
+    quarter's performance and trajectory, the decision and the money."""
+    element = _quarter_element(trust.allocation, quarter.year)
+    r = _ledger_row(trust, quarter, c, t, element)
+    present = [m for m in quarter.months if m in c.index]
+    if present:
+        r.update(_quarter_figures(c, t, present, quarter.months))
+    r.update(_decision(r, t, present, quarter))
+    r.update(_money(r["status"], element))
+    for k in ("performance_pct", "trajectory_pct"):
+        if r[k] is not None:
+            r[k] = round(r[k], FIGURE_DECIMALS)
+    return r
+
+
+def _quarter_element(allocation: float | None, year: FundingYear) -> float | None:
+    """A quarter's part of the A&E element: allocation x ae_share, in equal quarterly parts."""
+    return None if allocation is None else allocation * year.ae_share / QUARTERS_A_YEAR
+
+
+def _ledger_row(
+    trust: _Trust, quarter: _Quarter, c: pd.DataFrame, t: pd.Series, element: float | None
+) -> dict[str, Any]:
+    """The row before any figures or decision: who, which quarter, the amounts at stake."""
+    p, year = trust.parent, quarter.year
+    return {
+        "code": trust.code,
+        "name": trust.name,
+        "system_code": p["system_code"],
+        "system_name": p["system_name"],
+        "region_code": p["region_code"],
+        "region_name": p["region_name"],
+        "quarter": quarter_label(quarter.q),
+        "quarter_number": quarter.number,
+        "assessed": assessed_label(quarter.q),
+        "allocation_gbp": trust.allocation,
         "element_gbp": element,
         "attendances": None,
         "breaches": None,
         "performance_pct": None,
         "basis": None,
         "trajectory_pct": None,
-        "trajectory_months": int(t.index.isin(months).sum()),
+        "trajectory_months": int(t.index.isin(quarter.months).sum()),
         "has_trajectory_for_year": bool(len(t)),
         "standard_pct": year.standard_pct,
         "tolerance_points": year.trajectory_tolerance_points,
@@ -329,77 +364,82 @@ def _assess_trust(
         "reason": None,
         "filed_as": sorted({x for lst in c.get("filed_as", []) for x in lst}),
     }
-    present = [m for m in months if m in c.index]
-    if present:
-        all_types = c.loc[present, "partial"].sum() == 0 and c.loc[present, "att_all"].notna().all()
-        att_col, br_col = ("att_all", "br_all") if all_types else ("att_t1", "br_t1")
-        att = float(c.loc[present, att_col].sum())
-        br = float(c.loc[present, br_col].sum())
-        r.update(
-            attendances=int(att),
-            breaches=int(br),
-            basis="all_types" if all_types else "type1",
-            performance_pct=(att - br) / att * 100 if att else None,
-        )
-        if t.index.isin(months).sum() == 3:
-            weights = c.loc[present, att_col].astype(float)
-            r["trajectory_pct"] = (
-                float((t.reindex(present) * weights).sum() / weights.sum())
-                if len(present) == 3 and weights.sum()
-                else None
-            )
-    if n_q == 1 and year.q1_paid_for_agreeing_trajectory:
-        agreed = bool(len(t))
-        r.update(
-            status="earned" if agreed else "withheld",
-            route="agreed_trajectory" if agreed else None,
-            reason="paid for agreeing a trajectory" if agreed else "no agreed trajectory",
-        )
-    elif len(present) < 3 or r["performance_pct"] is None:
-        missing = [f"{m:%B %Y}" for m in months if m not in present]
-        r.update(
-            status="not_assessable",
-            reason="no returns for " + ", ".join(missing) if missing else "no attendances",
-        )
-    else:
-        perf = r["performance_pct"]
-        met_std = perf >= year.standard_pct
-        met_traj = (
-            r["trajectory_pct"] is not None
-            and perf >= r["trajectory_pct"] - year.trajectory_tolerance_points
-        )
-        route = (
-            "both"
-            if met_std and met_traj
-            else "standard"
-            if met_std
-            else "trajectory"
-            if met_traj
+
+
+def _quarter_figures(
+    c: pd.DataFrame, t: pd.Series, present: list[pd.Timestamp], months: list[pd.Timestamp]
+) -> dict[str, Any]:
+    """Attendances, breaches and performance over the months with returns (all types where
+    every month has them in full, else type 1), and, where every month has a trajectory and
+    returns, the attendance-weighted trajectory."""
+    all_types = c.loc[present, "partial"].sum() == 0 and c.loc[present, "att_all"].notna().all()
+    att_col, br_col = ("att_all", "br_all") if all_types else ("att_t1", "br_t1")
+    att = float(c.loc[present, att_col].sum())
+    br = float(c.loc[present, br_col].sum())
+    out: dict[str, Any] = {
+        "attendances": int(att),
+        "breaches": int(br),
+        "basis": "all_types" if all_types else "type1",
+        "performance_pct": (att - br) / att * 100 if att else None,
+    }
+    if t.index.isin(months).sum() == MONTHS_A_QUARTER:
+        weights = c.loc[present, att_col].astype(float)
+        out["trajectory_pct"] = (
+            float((t.reindex(present) * weights).sum() / weights.sum())
+            if len(present) == MONTHS_A_QUARTER and weights.sum()
             else None
         )
-        r.update(
-            met_standard=met_std,
-            met_trajectory=met_traj if r["trajectory_pct"] is not None else None,
-            route=route,
-            status="earned" if route else "withheld",
-            reason={
-                "both": "met its trajectory and the standard",
-                "standard": "met the standard",
-                "trajectory": "met its trajectory",
-                None: "met neither its trajectory nor the standard",
-            }[route],
-        )
-    earned = r["status"] == "earned"
-    if element is None or r["status"] == "not_assessable":
-        r["earned_gbp"] = None if element is None else 0.0
-        r["withheld_gbp"] = None if element is None else 0.0
-    else:
-        r["earned_gbp"] = element if earned else 0.0
-        r["withheld_gbp"] = 0.0 if earned else element
-    for k in ("performance_pct", "trajectory_pct"):
-        if r[k] is not None:
-            r[k] = round(r[k], 4)
-    return r
+    return out
+
+
+def _decision(
+    r: dict[str, Any], t: pd.Series, present: list[pd.Timestamp], quarter: _Quarter
+) -> dict[str, Any]:
+    """Earned, withheld or not assessable, the route and the reason: the first quarter paid
+    for agreeing a trajectory where the year says so; not assessable without a full quarter
+    of returns; else earned by meeting the trajectory or the standard."""
+    if quarter.number == FIRST_QUARTER and quarter.year.q1_paid_for_agreeing_trajectory:
+        agreed = bool(len(t))
+        return {
+            "status": "earned" if agreed else "withheld",
+            "route": "agreed_trajectory" if agreed else None,
+            "reason": "paid for agreeing a trajectory" if agreed else "no agreed trajectory",
+        }
+    if len(present) < MONTHS_A_QUARTER or r["performance_pct"] is None:
+        missing = [f"{m:%B %Y}" for m in quarter.months if m not in present]
+        return {
+            "status": "not_assessable",
+            "reason": "no returns for " + ", ".join(missing) if missing else "no attendances",
+        }
+    return _met_standard_or_trajectory(r["performance_pct"], r["trajectory_pct"], quarter.year)
+
+
+def _met_standard_or_trajectory(
+    perf: float, trajectory: float | None, year: FundingYear
+) -> dict[str, Any]:
+    """Met means performance >= target - tolerance (the tolerance for the trajectory only),
+    compared unrounded; either earns the quarter."""
+    met_std = perf >= year.standard_pct
+    met_traj = trajectory is not None and perf >= trajectory - year.trajectory_tolerance_points
+    route = "both" if met_std and met_traj else "standard" if met_std else None
+    if route is None and met_traj:
+        route = "trajectory"
+    return {
+        "met_standard": met_std,
+        "met_trajectory": met_traj if trajectory is not None else None,
+        "route": route,
+        "status": "earned" if route else "withheld",
+        "reason": ROUTE_REASONS[route],
+    }
+
+
+def _money(status: str, element: float | None) -> dict[str, float | None]:
+    """Earned and withheld amounts: none without an allocation, nothing when not assessable."""
+    if element is None or status == "not_assessable":
+        nothing = None if element is None else 0.0
+        return {"earned_gbp": nothing, "withheld_gbp": nothing}
+    earned = status == "earned"
+    return {"earned_gbp": element if earned else 0.0, "withheld_gbp": 0.0 if earned else element}
 
 
 def what_if(

@@ -17,14 +17,14 @@ import pandas as pd
 from fourhour.errors import InvalidInputError
 from fourhour.measures.performance import STANDARD_PCT, _aggregates, _finish, england
 from fourhour.measures.spc import DEFAULT_PRESET, SpcOptions, SpcResult, xmr
-from fourhour.periods import Period, month, week_ending
+from fourhour.periods import PERIOD_END_FREQ, Period, month, week_ending
 from fourhour.report.charts import as_float
 from fourhour.warehouse import Warehouse
 from fourhour.warehouse.hierarchy import parents_sql
 
 HISTORY = {"week": 104, "month": 36}  # periods of history behind SPC charts and icons
 TREND = {"week": 52, "month": 12}  # periods on the national trend chart
-SPC_FREQ = {"week": "W-SUN", "month": "ME"}  # pandas frequencies of the period ends
+SPC_FREQ = PERIOD_END_FREQ  # pandas frequencies of the period ends (one definition)
 LEVELS = ("provider", "system")
 
 

@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from fourhour.measures.standard import STANDARD_PCT
 from fourhour.periods import Period
 from fourhour.report.icons import icon_svg
 from fourhour.warehouse import Warehouse
@@ -88,6 +89,7 @@ def environment() -> Environment:
     env.filters.update(pct=_pct, count=_num, change=_change, gbp=_gbp, number=_number)
     env.globals["navigation"] = NAVIGATION
     env.globals["mdc_icon"] = _mdc_icon
+    env.globals["standard_pct"] = STANDARD_PCT
     return env
 
 

@@ -33,7 +33,10 @@ REQUIRED = (
 )
 COLUMNS = (*REQUIRED[:5], "decision_to_admit", *REQUIRED[5:], "age_band", "acuity")
 
-STORED = pa.schema(
+# How fourhour writes a disposal, and the records it writes (its synthetic trusts and the
+# capacity model's simulated ones) as Parquet: native timestamps, the columns in order.
+ADMITTED_TEXT, NOT_ADMITTED_TEXT = "admitted", "not_admitted"
+WRITTEN = pa.schema(
     [
         ("attendance_id", pa.string()),
         ("provider_code", pa.string()),
@@ -42,24 +45,29 @@ STORED = pa.schema(
         ("arrival", pa.timestamp("s")),
         ("decision_to_admit", pa.timestamp("s")),
         ("departure", pa.timestamp("s")),
-        ("admitted", pa.bool_()),
+        ("disposal", pa.string()),
         ("age_band", pa.string()),
         ("acuity", pa.int8()),
-        ("source_row", pa.int64()),
     ]
 )
+# The stored form: as written, the disposal read as a flag, and each row's line in its file.
+STORED = pa.schema(
+    [pa.field("admitted", pa.bool_()) if f.name == "disposal" else f for f in WRITTEN]
+    + [pa.field("source_row", pa.int64())]
+)
 
+WRITTEN_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"  # how fourhour writes times in CSV
 TIME_FORMATS = (
-    "%Y-%m-%d %H:%M:%S",
+    WRITTEN_TIME_FORMAT,
     "%Y-%m-%dT%H:%M:%S",
     "%Y-%m-%d %H:%M",
     "%Y-%m-%dT%H:%M",
     "%d/%m/%Y %H:%M:%S",
     "%d/%m/%Y %H:%M",
 )
-ADMITTED = {"admitted": True, "y": True, "yes": True, "true": True, "1": True}
+ADMITTED = {ADMITTED_TEXT: True, "y": True, "yes": True, "true": True, "1": True}
 NOT_ADMITTED = {
-    "not_admitted": False,
+    NOT_ADMITTED_TEXT: False,
     "not admitted": False,
     "n": False,
     "no": False,

@@ -26,8 +26,15 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from fourhour.errors import FourhourError
-from fourhour.ingest.patients.schema import COLUMNS
+from fourhour.ingest.patients.schema import (
+    ADMITTED_TEXT,
+    COLUMNS,
+    NOT_ADMITTED_TEXT,
+    WRITTEN_TIME_FORMAT,
+)
 from fourhour.ingest.patients.volume import NATIONAL_YEAR
+from fourhour.thresholds import BREACH_MINUTES as B
+from fourhour.thresholds import TWELVE_HOURS as T
 
 # Share of a day's arrivals in each hour, 00:00 to 23:00 (sums to 1).
 _HOURLY = np.array(
@@ -62,6 +69,7 @@ _HOURLY = _HOURLY / _HOURLY.sum()
 _WEEKDAY = np.array([1.12, 1.02, 0.99, 0.98, 0.99, 0.94, 0.96])  # Monday first
 AGE_BANDS = np.array(["0-4", "5-17", "18-39", "40-64", "65-79", "80+"])
 _AGE_P = np.array([0.11, 0.13, 0.30, 0.24, 0.12, 0.10])
+JUST_IN_TIME = 15  # the spike before four hours: minutes before the breach a patient leaves
 
 
 @dataclass(frozen=True)
@@ -191,8 +199,8 @@ def _month(
     sigma = np.where(admitted, 0.75, np.where(dept == 1, 0.55, 0.6))
     minutes = rng.lognormal(np.log(median), sigma)
     # The spike before four hours: many patients heading for a breach leave just in time.
-    near = (minutes > 240) & (minutes <= 330) & (rng.random(n) < np.where(dept == 1, 0.45, 0.3))
-    minutes = np.where(near, rng.uniform(225, 240, n), minutes)
+    near = (minutes > B) & (minutes <= B + 90) & (rng.random(n) < np.where(dept == 1, 0.45, 0.3))
+    minutes = np.where(near, rng.uniform(B - JUST_IN_TIME, B, n), minutes)
     minutes = np.maximum(np.floor(minutes), 1).astype(np.int64)
     departure = arrival + minutes * 60
     # Decision to admit: the wait from decision to departure (trolley wait) is heavy-tailed.
@@ -221,7 +229,7 @@ def _month(
                 )
             ),
             "departure": pa.array(departure.astype("datetime64[s]")),
-            "disposal": pa.array(np.where(admitted, "admitted", "not_admitted")),
+            "disposal": pa.array(np.where(admitted, ADMITTED_TEXT, NOT_ADMITTED_TEXT)),
             "age_band": pa.array(AGE_BANDS[age]),
             "acuity": pa.array(acuity),
         }
@@ -237,7 +245,7 @@ def _as_text(table: pa.Table) -> pa.Table:
     for name in table.column_names:
         col = table.column(name)
         if pa.types.is_timestamp(col.type):
-            col = pc.fill_null(pc.strftime(col, format="%Y-%m-%d %H:%M:%S"), "")
+            col = pc.fill_null(pc.strftime(col, format=WRITTEN_TIME_FORMAT), "")
         cols[name] = pc.cast(col, pa.string())
     return pa.table(cols)
 
@@ -311,7 +319,7 @@ def records_matching_returns(
                 np.where(g["admitted"], dta, nat).astype("datetime64[s]")
             ),
             "departure": pa.array(departure.astype("datetime64[s]")),
-            "disposal": pa.array(np.where(g["admitted"], "admitted", "not_admitted")),
+            "disposal": pa.array(np.where(g["admitted"], ADMITTED_TEXT, NOT_ADMITTED_TEXT)),
             "age_band": pa.array(AGE_BANDS[age]),
             "acuity": pa.array(acuity),
         }
@@ -331,7 +339,7 @@ def _count(row: dict[str, object], key: str) -> int:
 def _matching_group(
     rng: np.random.Generator, dept: int, n: int, breaches: int, admitted: int
 ) -> dict[str, np.ndarray]:
-    """n attendances of one type: exactly `breaches` over 240 minutes, `admitted` admitted."""
+    """n attendances of one type: exactly `breaches` over B minutes, `admitted` admitted."""
     is_admitted = np.zeros(n, dtype=bool)
     is_admitted[rng.choice(n, admitted, replace=False)] = True
     # Admitted patients are three times as likely to be among those over four hours.
@@ -340,16 +348,16 @@ def _matching_group(
     is_breach[rng.choice(n, breaches, replace=False, p=weight / weight.sum())] = True
     median = {1: 165.0, 2: 95.0}.get(dept, 70.0) * np.where(is_admitted, 1.6, 1.0)
     within = rng.lognormal(np.log(median), 0.55)
-    # Within four hours: a draw past 240 minutes is, about half the time, a patient moved on
+    # Within four hours: a draw past B minutes is, about half the time, a patient moved on
     # just in time (the spike before four hours), else one seen sooner.
-    late = within > 240
+    late = within > B
     spike = rng.random(n) < 0.45
-    within = np.where(late & spike, rng.uniform(225, 240, n), within)
-    within = np.where(late & ~spike, rng.uniform(60, 225, n), within)
-    # Over four hours: minutes past 240 fall away from the threshold (admitted wait longer).
-    over = 240 + rng.exponential(np.where(is_admitted, 150.0, 45.0))
+    within = np.where(late & spike, rng.uniform(B - JUST_IN_TIME, B, n), within)
+    within = np.where(late & ~spike, rng.uniform(60, B - JUST_IN_TIME, n), within)
+    # Over four hours: minutes past B fall away from the threshold (admitted wait longer).
+    over = B + rng.exponential(np.where(is_admitted, 150.0, 45.0))
     minutes = np.floor(np.where(is_breach, over, within)).astype(np.int64)
-    minutes = np.where(is_breach, np.maximum(minutes, 241), np.clip(minutes, 1, 240))
+    minutes = np.where(is_breach, np.maximum(minutes, B + 1), np.clip(minutes, 1, B))
     return {
         "dept": np.full(n, dept, dtype=np.int64),
         "admitted": is_admitted,
@@ -362,18 +370,18 @@ def _matching_dta(
     rng: np.random.Generator, g: dict[str, np.ndarray], waits_4_12h: int, waits_over_12h: int
 ) -> None:
     """Decision-to-admit waits (minutes from decision to departure) for the admitted patients:
-    exactly `waits_over_12h` over 720 and `waits_4_12h` of 241-720, where possible."""
+    exactly `waits_over_12h` over T and `waits_4_12h` of B + 1 to T, where possible."""
     admitted = np.flatnonzero(g["admitted"])
     minutes = g["minutes"]
     usual = np.floor(rng.lognormal(np.log(60), 0.9, len(admitted))).astype(np.int64)
-    g["wait"][admitted] = np.clip(usual, 0, np.minimum(240, minutes[admitted] - 1))
-    long_stayers = rng.permutation(admitted[minutes[admitted] > 240])
+    g["wait"][admitted] = np.clip(usual, 0, np.minimum(B, minutes[admitted] - 1))
+    long_stayers = rng.permutation(admitted[minutes[admitted] > B])
     over_12h = long_stayers[:waits_over_12h]
     four_12 = long_stayers[len(over_12h) : len(over_12h) + waits_4_12h]
-    minutes[over_12h] = np.maximum(minutes[over_12h], 722 + rng.integers(0, 600, len(over_12h)))
-    g["wait"][over_12h] = 721 + (rng.random(len(over_12h)) * (minutes[over_12h] - 722)).astype(
-        np.int64
+    minutes[over_12h] = np.maximum(minutes[over_12h], T + 2 + rng.integers(0, 600, len(over_12h)))
+    g["wait"][over_12h] = (
+        T + 1 + (rng.random(len(over_12h)) * (minutes[over_12h] - T - 2)).astype(np.int64)
     )
-    minutes[four_12] = np.maximum(minutes[four_12], 242 + rng.integers(0, 300, len(four_12)))
-    top = np.minimum(720, minutes[four_12] - 1)
-    g["wait"][four_12] = 241 + (rng.random(len(four_12)) * (top - 241)).astype(np.int64)
+    minutes[four_12] = np.maximum(minutes[four_12], B + 2 + rng.integers(0, 300, len(four_12)))
+    top = np.minimum(T, minutes[four_12] - 1)
+    g["wait"][four_12] = B + 1 + (rng.random(len(four_12)) * (top - B - 1)).astype(np.int64)

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import Response
 
+from fourhour.capacity.defaults import lever_description
 from fourhour.measures.disclosure import protect
 from fourhour.measures.patient import BASES, COUNT_COLUMNS
 from fourhour.measures.patient import LEVELS as PATIENT_LEVELS
@@ -481,22 +482,22 @@ async def whoami(request: Request) -> Response:
 
 
 LEVER_LENGTH = 40  # the longest lever value read: a number, never this long
-Beds = Annotated[str | None, Query(description="Core beds, 10-5000.", max_length=LEVER_LENGTH)]
+# the ranges as the web form checks them (capacity.defaults.LEVER_LIMITS)
+Beds = Annotated[str | None, Query(description=lever_description("beds"), max_length=LEVER_LENGTH)]
 LosDays = Annotated[
-    str | None, Query(description="Mean length of stay, 0.5-30 days.", max_length=LEVER_LENGTH)
+    str | None, Query(description=lever_description("los_days"), max_length=LEVER_LENGTH)
 ]
 DischargeFrom = Annotated[
-    str | None, Query(description="Hour discharges start, 0-23.", max_length=LEVER_LENGTH)
+    str | None, Query(description=lever_description("discharge_from"), max_length=LEVER_LENGTH)
 ]
 DischargeTo = Annotated[
-    str | None, Query(description="Hour discharges end, 1-24.", max_length=LEVER_LENGTH)
+    str | None, Query(description=lever_description("discharge_to"), max_length=LEVER_LENGTH)
 ]
 ArrivalsPerDay = Annotated[
-    str | None, Query(description="A&E arrivals a day, 10-2000.", max_length=LEVER_LENGTH)
+    str | None, Query(description=lever_description("arrivals_per_day"), max_length=LEVER_LENGTH)
 ]
 StreamingPct = Annotated[
-    str | None,
-    Query(description="Minor cases streamed to the UTC, 0-100%.", max_length=LEVER_LENGTH),
+    str | None, Query(description=lever_description("streaming_pct"), max_length=LEVER_LENGTH)
 ]
 
 

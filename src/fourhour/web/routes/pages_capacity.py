@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from starlette.requests import Request
 from starlette.responses import Response
 
+from fourhour.capacity.defaults import LEVER_LIMITS
 from fourhour.web.data import capacity
 from fourhour.web.errors import BadParameter
 from fourhour.web.params import parse_float, parse_int
@@ -17,15 +18,7 @@ from fourhour.web.site import Site
 
 router = APIRouter(include_in_schema=False)
 
-# name: (label, hint, low, high, whole number)
-LIMITS: dict[str, tuple[str, str, float, float, bool]] = {
-    "beds": ("Core beds", "general and acute beds open", 10, 5000, True),
-    "los_days": ("Mean length of stay (days)", "of admitted patients", 0.5, 30, False),
-    "discharge_from": ("Discharges start (hour)", "0-23, e.g. 10 for 10am", 0, 23, False),
-    "discharge_to": ("Discharges end (hour)", "1-24, after the start", 1, 24, False),
-    "arrivals_per_day": ("A&E arrivals a day", "all types, on average", 10, 2000, False),
-    "streaming_pct": ("Minor cases streamed to the UTC (%)", "0-100", 0, 100, False),
-}
+LIMITS = LEVER_LIMITS  # name: (label, hint, low, high, whole number), defined once
 Lever = Annotated[str | None, Query(max_length=40)]
 
 
