@@ -28,6 +28,56 @@ RETURN_DIRS = (
 )
 
 
+SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--snapshot-update",
+        action="store_true",
+        help="Rewrite tests/snapshots/ from what the code prints now (then review the git diff).",
+    )
+
+
+class Snapshot:
+    """Compare a text output with tests/snapshots/NAME exactly, or (--snapshot-update) write it."""
+
+    def __init__(self, update: bool) -> None:
+        self.update = update
+
+    def __call__(self, name: str, text: str) -> None:
+        path = SNAPSHOTS / name
+        if self.update:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if not path.exists() or path.read_text("utf-8") != text:
+                path.write_text(text, encoding="utf-8", newline="\n")
+            return
+        if not path.exists():
+            pytest.fail(f"no snapshot {path}; run pytest --snapshot-update and review the diff")
+        expected = path.read_text("utf-8")
+        if text != expected:
+            import difflib
+
+            diff = "".join(
+                difflib.unified_diff(
+                    expected.splitlines(keepends=True),
+                    text.splitlines(keepends=True),
+                    f"tests/snapshots/{name}",
+                    "now",
+                )
+            )
+            pytest.fail(
+                f"output differs from tests/snapshots/{name} (if the change is meant, run "
+                f"pytest --snapshot-update and commit the new file):\n{diff}",
+                pytrace=False,
+            )
+
+
+@pytest.fixture
+def snapshot(request: pytest.FixtureRequest) -> Snapshot:
+    return Snapshot(request.config.getoption("--snapshot-update"))
+
+
 def pytest_report_header() -> str:
     data = SHARED_DATA if SHARED_DATA.exists() else "absent"
     return f"duckdb {duckdb.__version__}; real data: {data}"
