@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import shutil
 from pathlib import Path
 
 import pytest
 
 from fourhour import periods
-from fourhour.ingest.read import read_file
 from fourhour.measures import england, measure_table
 from fourhour.report.bulletin import build_bulletin
 from fourhour.warehouse import open_warehouse
-from fourhour.warehouse.load import ingest_file
+from fourhour.warehouse.load import ingest_file, sha256_of
 from tests.conftest import return_files
 
 pytestmark = [pytest.mark.realdata, pytest.mark.slow]
@@ -27,31 +27,42 @@ def all_files(root: Path) -> list[Path]:
 BED_DIRS = ("winter-sitrep-beds", "daily-sitrep-winter-2014-15")
 
 
-def test_every_returns_and_organisation_file_is_read(shared_data: Path) -> None:
+def _logged(warehouse: Path) -> dict[str, tuple[str, int]]:
+    """sha256 -> (layout, rows read) of every file the session's folder ingest stored."""
+    with open_warehouse(warehouse, read_only=True) as wh:
+        rows = wh.con.execute("SELECT sha256, layout, rows_read FROM ingest_log").fetchall()
+    return {sha: (layout, n) for sha, layout, n in rows}
+
+
+# Every file is read (and stored) once per run by the session's `fourhour ingest FOLDER`
+# (tests/conftest.py, real_warehouse_all): these check what it recorded for each file.
+
+
+def test_every_returns_and_organisation_file_is_read(
+    shared_data: Path, real_warehouse_all: Path
+) -> None:
+    logged = _logged(real_warehouse_all)
     for path in all_files(shared_data):
         if path.parent.name in BED_DIRS:
             continue
-        result = read_file(path)
-        assert result.layout, path
-        assert (
-            len(result.returns)
-            + len(result.totals)
-            + len(result.organisations)
-            + sum(len(f) for f in result.extra_tables.values())
-            > 0
-        ), path
+        layout, rows = logged.get(sha256_of(path), ("", 0))
+        assert layout and rows > 0, path
 
 
-def test_every_bed_occupancy_file_is_read(shared_data: Path) -> None:
+def test_every_bed_occupancy_file_is_read(shared_data: Path, real_warehouse_all: Path) -> None:
+    logged = _logged(real_warehouse_all)
     for path in all_files(shared_data):
         if path.parent.name in BED_DIRS:
-            assert read_file(path).extra_tables, path
+            layout, rows = logged.get(sha256_of(path), ("", 0))
+            assert layout in ("winter-sitrep-beds", "daily-sitrep-2014-15") and rows > 0, path
 
 
 def test_every_returns_file_ingests_and_twice_changes_nothing(
-    real_warehouse: Path, shared_data: Path
+    real_warehouse: Path, shared_data: Path, tmp_path: Path
 ) -> None:
-    with open_warehouse(real_warehouse) as wh:
+    copy = tmp_path / "again.duckdb"  # the session's warehouse is shared: never written to
+    shutil.copy(real_warehouse, copy)
+    with open_warehouse(copy) as wh:
         before = wh.table_counts()
         for f in return_files(shared_data):
             assert ingest_file(wh, f).status == "unchanged", f

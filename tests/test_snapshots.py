@@ -29,6 +29,7 @@ from tests.conftest import PROVIDER_HEADER, provider_row
 from tests.test_monthly_returns import HEADER_2020
 
 runner = CliRunner()
+pytestmark = pytest.mark.slow  # four warehouses of synthetic files, ingested: make test runs it
 
 # (code, name, system, region, attendances a week at type 1, four-hour performance %, trend
 # in points a year). Invented: ZS codes mark synthetic providers.
