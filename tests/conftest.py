@@ -210,6 +210,8 @@ def web_world(
         template = _shared_build(tmp_path_factory, name, make)
         built = {p.name: p for p in template.iterdir()}
         made["warehouse"] = shutil.copy(built["web.duckdb"], folder / "web.duckdb")
+        if "web.patients" in built:  # the patient-level records live beside the warehouse
+            shutil.copytree(built["web.patients"], folder / "web.patients")
         rules = next(template.joinpath("data").glob("*Funding-Rules.toml"))
         made["rules"] = shutil.copy(rules, folder / rules.name)
         return Path(made["warehouse"]), Path(made["rules"])
