@@ -88,18 +88,51 @@ def snapshot(request: pytest.FixtureRequest) -> Snapshot:
 
 REAL_DATA_FIXTURES = {"shared_data", "real_warehouse", "real_warehouse_all"}
 
+# Tests that `make check` leaves to `make test` (marked slow here, from --durations): whole
+# modules that build synthetic worlds or render reports end to end, and single tests that
+# simulate, fit, spawn processes or run hundreds of property examples. Unit tests of the same
+# code stay in make check.
+SLOW_MODULES = {
+    "test_web.py": "the dashboard over a two-year synthetic world, every page and endpoint",
+    "test_report.py": "board reports rendered to HTML and PDF",
+    "test_escalation.py": "an oversight world built per test, escalation run end to end",
+    "test_forecast.py": "forecast models fitted and backtested",
+    "test_cli_nothing_lost.py": "subprocesses, a busy warehouse waited on",
+    "test_capacity_pipeline.py": "simulate, calibrate and sweep through the command line",
+    "test_demo_story.py": "the demo's world and records",
+}
+SLOW_TESTS = (
+    "test_spc.py::test_several_organisations_at_once_match_each_alone",
+    "test_spc_presets.py::test_the_preset_equals_a_plain_reading_of_the_package",
+    "test_spc_presets.py::test_presets_agree_on_mean_and_limits_where_both_have_them",
+    "test_charts.py::test_save_writes_each_format",
+    "test_capacity_engine.py::test_invariants_on_random_small_trusts",
+    "test_patients.py::test_returns_made_from_records_equal_the_patient_level_measures",
+    "test_patients.py::test_cli_measures_protects_by_default",
+    "test_patients.py::test_dense_histograms_and_sql_quantiles_agree",
+    "test_cli_errors.py::test_entry_point_in_a_subprocess_has_no_traceback",
+    "test_bad_input.py::test_entry_point_prints_error_and_exit_code",
+    "test_load_and_measures.py::test_aggregate_performance_is_ratio_of_sums",
+    "test_synthetic.py::test_fast_enough",
+)
+
 
 @pytest.hookimpl(tryfirst=True)  # before -m deselects
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Marks that follow from what a test uses, so that `make check` (-m "not slow and not
     realdata and not spark and not browser") never picks up one by mistake: tests under
-    tests/browser are `browser`, and any test using the real data set is `realdata`."""
+    tests/browser are `browser`, any test using the real data set is `realdata`, and those
+    listed above are `slow`."""
     browser = Path(__file__).resolve().parent / "browser"
     for item in items:
         if browser in Path(item.path).parents:
             item.add_marker(pytest.mark.browser)
         if REAL_DATA_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.realdata)
+        name = Path(item.path).name
+        test = f"{name}::{item.name.split('[')[0]}"
+        if name in SLOW_MODULES or test in SLOW_TESTS:
+            item.add_marker(pytest.mark.slow)
 
 
 def pytest_report_header() -> str:
