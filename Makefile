@@ -72,8 +72,8 @@ test: $(STAMP) assets chromium
 # end-to-end tests; `make test` runs everything).
 check: $(STAMP)
 	$(BIN)/ruff check src tests bench
-	$(BIN)/python -m pytest -n 2 -q -m "not slow and not realdata and not spark" \
-		--ignore=tests/browser
+	$(BIN)/python -m pytest -n 2 --dist loadfile -q \
+		-m "not slow and not realdata and not spark and not browser"
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

@@ -1,8 +1,16 @@
-"""Shared fixtures: the real data set (skipped with a reason where absent), a warehouse built
-from it once per session, and small hand-written files."""
+"""Shared fixtures: the real data set (skipped with a reason where absent), warehouses built
+from it once per run (shared by the xdist workers), small hand-written files, and `snapshot`
+(tests/snapshots/; `pytest --snapshot-update` rewrites them)."""
 
 from __future__ import annotations
 
+import fcntl
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -28,6 +36,105 @@ RETURN_DIRS = (
 )
 
 
+SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--snapshot-update",
+        action="store_true",
+        help="Rewrite tests/snapshots/ from what the code prints now (then review the git diff).",
+    )
+
+
+class Snapshot:
+    """Compare a text output with tests/snapshots/NAME exactly, or (--snapshot-update) write it."""
+
+    def __init__(self, update: bool) -> None:
+        self.update = update
+
+    def __call__(self, name: str, text: str) -> None:
+        path = SNAPSHOTS / name
+        if self.update:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if not path.exists() or path.read_text("utf-8") != text:
+                path.write_text(text, encoding="utf-8", newline="\n")
+            return
+        if not path.exists():
+            pytest.fail(f"no snapshot {path}; run pytest --snapshot-update and review the diff")
+        expected = path.read_text("utf-8")
+        if text != expected:
+            import difflib
+
+            diff = "".join(
+                difflib.unified_diff(
+                    expected.splitlines(keepends=True),
+                    text.splitlines(keepends=True),
+                    f"tests/snapshots/{name}",
+                    "now",
+                )
+            )
+            pytest.fail(
+                f"output differs from tests/snapshots/{name} (if the change is meant, run "
+                f"pytest --snapshot-update and commit the new file):\n{diff}",
+                pytrace=False,
+            )
+
+
+@pytest.fixture
+def snapshot(request: pytest.FixtureRequest) -> Snapshot:
+    return Snapshot(request.config.getoption("--snapshot-update"))
+
+
+REAL_DATA_FIXTURES = {"shared_data", "real_warehouse", "real_warehouse_all"}
+
+# Tests that `make check` leaves to `make test` (marked slow here, from --durations): whole
+# modules that build synthetic worlds or render reports end to end, and single tests that
+# simulate, fit, spawn processes or run hundreds of property examples. Unit tests of the same
+# code stay in make check.
+SLOW_MODULES = {
+    "test_web.py": "the dashboard over a two-year synthetic world, every page and endpoint",
+    "test_report.py": "board reports rendered to HTML and PDF",
+    "test_escalation.py": "an oversight world built per test, escalation run end to end",
+    "test_forecast.py": "forecast models fitted and backtested",
+    "test_cli_nothing_lost.py": "subprocesses, a busy warehouse waited on",
+    "test_capacity_pipeline.py": "simulate, calibrate and sweep through the command line",
+    "test_demo_story.py": "the demo's world and records",
+}
+SLOW_TESTS = (
+    "test_spc.py::test_several_organisations_at_once_match_each_alone",
+    "test_spc_presets.py::test_the_preset_equals_a_plain_reading_of_the_package",
+    "test_spc_presets.py::test_presets_agree_on_mean_and_limits_where_both_have_them",
+    "test_charts.py::test_save_writes_each_format",
+    "test_capacity_engine.py::test_invariants_on_random_small_trusts",
+    "test_patients.py::test_returns_made_from_records_equal_the_patient_level_measures",
+    "test_patients.py::test_cli_measures_protects_by_default",
+    "test_patients.py::test_dense_histograms_and_sql_quantiles_agree",
+    "test_cli_errors.py::test_entry_point_in_a_subprocess_has_no_traceback",
+    "test_bad_input.py::test_entry_point_prints_error_and_exit_code",
+    "test_load_and_measures.py::test_aggregate_performance_is_ratio_of_sums",
+    "test_synthetic.py::test_fast_enough",
+)
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks that follow from what a test uses, so that `make check` (-m "not slow and not
+    realdata and not spark and not browser") never picks up one by mistake: tests under
+    tests/browser are `browser`, any test using the real data set is `realdata`, and those
+    listed above are `slow`."""
+    browser = Path(__file__).resolve().parent / "browser"
+    for item in items:
+        if browser in Path(item.path).parents:
+            item.add_marker(pytest.mark.browser)
+        if REAL_DATA_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.realdata)
+        name = Path(item.path).name
+        test = f"{name}::{item.name.split('[')[0]}"
+        if name in SLOW_MODULES or test in SLOW_TESTS:
+            item.add_marker(pytest.mark.slow)
+
+
 def pytest_report_header() -> str:
     data = SHARED_DATA if SHARED_DATA.exists() else "absent"
     return f"duckdb {duckdb.__version__}; real data: {data}"
@@ -49,14 +156,100 @@ def return_files(root: Path) -> list[Path]:
     return files
 
 
+BED_DIRS = ("winter-sitrep-beds", "daily-sitrep-winter-2014-15")
+
+
+def _shared_build(
+    tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]
+) -> Path:
+    """`name`, built by `build` once for the whole run: the xdist workers share one base
+    folder, and a file lock lets the first worker build while the others wait for it."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # shared by all the workers of this run
+    path = base / "shared" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    done = path.with_name(name + ".done")
+    with open(path.with_name(name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if not done.exists():
+                if path.is_dir():
+                    shutil.rmtree(path)
+                path.unlink(missing_ok=True)
+                build(path)
+                done.touch()
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    return path
+
+
 @pytest.fixture(scope="session")
 def real_warehouse(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Every A&E returns and organisation file of the real data set, ingested once."""
-    path = tmp_path_factory.mktemp("real") / "real.duckdb"
-    with open_warehouse(path) as wh:
-        for f in return_files(shared_data):
-            ingest_file(wh, f)
-    return path
+    """Every A&E returns and organisation file of the real data set, ingested once per run
+    (shared by the xdist workers). Open it read-only: copy it to write to it."""
+
+    def build(path: Path) -> None:
+        with open_warehouse(path) as wh:
+            for f in return_files(shared_data):
+                ingest_file(wh, f)
+
+    return _shared_build(tmp_path_factory, "real.duckdb", build)
+
+
+@pytest.fixture(scope="session")
+def real_warehouse_all(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """All of ../shared/data (returns, organisation and bed files), ingested once per run as a
+    user would: `fourhour ingest FOLDER` (what it printed: `real_ingest_run`). Open it
+    read-only: copy it to write to it."""
+
+    def build(path: Path) -> None:
+        run = subprocess.run(
+            [sys.executable, "-m", "fourhour", "ingest", str(shared_data), "-w", str(path)],
+            capture_output=True,
+            text=True,
+            timeout=1800,
+            env={**os.environ, "COLUMNS": "200"},
+        )
+        record = {"returncode": run.returncode, "stdout": run.stdout, "stderr": run.stderr}
+        path.with_name(path.name + ".json").write_text(json.dumps(record), encoding="utf-8")
+
+    return _shared_build(tmp_path_factory, "real-all.duckdb", build)
+
+
+@pytest.fixture(scope="session")
+def real_ingest_run(real_warehouse_all: Path) -> dict[str, object]:
+    """How the ingest that made real_warehouse_all ended: returncode, stdout, stderr."""
+    record = real_warehouse_all.with_name(real_warehouse_all.name + ".json")
+    return json.loads(record.read_text("utf-8"))
+
+
+@pytest.fixture(scope="session")
+def web_world(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Callable[..., tuple[Path, Path]]:
+    """`web_world(folder, patients=True)`: a copy, in `folder`, of the web tests' synthetic
+    warehouse (tests/web_world.py) and its funding rules, built once per run: the tests may
+    write to their copy, as the server does."""
+    from tests.web_world import build
+
+    def copy(folder: Path, *, patients: bool = True) -> tuple[Path, Path]:
+        name = "web-world" if patients else "web-world-no-patients"
+        made = {}
+
+        def make(path: Path) -> None:
+            build(path, patients=patients)
+
+        template = _shared_build(tmp_path_factory, name, make)
+        built = {p.name: p for p in template.iterdir()}
+        made["warehouse"] = shutil.copy(built["web.duckdb"], folder / "web.duckdb")
+        if "web.patients" in built:  # the patient-level records live beside the warehouse
+            shutil.copytree(built["web.patients"], folder / "web.patients")
+        rules = next(template.joinpath("data").glob("*Funding-Rules.toml"))
+        made["rules"] = shutil.copy(rules, folder / rules.name)
+        return Path(made["warehouse"]), Path(made["rules"])
+
+    return copy
 
 
 def write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> Path:

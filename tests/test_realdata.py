@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,7 +16,7 @@ from fourhour.ingest.read import read_file
 from fourhour.measures import england, measure_table
 from fourhour.report.bulletin import build_bulletin
 from fourhour.warehouse import open_warehouse
-from fourhour.warehouse.load import ingest_file
+from fourhour.warehouse.load import ingest_file, sha256_of
 from tests.conftest import return_files
 
 pytestmark = [pytest.mark.realdata, pytest.mark.slow]
@@ -27,31 +29,51 @@ def all_files(root: Path) -> list[Path]:
 BED_DIRS = ("winter-sitrep-beds", "daily-sitrep-winter-2014-15")
 
 
-def test_every_returns_and_organisation_file_is_read(shared_data: Path) -> None:
-    for path in all_files(shared_data):
-        if path.parent.name in BED_DIRS:
-            continue
-        result = read_file(path)
-        assert result.layout, path
-        assert (
-            len(result.returns)
-            + len(result.totals)
-            + len(result.organisations)
-            + sum(len(f) for f in result.extra_tables.values())
-            > 0
-        ), path
+def _read(warehouse: Path) -> Callable[[Path], tuple[str, int]]:
+    """(layout, rows read) of a file, from the log of the session's folder ingest; a file that
+    added nothing new (e.g. a mapping another file already gave) is not logged: read it."""
+    with open_warehouse(warehouse, read_only=True) as wh:
+        rows = wh.con.execute("SELECT sha256, layout, rows_read FROM ingest_log").fetchall()
+    logged = {sha: (layout, n) for sha, layout, n in rows}
+
+    def read(path: Path) -> tuple[str, int]:
+        if sha256_of(path) in logged:
+            return logged[sha256_of(path)]
+        r = read_file(path)
+        n = len(r.returns) + len(r.totals) + len(r.organisations)
+        return r.layout, n + sum(len(f) for f in r.extra_tables.values())
+
+    return read
 
 
-def test_every_bed_occupancy_file_is_read(shared_data: Path) -> None:
+# Every file is read (and stored) once per run by the session's `fourhour ingest FOLDER`
+# (tests/conftest.py, real_warehouse_all): these check what it recorded for each file.
+
+
+def test_every_returns_and_organisation_file_is_read(
+    shared_data: Path, real_warehouse_all: Path
+) -> None:
+    read = _read(real_warehouse_all)
+    for path in all_files(shared_data):
+        if path.parent.name not in BED_DIRS:
+            layout, rows = read(path)
+            assert layout and rows > 0, path
+
+
+def test_every_bed_occupancy_file_is_read(shared_data: Path, real_warehouse_all: Path) -> None:
+    read = _read(real_warehouse_all)
     for path in all_files(shared_data):
         if path.parent.name in BED_DIRS:
-            assert read_file(path).extra_tables, path
+            layout, rows = read(path)
+            assert layout in ("winter-sitrep-beds", "daily-sitrep-2014-15") and rows > 0, path
 
 
 def test_every_returns_file_ingests_and_twice_changes_nothing(
-    real_warehouse: Path, shared_data: Path
+    real_warehouse: Path, shared_data: Path, tmp_path: Path
 ) -> None:
-    with open_warehouse(real_warehouse) as wh:
+    copy = tmp_path / "again.duckdb"  # the session's warehouse is shared: never written to
+    shutil.copy(real_warehouse, copy)
+    with open_warehouse(copy) as wh:
         before = wh.table_counts()
         for f in return_files(shared_data):
             assert ingest_file(wh, f).status == "unchanged", f

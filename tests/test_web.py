@@ -23,7 +23,7 @@ from fourhour.report.bulletin import build_bulletin
 from fourhour.warehouse import open_warehouse
 from fourhour.web.security.headers import CSP
 from fourhour.web.tokens import create_token, digest, list_tokens
-from tests.web_world import LAST, PROVIDERS, app_for, build
+from tests.web_world import LAST, PROVIDERS, app_for
 
 WEEK = LAST.isoformat()
 
@@ -31,8 +31,8 @@ WEEK = LAST.isoformat()
 # The tests open the warehouse read-write, as the server does: DuckDB refuses a second
 # configuration of one file in one process.
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    return build(tmp_path_factory.mktemp("web"))
+def world(tmp_path_factory: pytest.TempPathFactory, web_world) -> tuple[Path, Path]:
+    return web_world(tmp_path_factory.mktemp("web"))
 
 
 @pytest.fixture(scope="module")
@@ -582,8 +582,10 @@ def list_tokens_of(path: Path):
 # --------------------------------------------------------------- the warehouse, caching
 
 
-def test_new_data_is_seen_after_an_ingest_and_a_busy_warehouse_is_a_503(tmp_path) -> None:
-    path, rules = build(tmp_path, patients=False)
+def test_new_data_is_seen_after_an_ingest_and_a_busy_warehouse_is_a_503(
+    tmp_path, web_world
+) -> None:
+    path, rules = web_world(tmp_path, patients=False)
     app = app_for(path, rules, idle_release_s=0.2)
     with TestClient(app) as c:
         before = c.get("/api/v1/periods").json()

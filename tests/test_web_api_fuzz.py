@@ -15,15 +15,15 @@ from fourhour.warehouse import open_warehouse
 from fourhour.web.app import create_app
 from fourhour.web.config import WebConfig
 from fourhour.web.tokens import create_token
-from tests.web_world import app_for, build
+from tests.web_world import app_for
 
 pytestmark = pytest.mark.slow
 EXAMPLES = 25  # per endpoint and mode: enough to cross every parameter's branches, quickly
 
 
 @pytest.fixture(scope="module")
-def fuzzed(tmp_path_factory: pytest.TempPathFactory):
-    path, rules = build(tmp_path_factory.mktemp("fuzz"))
+def fuzzed(tmp_path_factory: pytest.TempPathFactory, web_world):
+    path, rules = web_world(tmp_path_factory.mktemp("fuzz"))
     with open_warehouse(path) as wh:
         _, token = create_token(wh, "fuzzer", "analyst")
     app = app_for(path, rules, capacity_replications=1)

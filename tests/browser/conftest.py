@@ -14,7 +14,7 @@ import pytest
 import uvicorn
 
 from fourhour.web.site import VENDOR
-from tests.web_world import app_for, build
+from tests.web_world import app_for
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -35,9 +35,9 @@ def require_browser() -> None:
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def live_server(tmp_path_factory: pytest.TempPathFactory, web_world) -> Iterator[str]:
     require_browser()
-    path, rules = build(tmp_path_factory.mktemp("browser"))
+    path, rules = web_world(tmp_path_factory.mktemp("browser"))
     with serve(app_for(path, rules, version_ttl_s=1.0, idle_release_s=2.0)) as url:
         yield url
 

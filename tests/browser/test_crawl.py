@@ -12,6 +12,7 @@ minutes, mostly computing pages cold.
 from __future__ import annotations
 
 import re
+import shutil
 from collections import defaultdict
 from html.parser import HTMLParser
 from pathlib import Path
@@ -21,7 +22,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from tests.browser.conftest import require_browser, serve
-from tests.web_world import app_for, build
+from tests.web_world import app_for
 
 pytestmark = pytest.mark.slow
 
@@ -173,14 +174,16 @@ def check(browser, app, eras: set[str]) -> None:  # type: ignore[no-untyped-def]
         assert axe_pass(browser, base_url, sorted(examples.values())) == []
 
 
-def test_crawl_the_demo_warehouse(browser, tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_crawl_the_demo_warehouse(browser, tmp_path: Path, web_world) -> None:
     require_browser()
-    path, rules = build(tmp_path_factory.mktemp("crawl-demo"), patients=False)
+    path, rules = web_world(tmp_path, patients=False)
     check(browser, app_for(path, rules), {"weekly-later"})
 
 
 @pytest.mark.realdata
-def test_crawl_the_real_warehouse(browser, real_warehouse: Path) -> None:
+def test_crawl_the_real_warehouse(browser, real_warehouse: Path, tmp_path: Path) -> None:
     require_browser()
     eras = {"weekly-2010-15", "monthly-2016-19", "monthly-2025+"}
-    check(browser, app_for(real_warehouse, None, version_ttl_s=5.0, idle_release_s=30.0), eras)
+    copy = tmp_path / "real.duckdb"  # the server opens it for writing; the session's is shared
+    shutil.copy(real_warehouse, copy)
+    check(browser, app_for(copy, None, version_ttl_s=5.0, idle_release_s=30.0), eras)
