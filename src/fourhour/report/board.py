@@ -27,6 +27,7 @@ from markupsafe import Markup
 
 from fourhour.errors import QueryError
 from fourhour.measures import STANDARD_PCT, THRESHOLD_PCT, measure_table
+from fourhour.measures.funnel import funnel_data
 from fourhour.measures.spc import DEFAULT_PRESET, PRESET_RULES, Preset, SpcOptions, SpcResult
 from fourhour.periods import Period
 from fourhour.report import charts
@@ -342,7 +343,8 @@ def providers_section(ctx: BoardContext) -> Section | None:
             "breaches": table[f"{basis}_breaches"],
         }
     )
-    od = charts.funnel_data(funnel_input)[3]
+    funnel = funnel_data(funnel_input)  # once, for the chart and the methods note
+    od = funnel.overdispersion
     ctx.notes.append(
         f"Funnel plot: over-dispersion factor φ = {od.phi:,.1f} across {od.k} providers"
         + (
@@ -356,7 +358,7 @@ def providers_section(ctx: BoardContext) -> Section | None:
     figures = [
         _svg(
             charts.funnel_chart(
-                funnel_input,
+                funnel,
                 label=label,
                 period_label=ctx.period.label,
                 highlight=ctx.highlight,
