@@ -29,6 +29,7 @@ from fourhour.errors import QueryError
 from fourhour.measures import STANDARD_PCT, THRESHOLD_PCT, measure_table
 from fourhour.measures.funnel import funnel_data
 from fourhour.measures.spc import DEFAULT_PRESET, PRESET_RULES, Preset, SpcOptions, SpcResult
+from fourhour.oversight.config import EscalationRules, load_escalation_rules
 from fourhour.periods import Period
 from fourhour.report import charts
 from fourhour.report.bulletin import build_bulletin, is_synthetic, render
@@ -74,6 +75,16 @@ class Section:
 
 
 @dataclass(frozen=True)
+class Skipped:
+    """A section left out of the report, and why. The report lists every skipped section and
+    its reason under "Notes and methods", so that nothing disappears without a word."""
+
+    key: str
+    title: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class Focus:
     """The provider or system the report looks at closely."""
 
@@ -99,6 +110,7 @@ class BoardReport:
     focus: Focus | None = None
     timings: dict[str, float] = field(default_factory=dict)
     pages: int | None = None  # set once written as a PDF
+    skipped: list[Skipped] = field(default_factory=list)
 
 
 def _svg(chart: Any, key: str) -> Figure:
@@ -130,6 +142,8 @@ class BoardContext:
     focus: Focus | None = None
     notes: list[str] = field(default_factory=list)
     spc_preset: str = DEFAULT_PRESET
+    rules: EscalationRules | None = None  # the escalation rules, read before any work
+    skipped: list[Skipped] = field(default_factory=list)
 
     @property
     def spc_rules(self) -> Preset:
@@ -220,7 +234,9 @@ class BoardContext:
 
 # ---------------------------------------------------------------------------- sections
 
-SectionBuilder = Callable[[BoardContext], Section | None]
+# A builder returns its Section, Skipped (left out, with the reason the report gives) or None
+# where there is nothing to leave out (no provider chosen, an outlook for a weekly report).
+SectionBuilder = Callable[[BoardContext], Section | Skipped | None]
 
 
 def _parts() -> Any:
@@ -550,33 +566,45 @@ def focus_section(ctx: BoardContext) -> Section | None:
     )
 
 
-def escalation_section(wh: Warehouse, period: Period) -> str | None:
-    """The oversight engine's summons list for the week or month as an HTML fragment (local
-    systems, else trusts directly where no system is known for the period), or None where
-    there are no returns to score."""
-    from fourhour.oversight.config import load_escalation_rules
-    from fourhour.oversight.escalation import evaluate
+ESCALATIONS_TITLE = "Escalations"
 
-    if period.granularity not in ("week", "month"):
-        return None
-    rules = load_escalation_rules(None, period.granularity)
+
+def escalation_section(
+    wh: Warehouse, period: Period, rules: EscalationRules | None = None
+) -> str | Skipped:
+    """The oversight engine's summons list for the week or month as an HTML fragment (local
+    systems, else trusts directly where no system is known for the period), or Skipped with
+    the reason where there is nothing to score. `rules`: the escalation rules (the shipped
+    defaults if None); a bad rules file is the caller's error, raised before this runs."""
+    from fourhour.oversight.escalation import evaluate
+    from fourhour.oversight.explain import RULE_PHRASES
+
+    rules = rules or load_escalation_rules(None, period.granularity)
     try:
         result = evaluate(wh, period, rules)
     except QueryError as exc:
         # No local system is known for the period: escalate trusts directly, and say why.
         try:
             result = evaluate(wh, period, rules, "provider")
-        except QueryError:
-            return None
+        except QueryError as direct:
+            return Skipped(
+                "escalations",
+                ESCALATIONS_TITLE,
+                f"the escalation engine could not score {charts.the(period.label)}: "
+                f"{exc.message}; trusts directly: {direct.message}",
+            )
         result.notes.insert(0, f"Trusts are escalated directly: {exc.message}.")
     payload = result.as_dict()
     if not payload["systems_scored"]:
-        return None
+        return Skipped(
+            "escalations",
+            ESCALATIONS_TITLE,
+            f"no system or trust had the returns the escalation rules need in the "
+            f"{period.granularity}s to {charts.the(period.label)}",
+        )
     for system in payload["summons"]:
         system["explanation"] = board_text(system["explanation"])
     payload["notes"] = [board_text(n) for n in payload["notes"]]
-    from fourhour.oversight.explain import RULE_PHRASES
-
     return str(_parts().escalations(d=payload, phrases=RULE_PHRASES))
 
 
@@ -591,11 +619,11 @@ def board_text(text: str) -> str:
     return _LONG_DECIMAL.sub(lambda m: f"{float(m.group(1)):.1f}", text)
 
 
-def escalations_section(ctx: BoardContext) -> Section | None:
-    html = escalation_section(ctx.wh, ctx.period)
-    if html is None:
-        return None
-    return Section("escalations", "Escalations", html)
+def escalations_section(ctx: BoardContext) -> Section | Skipped:
+    html = escalation_section(ctx.wh, ctx.period, ctx.rules)
+    if isinstance(html, Skipped):
+        return html
+    return Section("escalations", ESCALATIONS_TITLE, html)
 
 
 def methods_section(ctx: BoardContext) -> Section:
@@ -605,6 +633,7 @@ def methods_section(ctx: BoardContext) -> Section:
         _parts().methods(
             ctx=ctx,
             notes=ctx.notes,
+            skipped=ctx.skipped,
             history=HISTORY[ctx.granularity],
             standard=STANDARD_PCT,
             threshold=THRESHOLD_PCT,
@@ -680,33 +709,46 @@ def build_report(
     extra_sections: Sequence[SectionBuilder] = (),
     progress: Progress | None = None,
     spc_preset: str = DEFAULT_PRESET,
+    rules: Path | None = None,
 ) -> BoardReport:
     """Read the warehouse and build every section of the board report for `period`, with
-    SPC charts and icons under `spc_preset` (`fourhour.measures.spc.PRESETS`)."""
+    SPC charts and icons under `spc_preset` (`fourhour.measures.spc.PRESETS`) and the summons
+    list under the escalation rules in `rules` (a TOML file laid over the shipped defaults).
+
+    A bad rules file raises RulesError before any reading: it is the user's error, never a
+    section quietly left out. A section left out for want of data is listed, with the reason,
+    under "Notes and methods" (and in `BoardReport.skipped`)."""
     SpcOptions(preset=spc_preset)  # an unknown preset is an input error before any reading
     if period.granularity not in HISTORY:
         raise QueryError(f"board reports are weekly or monthly, not by {period.granularity}")
+    escalation_rules = load_escalation_rules(rules, period.granularity)
     step = progress or (lambda _: None)
     clock = _Clock()
     step("bulletin")
     bulletin = build_bulletin(wh, period)  # QueryError with a hint where the period is empty
     focus = resolve_focus(wh, period, provider, system)
-    ctx = BoardContext(wh, period, bulletin, focus, spc_preset=spc_preset)
+    ctx = BoardContext(wh, period, bulletin, focus, spc_preset=spc_preset, rules=escalation_rules)
     if ctx.basis == "type1":
         ctx.notes.append(
             "All-types figures are not held for this period (the weekly returns of 2010-2015 "
             "publish major A&E only), so every figure and chart is type 1 (major A&E)."
         )
     clock.lap("bulletin")
-    built: list[Section] = []
-    for builder in [*sections, *extra_sections]:
+    builders = [*sections, *extra_sections]
+    # The methods section lists what the others noted and skipped, so it is built last and
+    # put back in its place.
+    order = sorted(range(len(builders)), key=lambda i: builders[i] is methods_section)
+    results: dict[int, Section | Skipped | None] = {}
+    for i in order:
+        builder = builders[i]
         name = builder.__name__.removesuffix("_section")
         if name != "focus" or focus is not None:
             step(name)
-        section = builder(ctx)
+        results[i] = builder(ctx)
         clock.lap(name)
-        if section is not None:
-            built.append(section)
+        if isinstance(results[i], Skipped):
+            ctx.skipped.append(results[i])
+    built = [r for i, r in sorted(results.items()) if isinstance(r, Section)]
     where = f": {focus.name}" if focus else ""
     return BoardReport(
         period=period,
@@ -718,6 +760,7 @@ def build_report(
         notes=ctx.notes,
         focus=focus,
         timings=clock.laps,
+        skipped=ctx.skipped,
     )
 
 
