@@ -15,6 +15,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -43,6 +45,7 @@ from fourhour.report.series import (
     performance_spc,
     periods_back,
 )
+from fourhour.report.svg_worker import SvgWorker
 from fourhour.report.templating import environment
 from fourhour.warehouse import Warehouse
 from fourhour.warehouse.hierarchy import names_for, parents_sql, provider_parents
@@ -57,11 +60,27 @@ Progress = Callable[[str], None]
 # -------------------------------------------------------------------------------- model
 
 
-@dataclass(frozen=True)
 class Figure:
-    key: str
-    svg: str
-    description: str
+    """A chart in the report: its key, its SVG (drawn by vl-convert) and its text alternative.
+
+    Inside `build_report` the SVG is drawn by the chart worker while the report goes on; until
+    it is drawn, `svg` is a placeholder that `build_report` replaces in the section's HTML."""
+
+    def __init__(self, key: str, svg: str | Future[str], description: str) -> None:
+        self.key = key
+        self.description = description
+        self._svg = svg
+        self.placeholder = f"<!--fourhour-chart:{id(self)}-->"
+
+    @property
+    def svg(self) -> str:
+        return self._svg if isinstance(self._svg, str) else self.placeholder
+
+    def resolve(self) -> str:
+        """The SVG, waiting for the chart worker if it is still drawing."""
+        if not isinstance(self._svg, str):
+            self._svg = _label_svg(self._svg.result(), self.key, self.description)
+        return self._svg
 
 
 @dataclass
@@ -113,10 +132,7 @@ class BoardReport:
     skipped: list[Skipped] = field(default_factory=list)
 
 
-def _svg(chart: Any, key: str) -> Figure:
-    spec = chart.to_dict()
-    description = spec.get("description", "")
-    svg = charts.to_svg(spec)
+def _label_svg(svg: str, key: str, description: str) -> str:
     # A text alternative on the SVG itself, for readers that meet it outside the figure.
     svg = re.sub(
         r"^<svg ",
@@ -125,8 +141,26 @@ def _svg(chart: Any, key: str) -> Figure:
         count=1,
     )
     title = f'<title id="{key}-title">{Markup.escape(description)}</title>'
-    svg = re.sub(r"(<svg[^>]*>)", lambda m: m.group(1) + title, svg, count=1)
-    return Figure(key, svg, description)
+    return re.sub(r"(<svg[^>]*>)", lambda m: m.group(1) + title, svg, count=1)
+
+
+# The chart worker of the report being built and the figures sent to it (None outside
+# build_report: charts are drawn at once).
+_WORKER: ContextVar[tuple[SvgWorker, list[Figure]] | None] = ContextVar(
+    "board_svg_worker", default=None
+)
+
+
+def _svg(chart: Any, key: str) -> Figure:
+    spec = chart.to_dict()
+    description = spec.get("description", "")
+    current = _WORKER.get()
+    if current is None:
+        return Figure(key, _label_svg(charts.to_svg(spec), key, description), description)
+    worker, sent = current
+    figure = Figure(key, worker.submit(spec), description)
+    sent.append(figure)
+    return figure
 
 
 # ------------------------------------------------------------------------------ context
@@ -734,21 +768,22 @@ def build_report(
             "publish major A&E only), so every figure and chart is type 1 (major A&E)."
         )
     clock.lap("bulletin")
-    builders = [*sections, *extra_sections]
-    # The methods section lists what the others noted and skipped, so it is built last and
-    # put back in its place.
-    order = sorted(range(len(builders)), key=lambda i: builders[i] is methods_section)
-    results: dict[int, Section | Skipped | None] = {}
-    for i in order:
-        builder = builders[i]
-        name = builder.__name__.removesuffix("_section")
-        if name != "focus" or focus is not None:
-            step(name)
-        results[i] = builder(ctx)
-        clock.lap(name)
-        if isinstance(results[i], Skipped):
-            ctx.skipped.append(results[i])
-    built = [r for i, r in sorted(results.items()) if isinstance(r, Section)]
+    # Charts are drawn in a worker process while the sections go on reading and computing;
+    # each section's HTML holds a placeholder for its charts until they are drawn.
+    worker, sent = SvgWorker(charts.VL_VERSION, charts.LOCALE), []
+    token = _WORKER.set((worker, sent))
+    try:
+        results = _build_sections(ctx, [*sections, *extra_sections], step, clock)
+        built = [r for i, r in sorted(results.items()) if isinstance(r, Section)]
+        for section in built:
+            html = str(section.html)  # plain text: Markup.replace would escape the SVG
+            for figure in sent:
+                html = html.replace(figure.placeholder, figure.resolve())
+            section.html = Markup(html) if isinstance(section.html, Markup) else html
+        clock.lap("charts")
+    finally:
+        _WORKER.reset(token)
+        worker.close()
     where = f": {focus.name}" if focus else ""
     return BoardReport(
         period=period,
@@ -762,6 +797,25 @@ def build_report(
         timings=clock.laps,
         skipped=ctx.skipped,
     )
+
+
+def _build_sections(
+    ctx: BoardContext, builders: list[SectionBuilder], step: Progress, clock: _Clock
+) -> dict[int, Section | Skipped | None]:
+    """Each builder's result by its place in `builders`. The methods section lists what the
+    others noted and skipped, so it is built last and put back in its place."""
+    order = sorted(range(len(builders)), key=lambda i: builders[i] is methods_section)
+    results: dict[int, Section | Skipped | None] = {}
+    for i in order:
+        builder = builders[i]
+        name = builder.__name__.removesuffix("_section")
+        if name != "focus" or ctx.focus is not None:
+            step(name)
+        results[i] = builder(ctx)
+        clock.lap(name)
+        if isinstance(results[i], Skipped):
+            ctx.skipped.append(results[i])
+    return results
 
 
 class _Clock:
