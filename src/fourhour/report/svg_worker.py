@@ -36,13 +36,15 @@ def _warm_up(vl_version: str, locale: str) -> None:
 class SvgWorker:
     """A worker process that draws Vega-Lite specs to SVG; `submit` returns a Future.
 
-    Without a second core (or with FOURHOUR_CHART_WORKER=0) charts are drawn in this process
-    as they are submitted, so the results never depend on the machine."""
+    Without a second core (or with parallel=False) charts are drawn in this process as they
+    are submitted; the SVG is the same either way."""
 
-    def __init__(self, vl_version: str, locale: str) -> None:
+    def __init__(self, vl_version: str, locale: str, *, parallel: bool | None = None) -> None:
         self.vl_version, self.locale = vl_version, locale
         self._pool: ProcessPoolExecutor | None = None
-        if (os.cpu_count() or 1) > 1 and os.environ.get("FOURHOUR_CHART_WORKER", "1") != "0":
+        if parallel is None:
+            parallel = (os.cpu_count() or 1) > 1
+        if parallel:
             methods = multiprocessing.get_all_start_methods()
             context = multiprocessing.get_context(
                 "forkserver" if "forkserver" in methods else "spawn"
