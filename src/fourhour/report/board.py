@@ -744,6 +744,7 @@ def build_report(
     progress: Progress | None = None,
     spc_preset: str = DEFAULT_PRESET,
     rules: Path | None = None,
+    parallel_charts: bool | None = None,
 ) -> BoardReport:
     """Read the warehouse and build every section of the board report for `period`, with
     SPC charts and icons under `spc_preset` (`fourhour.measures.spc.PRESETS`) and the summons
@@ -751,7 +752,9 @@ def build_report(
 
     A bad rules file raises RulesError before any reading: it is the user's error, never a
     section quietly left out. A section left out for want of data is listed, with the reason,
-    under "Notes and methods" (and in `BoardReport.skipped`)."""
+    under "Notes and methods" (and in `BoardReport.skipped`). Charts are drawn in a worker
+    process where there is a second core (`parallel_charts`: True or False to choose); the
+    report is the same either way."""
     SpcOptions(preset=spc_preset)  # an unknown preset is an input error before any reading
     if period.granularity not in HISTORY:
         raise QueryError(f"board reports are weekly or monthly, not by {period.granularity}")
@@ -770,7 +773,7 @@ def build_report(
     clock.lap("bulletin")
     # Charts are drawn in a worker process while the sections go on reading and computing;
     # each section's HTML holds a placeholder for its charts until they are drawn.
-    worker, sent = SvgWorker(charts.VL_VERSION, charts.LOCALE), []
+    worker, sent = SvgWorker(charts.VL_VERSION, charts.LOCALE, parallel=parallel_charts), []
     token = _WORKER.set((worker, sent))
     try:
         results = _build_sections(ctx, [*sections, *extra_sections], step, clock)
