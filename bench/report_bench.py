@@ -25,6 +25,10 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
+# Worker processes (charts, read-ahead) import this checkout too, not an installed copy.
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    p for p in (str(REPO / "src"), os.environ.get("PYTHONPATH")) if p
+)
 DATA = REPO.parent / "shared" / "data"
 RUNS = int(os.environ.get("FOURHOUR_BENCH_RUNS", "2"))
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -45,7 +44,7 @@ from fourhour.report.series import (
     performance_spc,
     periods_back,
 )
-from fourhour.report.svg_worker import SvgWorker
+from fourhour.report.svg_worker import Drawing, SvgWorker
 from fourhour.report.templating import environment
 from fourhour.warehouse import Warehouse
 from fourhour.warehouse.hierarchy import names_for, parents_sql, provider_parents
@@ -66,7 +65,7 @@ class Figure:
     Inside `build_report` the SVG is drawn by the chart worker while the report goes on; until
     it is drawn, `svg` is a placeholder that `build_report` replaces in the section's HTML."""
 
-    def __init__(self, key: str, svg: str | Future[str], description: str) -> None:
+    def __init__(self, key: str, svg: str | Drawing, description: str) -> None:
         self.key = key
         self.description = description
         self._svg = svg

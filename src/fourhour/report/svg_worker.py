@@ -56,14 +56,35 @@ class SvgWorker:
                 initargs=(vl_version, locale),
             )
 
-    def submit(self, spec: dict[str, Any]) -> Future[str]:
+    def submit(self, spec: dict[str, Any]) -> Drawing:
+        """The chart, being drawn: `.result()` gives its SVG. Should the worker fail (it
+        could not start, or lost its process), the chart is drawn here instead."""
         if self._pool is not None:
-            return self._pool.submit(render_svg, spec, self.vl_version, self.locale)
-        done: Future[str] = Future()
-        done.set_result(render_svg(spec, self.vl_version, self.locale))
-        return done
+            try:
+                return Drawing(self, spec, self._pool.submit(render_svg, *self._args(spec)))
+            except Exception:  # a broken pool: draw here from now on
+                self._pool = None
+        return Drawing(self, spec, None)
+
+    def _args(self, spec: dict[str, Any]) -> tuple[dict[str, Any], str, str]:
+        return spec, self.vl_version, self.locale
 
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
+
+
+class Drawing:
+    """A chart sent to the worker (or drawn here), and its SVG once drawn."""
+
+    def __init__(self, worker: SvgWorker, spec: dict[str, Any], future: Future[str] | None):
+        self._worker, self._spec, self._future = worker, spec, future
+
+    def result(self) -> str:
+        if self._future is not None:
+            try:
+                return self._future.result()
+            except Exception:  # the worker failed: the same drawing, here
+                pass
+        return render_svg(*self._worker._args(self._spec))
