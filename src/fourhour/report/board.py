@@ -13,6 +13,7 @@ Charts are embedded as inline SVG, so the PDF (made by WeasyPrint) is vector thr
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable, Sequence
 from contextvars import ContextVar
@@ -45,7 +46,7 @@ from fourhour.report.series import (
     periods_back,
 )
 from fourhour.report.svg_worker import Drawing, SvgWorker
-from fourhour.report.templating import environment
+from fourhour.report.templating import shared_environment
 from fourhour.warehouse import Warehouse
 from fourhour.warehouse.hierarchy import names_for, parents_sql, provider_parents
 
@@ -272,8 +273,13 @@ class BoardContext:
 SectionBuilder = Callable[[BoardContext], Section | Skipped | None]
 
 
+@functools.cache
+def _parts_module() -> Any:
+    return shared_environment().get_template("board_parts.html.j2").module
+
+
 def _parts() -> Any:
-    return environment().get_template("board_parts.html.j2").module
+    return _parts_module()
 
 
 def bulletin_fragment(b: dict) -> str:
@@ -839,7 +845,7 @@ class _Clock:
 
 def render_html(report: BoardReport) -> str:
     return (
-        environment()
+        shared_environment()
         .get_template("board.html.j2")
         .render(
             r=report,
