@@ -152,7 +152,9 @@ _WORKER: ContextVar[tuple[SvgWorker, list[Figure]] | None] = ContextVar(
 
 
 def _svg(chart: Any, key: str) -> Figure:
-    spec = chart.to_dict()
+    # Not validated against the Vega-Lite schema here (the same spec, in about half the time):
+    # the charts are built by fourhour's own code, and tests/test_charts.py validates each kind.
+    spec = chart.to_dict(validate=False)
     description = spec.get("description", "")
     current = _WORKER.get()
     if current is None:
