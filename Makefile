@@ -79,6 +79,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/cli_bench.py
 	$(BIN)/python bench/patients_bench.py
+	$(BIN)/python bench/report_bench.py
+	$(BIN)/python bench/ingest_bench.py
 	$(BIN)/python bench/capacity_bench.py
 	$(BIN)/python bench/forecast_bench.py
 

@@ -5,7 +5,6 @@ match hand computations."""
 from __future__ import annotations
 
 import json
-import math
 import xml.etree.ElementTree as ET
 from decimal import Decimal
 from pathlib import Path
@@ -16,6 +15,7 @@ import pytest
 
 from fourhour.errors import InvalidInputError, QueryError
 from fourhour.measures import spc
+from fourhour.measures.funnel import funnel_data
 from fourhour.report import charts
 
 WEEKS = pd.date_range(end="2015-01-04", periods=30, freq="W-SUN")
@@ -258,49 +258,6 @@ def test_types_chart_with_and_without_all_types() -> None:
 # ------------------------------------------------------------------------------ funnel
 
 
-def test_binomial_limit_by_hand() -> None:
-    # Binomial(10, 0.5): P(R <= 1) = 11/1024, P(R <= 2) = 56/1024, P(R = 2) = 45/1024, so the
-    # 2.5% quantile is r = 2, alpha = (56/1024 - 0.025) / (45/1024) = 30.4 / 45.
-    assert charts.binomial_limit(10, 0.5, 0.025) == pytest.approx((2 - 30.4 / 45) / 10)
-    # P(R <= 7) = 968/1024, P(R <= 8) = 1013/1024: r = 8, alpha = (1013 - 998.4) / 45.
-    assert charts.binomial_limit(10, 0.5, 0.975) == pytest.approx((8 - 14.6 / 45) / 10)
-    assert charts.binomial_limit(100, 1.0, 0.001) == 1.0
-
-
-def test_funnel_limits_approach_the_normal_limits_for_large_n() -> None:
-    p0, n = 0.9, 2000
-    lower, upper = charts.funnel_limits(p0, [n], charts.Z998)
-    se = math.sqrt(p0 * (1 - p0) / n)
-    assert lower[0] == pytest.approx(p0 - charts.Z998 * se, abs=0.001)
-    assert upper[0] == pytest.approx(p0 + charts.Z998 * se, abs=0.001)
-    lo95, hi95 = charts.funnel_limits(p0, [n], charts.Z95)
-    assert lower[0] < lo95[0] < p0 < hi95[0] < upper[0]
-    # Narrower for bigger providers: a funnel.
-    lo, hi = charts.funnel_limits(p0, [500, 5000], charts.Z998)
-    assert hi[0] - lo[0] > hi[1] - lo[1]
-
-
-def test_overdispersion_by_hand() -> None:
-    # Ten providers of 900 attendances around p0 = 0.9: standard error 0.01, every z-score
-    # +/-3, so winsorising changes nothing and phi = 9. Weights w = 900 / 0.09 = 10,000 each:
-    # tau2 = (10 * 9 - 9) / (100,000 - 10^9 / 100,000) = 81 / 90,000 = 0.0009 (3 points).
-    y = np.array([0.93, 0.87] * 5)
-    od = charts.overdispersion(y, np.full(10, 900), 0.9)
-    assert od.phi == pytest.approx(9.0)
-    assert od.tau2 == pytest.approx(0.0009)
-    assert od.tau_points == pytest.approx(3.0)
-    assert od.significant
-    _, upper = charts.funnel_limits(0.9, [900], charts.Z998, od.tau2)
-    assert upper[0] - 0.9 == pytest.approx(charts.Z998 * math.sqrt(0.0001 + 0.0009))
-    calm = charts.overdispersion(np.full(10, 0.9), np.full(10, 900), 0.9)
-    assert (calm.phi, calm.tau2, calm.significant) == (0.0, 0.0, False)
-
-
-def test_chi_squared_approximation() -> None:
-    assert charts._chi2_quantile(1.6448536269514722, 9) == pytest.approx(16.919, abs=0.02)
-    assert charts._chi2_quantile(1.6448536269514722, 100) == pytest.approx(124.342, abs=0.05)
-
-
 def providers(n: int = 40, seed: int = 3) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     att = rng.integers(800, 6000, n)
@@ -317,19 +274,6 @@ def providers(n: int = 40, seed: int = 3) -> pd.DataFrame:
     )
 
 
-def test_funnel_centre_is_the_pooled_proportion_not_an_average() -> None:
-    two = pd.DataFrame(
-        {
-            "code": ["A", "B"],
-            "name": ["A", "B"],
-            "attendances": [9000, 1000],
-            "breaches": [900, 500],
-        }
-    )
-    _, _, p0, _ = charts.funnel_data(two)
-    assert p0 == pytest.approx((8100 + 500) / 10000)  # 86%, not the mean of 90% and 50%
-
-
 def test_funnel_chart_spec_and_text() -> None:
     frame = providers()
     chart = charts.funnel_chart(frame, label="type 1", period_label="week ending 4 January 2015")
@@ -344,7 +288,8 @@ def test_funnel_chart_spec_and_text() -> None:
     limit_fields = {u["encoding"]["y"]["field"] for u in units_with(spec, "line")}
     assert {"adj_lower_998", "adj_upper_998", "adj_lower_95", "lower_998"} <= limit_fields
     assert units_with(spec, "area")  # the widened 99.8% band
-    _, limits, p0, od = charts.funnel_data(frame)
+    funnel = funnel_data(frame)
+    limits, p0, od = funnel.limits, funnel.p0, funnel.overdispersion
     assert od.tau2 > 0
     assert (limits["adj_lower_998"] < limits["lower_998"]).all()  # widened
     text = spec["description"]

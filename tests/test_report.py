@@ -236,14 +236,16 @@ def test_sections_can_be_added_and_absent_ones_leave_no_trace(synthetic: Path) -
     assert "Chair's remarks." in html and 'href="#extra"' in html
 
 
-def test_escalation_section_for_a_week_and_none_for_a_month_without_returns(
+def test_escalation_section_for_a_week_and_skipped_for_a_month_without_returns(
     synthetic: Path,
 ) -> None:
     with open_warehouse(synthetic, read_only=True) as wh:
         html = escalation_section(wh, WEEK)
-        assert html is not None and "summons list for the 4 weeks ending" in html
-        # The synthetic world has weekly returns only: nothing to score for a month.
-        assert escalation_section(wh, month(2025, 3)) is None
+        assert isinstance(html, str) and "summons list for the 4 weeks ending" in html
+        # The synthetic world has weekly returns only: nothing to score for a month, and the
+        # section says so instead of vanishing.
+        skipped = escalation_section(wh, month(2025, 3))
+        assert isinstance(skipped, board.Skipped) and "March 2025" in skipped.reason
     assert board.escalations_section in DEFAULT_SECTIONS
 
 

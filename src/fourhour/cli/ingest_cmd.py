@@ -64,7 +64,7 @@ def ingest(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from fourhour.warehouse import open_warehouse
-    from fourhour.warehouse.load import ingest_file
+    from fourhour.warehouse.load import ReadAhead, ingest_file
 
     files, skipped = expand_with_skipped(paths)
     if not files:
@@ -81,12 +81,13 @@ def ingest(
             console=console,
             transient=True,
         )
-        with progress:
+        # Files are read ahead in worker processes while earlier ones are stored, in order.
+        with progress, ReadAhead(files if len(files) > 1 else []) as ahead:
             task = progress.add_task("ingest", total=len(files), file="")
             for f in files:
                 progress.update(task, file=f.name)
                 try:
-                    outcomes.append(ingest_file(wh, f))
+                    outcomes.append(ingest_file(wh, f, ahead))
                 except (ReaderError, IngestError) as exc:
                     refused.append(Refused(f, exc))
                 progress.advance(task)

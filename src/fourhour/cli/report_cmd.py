@@ -11,7 +11,7 @@ from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElaps
 
 from fourhour.cli import app, console, err_console
 from fourhour.cli.bulletin_cmd import choose_period
-from fourhour.cli.options import WarehouseOption, output_option
+from fourhour.cli.options import WarehouseOption, input_option, output_option
 from fourhour.measures.spc_names import DEFAULT_PRESET, MAKING_DATA_COUNT_NAME, NHSRPLOTTHEDOTS_NAME
 from fourhour.outputs import atomic_path, check_output
 
@@ -91,6 +91,13 @@ def report(
     outlook: Annotated[
         bool, typer.Option("--outlook", help="Add the winter outlook (monthly; a forecast).")
     ] = False,
+    rules: Annotated[
+        Path | None,
+        input_option(
+            help="Escalation rules TOML laid over the shipped defaults, for the summons list "
+            "(as `fourhour escalate --rules`); a bad file is an error."
+        ),
+    ] = None,
     warehouse: WarehouseOption = None,
 ) -> None:
     """The board report for a week or month: the bulletin, England's trend against the 95%
@@ -119,6 +126,7 @@ def report(
                 progress=progress,
                 spc_preset=spc_preset,
                 extra_sections=extra,
+                rules=rules,
             )
         with atomic_path(path) as tmp:
             write_report(board, tmp, progress=progress)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 from typing import Literal, overload
@@ -129,11 +130,25 @@ def parse_date(cell: Cell, sheet: Sheet, row_index: int, column: str) -> dt.date
     )
 
 
+_ZERO_DASH = re.compile(r"\s+0\s+")
+_SPACES = re.compile(r"\s+")
+
+
 def norm_header(cell: Cell) -> str:
     """Header text normalised for matching: lower case, single spaces, '0' dash artefacts fixed."""
     if cell is None:
         return ""
+    try:
+        return _norm_header(cell)
+    except TypeError:  # an unhashable cell: normalised without the cache
+        return _norm_header.__wrapped__(cell)
+
+
+@functools.lru_cache(maxsize=1 << 16, typed=True)
+def _norm_header(cell: Cell) -> str:
+    # Cached: readers scan the first rows of every sheet for headers, meeting the same cells
+    # again and again. typed=True keeps 1, 1.0 and True apart (their text differs).
     text = str(cell).replace("\u00a0", " ").replace("–", "-").strip().lower()
     # Some exports turn ' - ' into ' 0 ' (e.g. 'Type 1 Departments 0 Major A&E').
-    text = re.sub(r"\s+0\s+", " - ", text)
-    return re.sub(r"\s+", " ", text)
+    text = _ZERO_DASH.sub(" - ", text)
+    return _SPACES.sub(" ", text)

@@ -13,8 +13,10 @@ Charts are embedded as inline SVG, so the PDF (made by WeasyPrint) is vector thr
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -27,7 +29,9 @@ from markupsafe import Markup
 
 from fourhour.errors import InvalidInputError, QueryError
 from fourhour.measures import STANDARD_PCT, THRESHOLD_PCT, measure_table
+from fourhour.measures.funnel import funnel_data
 from fourhour.measures.spc import DEFAULT_PRESET, PRESET_RULES, Preset, SpcOptions, SpcResult
+from fourhour.oversight.config import EscalationRules, load_escalation_rules
 from fourhour.periods import Period
 from fourhour.report import charts
 from fourhour.report.bulletin import build_bulletin, is_synthetic, render
@@ -41,7 +45,8 @@ from fourhour.report.series import (
     performance_spc,
     periods_back,
 )
-from fourhour.report.templating import environment
+from fourhour.report.svg_worker import Drawing, SvgWorker
+from fourhour.report.templating import shared_environment
 from fourhour.warehouse import Warehouse
 from fourhour.warehouse.connection import one_row
 from fourhour.warehouse.hierarchy import names_for, parents_sql, provider_parents
@@ -56,11 +61,27 @@ Progress = Callable[[str], None]
 # -------------------------------------------------------------------------------- model
 
 
-@dataclass(frozen=True)
 class Figure:
-    key: str
-    svg: str
-    description: str
+    """A chart in the report: its key, its SVG (drawn by vl-convert) and its text alternative.
+
+    Inside `build_report` the SVG is drawn by the chart worker while the report goes on; until
+    it is drawn, `svg` is a placeholder that `build_report` replaces in the section's HTML."""
+
+    def __init__(self, key: str, svg: str | Drawing, description: str) -> None:
+        self.key = key
+        self.description = description
+        self._svg = svg
+        self.placeholder = f"<!--fourhour-chart:{id(self)}-->"
+
+    @property
+    def svg(self) -> str:
+        return self._svg if isinstance(self._svg, str) else self.placeholder
+
+    def resolve(self) -> str:
+        """The SVG, waiting for the chart worker if it is still drawing."""
+        if not isinstance(self._svg, str):
+            self._svg = _label_svg(self._svg.result(), self.key, self.description)
+        return self._svg
 
 
 @dataclass
@@ -71,6 +92,16 @@ class Section:
     title: str
     html: str
     page_break: bool = True
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A section left out of the report, and why. The report lists every skipped section and
+    its reason under "Notes and methods", so that nothing disappears without a word."""
+
+    key: str
+    title: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -99,12 +130,10 @@ class BoardReport:
     focus: Focus | None = None
     timings: dict[str, float] = field(default_factory=dict)
     pages: int | None = None  # set once written as a PDF
+    skipped: list[Skipped] = field(default_factory=list)
 
 
-def _svg(chart: Any, key: str) -> Figure:
-    spec = chart.to_dict()
-    description = spec.get("description", "")
-    svg = charts.to_svg(spec)
+def _label_svg(svg: str, key: str, description: str) -> str:
     # A text alternative on the SVG itself, for readers that meet it outside the figure.
     svg = re.sub(
         r"^<svg ",
@@ -113,8 +142,28 @@ def _svg(chart: Any, key: str) -> Figure:
         count=1,
     )
     title = f'<title id="{key}-title">{Markup.escape(description)}</title>'
-    svg = re.sub(r"(<svg[^>]*>)", lambda m: m.group(1) + title, svg, count=1)
-    return Figure(key, svg, description)
+    return re.sub(r"(<svg[^>]*>)", lambda m: m.group(1) + title, svg, count=1)
+
+
+# The chart worker of the report being built and the figures sent to it (None outside
+# build_report: charts are drawn at once).
+_WORKER: ContextVar[tuple[SvgWorker, list[Figure]] | None] = ContextVar(
+    "board_svg_worker", default=None
+)
+
+
+def _svg(chart: Any, key: str) -> Figure:
+    # Not validated against the Vega-Lite schema here (the same spec, in about half the time):
+    # the charts are built by fourhour's own code, and tests/test_charts.py validates each kind.
+    spec = chart.to_dict(validate=False)
+    description = spec.get("description", "")
+    current = _WORKER.get()
+    if current is None:
+        return Figure(key, _label_svg(charts.to_svg(spec), key, description), description)
+    worker, sent = current
+    figure = Figure(key, worker.submit(spec), description)
+    sent.append(figure)
+    return figure
 
 
 # ------------------------------------------------------------------------------ context
@@ -130,6 +179,8 @@ class BoardContext:
     focus: Focus | None = None
     notes: list[str] = field(default_factory=list)
     spc_preset: str = DEFAULT_PRESET
+    rules: EscalationRules | None = None  # the escalation rules, read before any work
+    skipped: list[Skipped] = field(default_factory=list)
 
     @property
     def spc_rules(self) -> Preset:
@@ -220,11 +271,18 @@ class BoardContext:
 
 # ---------------------------------------------------------------------------- sections
 
-SectionBuilder = Callable[[BoardContext], Section | None]
+# A builder returns its Section, Skipped (left out, with the reason the report gives) or None
+# where there is nothing to leave out (no provider chosen, an outlook for a weekly report).
+SectionBuilder = Callable[[BoardContext], Section | Skipped | None]
+
+
+@functools.cache
+def _parts_module() -> Any:
+    return shared_environment().get_template("board_parts.html.j2").module
 
 
 def _parts() -> Any:
-    return environment().get_template("board_parts.html.j2").module
+    return _parts_module()
 
 
 def bulletin_fragment(b: dict) -> str:
@@ -343,7 +401,8 @@ def providers_section(ctx: BoardContext) -> Section | None:
             "breaches": table[f"{basis}_breaches"],
         }
     )
-    od = charts.funnel_data(funnel_input)[3]
+    funnel = funnel_data(funnel_input)  # once, for the chart and the methods note
+    od = funnel.overdispersion
     ctx.notes.append(
         f"Funnel plot: over-dispersion factor φ = {od.phi:,.1f} across {od.k} providers"
         + (
@@ -357,7 +416,7 @@ def providers_section(ctx: BoardContext) -> Section | None:
     figures = [
         _svg(
             charts.funnel_chart(
-                funnel_input,
+                funnel,
                 label=label,
                 period_label=ctx.period.label,
                 highlight=ctx.highlight,
@@ -549,33 +608,45 @@ def focus_section(ctx: BoardContext) -> Section | None:
     )
 
 
-def escalation_section(wh: Warehouse, period: Period) -> str | None:
-    """The oversight engine's summons list for the week or month as an HTML fragment (local
-    systems, else trusts directly where no system is known for the period), or None where
-    there are no returns to score."""
-    from fourhour.oversight.config import load_escalation_rules
-    from fourhour.oversight.escalation import evaluate
+ESCALATIONS_TITLE = "Escalations"
 
-    if period.granularity not in ("week", "month"):
-        return None
-    rules = load_escalation_rules(None, period.granularity)
+
+def escalation_section(
+    wh: Warehouse, period: Period, rules: EscalationRules | None = None
+) -> str | Skipped:
+    """The oversight engine's summons list for the week or month as an HTML fragment (local
+    systems, else trusts directly where no system is known for the period), or Skipped with
+    the reason where there is nothing to score. `rules`: the escalation rules (the shipped
+    defaults if None); a bad rules file is the caller's error, raised before this runs."""
+    from fourhour.oversight.escalation import evaluate
+    from fourhour.oversight.explain import RULE_PHRASES
+
+    rules = rules or load_escalation_rules(None, period.granularity)
     try:
         result = evaluate(wh, period, rules)
     except QueryError as exc:
         # No local system is known for the period: escalate trusts directly, and say why.
         try:
             result = evaluate(wh, period, rules, "provider")
-        except QueryError:
-            return None
+        except QueryError as direct:
+            return Skipped(
+                "escalations",
+                ESCALATIONS_TITLE,
+                f"the escalation engine could not score {charts.the(period.label)}: "
+                f"{exc.message}; trusts directly: {direct.message}",
+            )
         result.notes.insert(0, f"Trusts are escalated directly: {exc.message}.")
     payload = result.as_dict()
     if not payload["systems_scored"]:
-        return None
+        return Skipped(
+            "escalations",
+            ESCALATIONS_TITLE,
+            f"no system or trust had the returns the escalation rules need in the "
+            f"{period.granularity}s to {charts.the(period.label)}",
+        )
     for system in payload["summons"]:
         system["explanation"] = board_text(system["explanation"])
     payload["notes"] = [board_text(n) for n in payload["notes"]]
-    from fourhour.oversight.explain import RULE_PHRASES
-
     return str(_parts().escalations(d=payload, phrases=RULE_PHRASES))
 
 
@@ -590,11 +661,11 @@ def board_text(text: str) -> str:
     return _LONG_DECIMAL.sub(lambda m: f"{float(m.group(1)):.1f}", text)
 
 
-def escalations_section(ctx: BoardContext) -> Section | None:
-    html = escalation_section(ctx.wh, ctx.period)
-    if html is None:
-        return None
-    return Section("escalations", "Escalations", html)
+def escalations_section(ctx: BoardContext) -> Section | Skipped:
+    html = escalation_section(ctx.wh, ctx.period, ctx.rules)
+    if isinstance(html, Skipped):
+        return html
+    return Section("escalations", ESCALATIONS_TITLE, html)
 
 
 def methods_section(ctx: BoardContext) -> Section:
@@ -604,6 +675,7 @@ def methods_section(ctx: BoardContext) -> Section:
         _parts().methods(
             ctx=ctx,
             notes=ctx.notes,
+            skipped=ctx.skipped,
             history=HISTORY[ctx.granularity],
             standard=STANDARD_PCT,
             threshold=THRESHOLD_PCT,
@@ -681,33 +753,51 @@ def build_report(
     extra_sections: Sequence[SectionBuilder] = (),
     progress: Progress | None = None,
     spc_preset: str = DEFAULT_PRESET,
+    rules: Path | None = None,
+    parallel_charts: bool | None = None,
 ) -> BoardReport:
     """Read the warehouse and build every section of the board report for `period`, with
-    SPC charts and icons under `spc_preset` (`fourhour.measures.spc.PRESETS`)."""
+    SPC charts and icons under `spc_preset` (`fourhour.measures.spc.PRESETS`) and the summons
+    list under the escalation rules in `rules` (a TOML file laid over the shipped defaults).
+
+    A bad rules file raises RulesError before any reading: it is the user's error, never a
+    section quietly left out. A section left out for want of data is listed, with the reason,
+    under "Notes and methods" (and in `BoardReport.skipped`). Charts are drawn in a worker
+    process where there is a second core (`parallel_charts`: True or False to choose); the
+    report is the same either way."""
     SpcOptions(preset=spc_preset)  # an unknown preset is an input error before any reading
     if period.granularity not in HISTORY:
         raise InvalidInputError(f"board reports are weekly or monthly, not by {period.granularity}")
+    escalation_rules = load_escalation_rules(rules, period.granularity)
     step = progress or (lambda _: None)
     clock = _Clock()
     step("bulletin")
     bulletin = build_bulletin(wh, period)  # QueryError with a hint where the period is empty
     focus = resolve_focus(wh, period, provider, system)
-    ctx = BoardContext(wh, period, bulletin, focus, spc_preset=spc_preset)
+    ctx = BoardContext(wh, period, bulletin, focus, spc_preset=spc_preset, rules=escalation_rules)
     if ctx.basis == "type1":
         ctx.notes.append(
             "All-types figures are not held for this period (the weekly returns of 2010-2015 "
             "publish major A&E only), so every figure and chart is type 1 (major A&E)."
         )
     clock.lap("bulletin")
-    built: list[Section] = []
-    for builder in [*sections, *extra_sections]:
-        name = builder.__name__.removesuffix("_section")
-        if name != "focus" or focus is not None:
-            step(name)
-        section = builder(ctx)
-        clock.lap(name)
-        if section is not None:
-            built.append(section)
+    # Charts are drawn in a worker process while the sections go on reading and computing;
+    # each section's HTML holds a placeholder for its charts until they are drawn.
+    worker = SvgWorker(charts.VL_VERSION, charts.LOCALE, parallel=parallel_charts)
+    sent: list[Figure] = []
+    token = _WORKER.set((worker, sent))
+    try:
+        results = _build_sections(ctx, [*sections, *extra_sections], step, clock)
+        built = [r for i, r in sorted(results.items()) if isinstance(r, Section)]
+        for section in built:
+            html = str(section.html)  # plain text: Markup.replace would escape the SVG
+            for figure in sent:
+                html = html.replace(figure.placeholder, figure.resolve())
+            section.html = Markup(html) if isinstance(section.html, Markup) else html
+        clock.lap("charts")
+    finally:
+        _WORKER.reset(token)
+        worker.close()
     where = f": {focus.name}" if focus else ""
     return BoardReport(
         period=period,
@@ -719,7 +809,27 @@ def build_report(
         notes=ctx.notes,
         focus=focus,
         timings=clock.laps,
+        skipped=ctx.skipped,
     )
+
+
+def _build_sections(
+    ctx: BoardContext, builders: list[SectionBuilder], step: Progress, clock: _Clock
+) -> dict[int, Section | Skipped | None]:
+    """Each builder's result by its place in `builders`. The methods section lists what the
+    others noted and skipped, so it is built last and put back in its place."""
+    order = sorted(range(len(builders)), key=lambda i: builders[i] is methods_section)
+    results: dict[int, Section | Skipped | None] = {}
+    for i in order:
+        builder = builders[i]
+        name = builder.__name__.removesuffix("_section")
+        if name != "focus" or ctx.focus is not None:
+            step(name)
+        result = results[i] = builder(ctx)
+        clock.lap(name)
+        if isinstance(result, Skipped):
+            ctx.skipped.append(result)
+    return results
 
 
 class _Clock:
@@ -741,7 +851,7 @@ class _Clock:
 
 def render_html(report: BoardReport) -> str:
     return (
-        environment()
+        shared_environment()
         .get_template("board.html.j2")
         .render(
             r=report,

@@ -29,7 +29,7 @@ from fourhour.measures.performance import TYPE_KEYS, source_granularity, weeks_e
 from fourhour.periods import Period
 from fourhour.report.options import BULLETIN_FORMATS as FORMATS
 from fourhour.report.options import WORST_N
-from fourhour.report.templating import environment
+from fourhour.report.templating import shared_environment
 from fourhour.warehouse import Warehouse
 from fourhour.warehouse.connection import one_row
 
@@ -236,4 +236,4 @@ def render(b: dict, fmt: str) -> str:
     if fmt not in FORMATS:
         raise InvalidInputError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
     suffix = {"text": "txt", "markdown": "md", "html": "html"}[fmt]
-    return environment().get_template(f"bulletin.{suffix}.j2").render(**_context(b))
+    return shared_environment().get_template(f"bulletin.{suffix}.j2").render(**_context(b))

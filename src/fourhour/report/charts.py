@@ -30,6 +30,7 @@ import pandas as pd
 import vl_convert as vlc
 
 from fourhour.errors import InvalidInputError, QueryError
+from fourhour.measures.funnel import FunnelData, Overdispersion, funnel_data
 from fourhour.measures.performance import STANDARD_PCT, THRESHOLD_PCT
 from fourhour.report.icons import (
     COMMON,
@@ -65,11 +66,6 @@ POINT_COLOURS = (COMMON, IMPROVEMENT, CONCERN, NEITHER)
 VL_VERSION = ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
 LOCALE: Final = "en-GB"
 FORMATS = (".svg", ".png", ".pdf", ".html", ".json")
-
-# z for two-sided 95% and 99.8% limits (normal quantiles 0.975 and 0.999)
-Z95 = 1.959963984540054
-Z998 = 3.090232306167813
-WINSOR = 0.10  # Spiegelhalter: winsorise z-scores at the 10th and 90th percentiles
 
 
 def _configure(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
@@ -825,143 +821,8 @@ def types_description(frame: pd.DataFrame, *, has_all: bool, unit_name: str) -> 
 # ---------------------------------------------------------------------------- funnel plot
 
 
-def _log_choose_pmf(n: int, p: float, k: np.ndarray) -> np.ndarray:
-    lg = np.vectorize(math.lgamma, otypes=[float])
-    log_pmf = (
-        math.lgamma(n + 1) - lg(k + 1) - lg(n - k + 1) + k * math.log(p) + (n - k) * math.log1p(-p)
-    )
-    return np.exp(log_pmf)
-
-
-def binomial_limit(n: int, p0: float, q: float) -> float:
-    """The q-quantile of Binomial(n, p0)/n, interpolated as Spiegelhalter (2005), appendix:
-    r is the smallest count with P(R <= r) >= q, alpha = (P(R <= r) - q) / P(R = r), and the
-    limit is (r - alpha) / n."""
-    if n <= 0:
-        return math.nan
-    if p0 <= 0.0 or p0 >= 1.0:
-        return float(p0)
-    sd = math.sqrt(n * p0 * (1 - p0))
-    lo = max(0, int(n * p0 - 12 * sd - 10))
-    hi = min(n, int(n * p0 + 12 * sd + 10))
-    k = np.arange(lo, hi + 1, dtype=float)
-    pmf = _log_choose_pmf(n, p0, k)
-    cdf = np.cumsum(pmf)
-    i = int(np.searchsorted(cdf, q, side="left"))
-    i = min(i, len(k) - 1)
-    alpha = (cdf[i] - q) / pmf[i] if pmf[i] > 0 else 0.0
-    return float((k[i] - alpha) / n)
-
-
-def funnel_limits(
-    p0: float, n: Iterable[int], z: float, tau2: float = 0.0, exact: bool | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Lower and upper control limits (proportions) around p0 for each denominator n.
-
-    Without over-dispersion (tau2 = 0) these are exact binomial limits for the two-sided
-    probability matching z (interpolated, Spiegelhalter 2005). With tau2 > 0, the additive
-    random-effects limits p0 +/- z * sqrt(p0 (1 - p0) / n + tau2). Limits are clipped to [0, 1].
-    """
-    ns = np.asarray(list(n), dtype=float)
-    if tau2 > 0 or exact is False:
-        se = np.sqrt(p0 * (1 - p0) / ns + tau2)
-        return np.clip(p0 - z * se, 0, 1), np.clip(p0 + z * se, 0, 1)
-    tail = 0.5 * math.erfc(z / math.sqrt(2))
-    lower = np.array([binomial_limit(round(m), p0, tail) for m in ns])
-    upper = np.array([binomial_limit(round(m), p0, 1 - tail) for m in ns])
-    return lower, upper
-
-
-@dataclass(frozen=True)
-class Overdispersion:
-    """Spiegelhalter's over-dispersion estimate for k units around p0."""
-
-    k: int
-    phi: float  # mean of the squared winsorised z-scores; 1 with no over-dispersion
-    tau2: float  # additive between-unit variance on the proportion scale (0 if none)
-    significant: bool  # k * phi above the 95th percentile of chi-squared on k - 1 df
-
-    @property
-    def tau_points(self) -> float:
-        """The between-provider standard deviation in percentage points."""
-        return 100 * math.sqrt(self.tau2)
-
-
-def _chi2_quantile(q_z: float, df: int) -> float:
-    """Wilson-Hilferty approximation of a chi-squared quantile (z: the normal quantile)."""
-    h = 2.0 / (9.0 * df)
-    return df * (1 - h + q_z * math.sqrt(h)) ** 3
-
-
-def overdispersion(y: np.ndarray, n: np.ndarray, p0: float) -> Overdispersion:
-    """Spiegelhalter (2005), "Handling over-dispersion of performance indicators": z-scores
-    z_i = (y_i - p0) / sqrt(p0 (1 - p0) / n_i), winsorised at the 10th and 90th percentiles;
-    phi = mean(z^2); if k phi > k - 1, tau2 = (k phi - (k - 1)) / (sum w - sum w^2 / sum w)
-    with w_i = n_i / (p0 (1 - p0))."""
-    y = np.asarray(y, dtype=float)
-    n = np.asarray(n, dtype=float)
-    keep = np.isfinite(y) & np.isfinite(n) & (n > 0)
-    y, n = y[keep], n[keep]
-    k = len(y)
-    if k < 3 or not 0 < p0 < 1:
-        return Overdispersion(k, 1.0, 0.0, False)
-    var = p0 * (1 - p0)
-    z = (y - p0) / np.sqrt(var / n)
-    lo, hi = np.quantile(z, [WINSOR, 1 - WINSOR])
-    zw = np.clip(z, lo, hi)
-    phi = float(np.mean(zw**2))
-    w = n / var
-    denominator = w.sum() - (w**2).sum() / w.sum()
-    tau2 = max(0.0, (k * phi - (k - 1)) / denominator) if denominator > 0 else 0.0
-    significant = k * phi > _chi2_quantile(1.6448536269514722, k - 1)
-    return Overdispersion(k, phi, tau2 if significant else 0.0, significant)
-
-
-def funnel_data(
-    providers: pd.DataFrame, *, national_pct: float | None = None, points: int = 120
-) -> tuple[pd.DataFrame, pd.DataFrame, float, Overdispersion]:
-    """Providers with their position against the limits, the limit curves, p0 and the
-    over-dispersion estimate. `providers`: code, name, attendances, breaches."""
-    frame = providers[["code", "name", "attendances", "breaches"]].copy()
-    frame["attendances"] = as_float(frame["attendances"])
-    frame["breaches"] = as_float(frame["breaches"])
-    frame = frame[(frame["attendances"] > 0) & frame["breaches"].notna()].reset_index(drop=True)
-    if frame.empty:
-        raise QueryError("no providers with attendances to place on the funnel plot")
-    frame["name"] = frame["name"].fillna(frame["code"]).astype(str)
-    frame["p"] = (frame["attendances"] - frame["breaches"]) / frame["attendances"]
-    frame["pct"] = 100 * frame["p"]
-    p0 = (
-        national_pct / 100.0
-        if national_pct is not None
-        else float((frame["attendances"] - frame["breaches"]).sum() / frame["attendances"].sum())
-    )
-    od = overdispersion(frame["p"].to_numpy(), frame["attendances"].to_numpy(), p0)
-    n_max = float(frame["attendances"].max()) * 1.05
-    n_min = max(10.0, float(frame["attendances"].min()) * 0.8)
-    grid = np.unique(np.round(np.geomspace(n_min, n_max, points)))
-    curves = {"n": grid}
-    for name, z in (("95", Z95), ("998", Z998)):
-        lo, hi = funnel_limits(p0, grid, z)
-        curves[f"lower_{name}"], curves[f"upper_{name}"] = 100 * lo, 100 * hi
-        if od.tau2 > 0:
-            lo, hi = funnel_limits(p0, grid, z, od.tau2)
-            curves[f"adj_lower_{name}"], curves[f"adj_upper_{name}"] = 100 * lo, 100 * hi
-    limits = pd.DataFrame(curves)
-    lo998, hi998 = funnel_limits(p0, frame["attendances"], Z998, od.tau2)
-    frame["position"] = np.select(
-        [frame["p"] < lo998, frame["p"] > hi998], ["Below", "Above"], "Within"
-    )
-    if od.tau2 > 0:
-        lo998, hi998 = funnel_limits(p0, frame["attendances"], Z998)
-    frame["binomial_position"] = np.select(
-        [frame["p"] < lo998, frame["p"] > hi998], ["Below", "Above"], "Within"
-    )
-    return frame, limits, p0, od
-
-
 def funnel_chart(
-    providers: pd.DataFrame,
+    providers: pd.DataFrame | FunnelData,
     *,
     national_pct: float | None = None,
     title: str = "Providers: four-hour performance against attendances",
@@ -975,8 +836,15 @@ def funnel_chart(
     national proportion: exact binomial 95% and 99.8% limits, and, where the providers vary
     more than chance allows (they always do for four-hour performance), the same limits widened
     for over-dispersion. Providers outside the widened 99.8% limits are coloured and named.
-    `highlight`: a provider's code, ringed and named in bold (the report's chosen provider)."""
-    frame, limits, p0, od = funnel_data(providers, national_pct=national_pct)
+    `highlight`: a provider's code, ringed and named in bold (the report's chosen provider).
+    `providers` is a frame (code, name, attendances, breaches) or its `funnel_data`, computed
+    once by a caller that also reports the over-dispersion."""
+    funnel = (
+        providers
+        if isinstance(providers, FunnelData)
+        else funnel_data(providers, national_pct=national_pct)
+    )
+    frame, limits, p0, od = funnel.providers, funnel.limits, funnel.p0, funnel.overdispersion
     adjusted = od.tau2 > 0
     lim_cols = [c for c in limits.columns if c != "n"]
     domain = _y_domain(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 
@@ -37,3 +39,11 @@ def environment() -> Environment:
     env.filters["points"] = points
     env.filters["gbp"] = gbp
     return env
+
+
+@functools.cache
+def shared_environment() -> Environment:
+    """One environment for the report's own templates, so that each is compiled once per
+    process (a report renders its parts template a dozen times). Not to be changed: callers
+    that add filters or globals take their own `environment()`."""
+    return environment()

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,12 +59,78 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def ingest_file(wh: Warehouse, path: Path) -> IngestOutcome:
-    """Read, validate and store one file atomically. Raises ReaderError/IngestError on bad input."""
-    sha = sha256_of(path)
-    result = read_file(path)
+def ingest_paths(
+    wh: Warehouse,
+    paths: Iterable[str | Path],
+    progress: Callable[[Path, IngestOutcome], None] | None = None,
+) -> list[IngestOutcome]:
+    """Ingest each file in turn, each in its own transaction. Stops at the first bad file."""
+    files = [Path(p) for p in paths]
+    outcomes = []
+    with ReadAhead(files) as ahead:
+        for p in files:
+            outcome = ingest_file(wh, p, ahead)
+            outcomes.append(outcome)
+            if progress:
+                progress(p, outcome)
+    return outcomes
+
+
+def ingest_file(wh: Warehouse, path: Path, ahead: ReadAhead | None = None) -> IngestOutcome:
+    """Read, validate and store one file atomically. Raises ReaderError/IngestError on bad input.
+
+    With `ahead`, the file was already read (in a worker process) while earlier files were
+    stored; storing is the same either way, one transaction per file."""
+    sha, result = ahead.take(path) if ahead is not None else _read(path)
     with wh.transaction() as con:
         return _store(con, path, sha, result)
+
+
+def _read(path: Path) -> tuple[str, ReadResult]:
+    return sha256_of(path), read_file(path)
+
+
+class ReadAhead:
+    """Reads files in worker processes, in order, while the caller stores earlier ones.
+
+    Reading (parsing spreadsheets in Python) and storing (DuckDB) then overlap on a machine
+    with two or more cores. Only reading moves: files are still stored one at a time, in the
+    order given, each in its own transaction. A file whose reading failed in a worker is read
+    again in this process, so that its error (file, row, column) is raised here as it would be
+    without read-ahead."""
+
+    def __init__(self, paths: Iterable[Path], workers: int | None = None) -> None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        files = list(paths)
+        count = min(workers or os.cpu_count() or 1, len(files))
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+        if context.get_start_method() == "forkserver":
+            context.set_forkserver_preload(["fourhour.warehouse.load"])
+        self._pool = ProcessPoolExecutor(max_workers=max(count, 1), mp_context=context)
+        self._futures = {p: self._pool.submit(_read, p) for p in files}
+
+    def take(self, path: Path) -> tuple[str, ReadResult]:
+        future = self._futures.pop(path, None)
+        if future is not None:
+            try:
+                return future.result()
+            except Exception:  # read again below, to raise the real error here
+                pass
+        return _read(path)
+
+    def close(self) -> None:
+        for future in self._futures.values():
+            future.cancel()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> ReadAhead:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def _store(
@@ -303,9 +371,16 @@ def _store_names(con: duckdb.DuckDBPyConnection, result: ReadResult, returns: pd
     # case NHS England's other files use, so that one trust does not shout in one period.
     shouting = frame["name"].str.isupper()
     frame.loc[shouting, "name"] = frame.loc[shouting, "name"].map(ods_title)
-    frame = frame.groupby(["code", "name", "source"], as_index=False).agg(
+    # Dates as datetime64 for the group-by (pandas falls back to a Python loop on date
+    # objects), then back to dates for DuckDB's DATE columns.
+    spans = frame.assign(
+        seen_from=pd.to_datetime(frame["seen_from"]), seen_to=pd.to_datetime(frame["seen_to"])
+    )
+    frame = spans.groupby(["code", "name", "source"], as_index=False).agg(
         seen_from=("seen_from", "min"), seen_to=("seen_to", "max")
     )
+    frame["seen_from"] = frame["seen_from"].dt.date
+    frame["seen_to"] = frame["seen_to"].dt.date
     con.register("incoming_names", frame)
     try:
         changed = one_row(

@@ -93,13 +93,12 @@ IDENTITY = ("code", "name", "date", "region")
 _TIME = re.compile(r"^(.*?)[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$")
 _CODE = re.compile(r"^[A-Z0-9]{3,6}$")
 
-_PLAIN_QUOTES = str.maketrans("’‘“”", "''\"\"")
+_PLAIN_QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"'})
 
 
 def key(cell: Cell) -> str:
     """Header text for matching: norm_header with typographic quotes made plain."""
-    text = norm_header(cell)
-    return text.translate(_PLAIN_QUOTES)
+    return norm_header(cell).translate(_PLAIN_QUOTES)
 
 
 def detect(sheets: list[Sheet]) -> bool:
