@@ -96,16 +96,16 @@ def test_a_bad_rules_file_is_an_error_before_any_reading(world: Path, tmp_path: 
         build_report(wh, WEEK, rules=bad_rules(tmp_path))
 
 
-def test_cli_bad_rules_file_exits_2_with_one_line_and_writes_nothing(
+def test_cli_bad_rules_file_exits_8_with_one_line_and_writes_nothing(
     world: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:
     out = tmp_path / "board.html"
     args = ["report", "--week-ending", LAST.isoformat(), "-w", str(world), "-o", str(out)]
     code = run([*args, "--rules", str(bad_rules(tmp_path))], monkeypatch)
     err = capsys.readouterr().err
-    assert code == 2 and not out.exists()
+    assert code == 8 and not out.exists()  # a configuration error (errors.ConfigError)
     assert "rules.toml" in err and "'window.top'" in err and "Traceback" not in err
-    assert run([*args, "--rules", str(tmp_path / "missing.toml")], monkeypatch) == 2
+    assert run([*args, "--rules", str(tmp_path / "missing.toml")], monkeypatch) == 2  # a bad path
     assert "missing.toml" in capsys.readouterr().err and not out.exists()
 
 
