@@ -113,7 +113,6 @@ SLOW_TESTS = (
     "test_cli_errors.py::test_entry_point_in_a_subprocess_has_no_traceback",
     "test_bad_input.py::test_entry_point_prints_error_and_exit_code",
     "test_load_and_measures.py::test_aggregate_performance_is_ratio_of_sums",
-    "test_synthetic.py::test_fast_enough",
 )
 
 
