@@ -181,10 +181,12 @@ def test_warehouse_info_and_log(everything: Path) -> None:
     assert log.strip()
 
 
-def test_capacity_on_a_real_trust(everything: Path) -> None:
-    result = fourhour("calibrate", "--provider", "RXQ", "-w", str(everything))
+def test_capacity_on_a_real_trust(everything: Path, tmp_path: Path) -> None:
+    # run where a user would, so that the scenario it writes (RXQ.toml) lands there
+    result = fourhour("calibrate", "--provider", "RXQ", "-w", str(everything), cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "RXQ" in result.stdout
+    assert (tmp_path / "RXQ.toml").is_file()
 
 
 def test_bad_input_is_one_line_everywhere(everything: Path, tmp_path: Path) -> None:
