@@ -32,6 +32,12 @@ class Period:
             return f"Q{q} {fy}/{(fy + 1) % 100:02d}"
         return f"{self.start.year}/{(self.start.year + 1) % 100:02d}"
 
+    @property
+    def phrase(self) -> str:
+        """The label as it reads after a preposition: 'the week ending 4 January 2015',
+        'January 2030', 'Q1 2016/17'."""
+        return f"the {self.label}" if self.granularity == "week" else self.label
+
     def same_period_last_year(self) -> Period:
         """The week ending 364 days before (same weekday), else the same period a year before."""
         if self.granularity == "week":

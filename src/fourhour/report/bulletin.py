@@ -93,7 +93,7 @@ def build_bulletin(
     now = england(wh, period).iloc[0]
     if not _has_data(now):
         raise QueryError(
-            f"the warehouse holds no returns for the {period.label}",
+            f"the warehouse holds no returns for {period.phrase}",
             hint=_coverage_hint(wh, period.granularity),
         )
     last_period = period.same_period_last_year()

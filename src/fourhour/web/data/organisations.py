@@ -491,7 +491,7 @@ def detail(
                 hint=f"see /{PLURAL[level]} for the codes held",
             )
         raise NotFound(
-            f"{what} {code} has no returns for the {period.label}",
+            f"{what} {code} has no returns for {period.phrase}",
             hint="choose another period",
         )
     label = f"{row['name']} ({code})" if row["name"] != code else code
