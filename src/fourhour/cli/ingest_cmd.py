@@ -52,6 +52,13 @@ def ingest(
         input_argument(folders=True, help="Files (CSV, XLS, XLSX) or folders of them."),
     ],
     warehouse: WarehouseOption = None,
+    precompute: Annotated[
+        bool,
+        typer.Option(
+            help="Then compute the web pages' league tables for the periods the files changed "
+            "(`fourhour precompute`)."
+        ),
+    ] = True,
 ) -> None:
     """Ingest NHS England A&E returns, organisation and bed files; the layout is detected.
 
@@ -90,6 +97,10 @@ def ingest(
                 except (ReaderError, IngestError) as exc:
                     refused.append(Refused(f, exc))
                 progress.advance(task)
+        if precompute and outcomes:
+            from fourhour.cli.serve_cmd import precompute_pages
+
+            precompute_pages(wh)
     _summary(outcomes)
     _report_skipped_and_refused(skipped, refused, stored=len(outcomes))
 

@@ -70,3 +70,35 @@ def serve(
         server_header=False,
         proxy_headers=False,
     )
+
+
+def precompute_pages(wh) -> None:  # type: ignore[no-untyped-def]
+    """Store the league tables of every period whose inputs changed (fourhour.web.precompute),
+    with a progress bar; prints what it did."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from fourhour.web.precompute import precompute as run
+
+    progress = Progress(
+        TextColumn("[bold]web pages"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+    with progress:
+        task = progress.add_task("leagues", total=None)
+        outcome = run(wh, lambda done, total: progress.update(task, completed=done, total=total))
+    console.print(outcome.text(), highlight=False)
+
+
+@app.command()
+def precompute(warehouse: WarehouseOption = None) -> None:
+    """Compute the web pages' league tables for every period held, so that the first request
+    for any organisation-period is fast. Only what changed since the last run is computed
+    (`fourhour ingest` runs this after ingesting, unless --no-precompute)."""
+    from fourhour.warehouse import open_warehouse
+
+    with open_warehouse(warehouse) as wh:
+        precompute_pages(wh)

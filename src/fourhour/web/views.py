@@ -9,6 +9,7 @@ from fourhour.errors import FourhourError
 from fourhour.measures.spc_names import DEFAULT_PRESET
 from fourhour.periods import Period
 from fourhour.warehouse.hierarchy import names_for
+from fourhour.web import precompute
 from fourhour.web.data import england as england_data
 from fourhour.web.data import organisations as orgs
 from fourhour.web.data import oversight as oversight_data
@@ -22,9 +23,17 @@ def england(site: Site, period: Period) -> dict[str, Any]:
 
 
 def league(site: Site, period: Period, level: str, preset: str = DEFAULT_PRESET) -> dict[str, Any]:
-    return site.compute(
-        ("league", period, level, preset), lambda wh: orgs.league(wh, period, level, preset)
-    )
+    """The league, read from the warehouse's precomputed leagues when they are current
+    (fourhour.web.precompute), else computed live."""
+
+    def work(wh: Any) -> dict[str, Any]:
+        if site.config.precomputed:
+            stored = precompute.stored_league(wh, period, level, preset)
+            if stored is not None:
+                return stored
+        return orgs.league(wh, period, level, preset)
+
+    return site.compute(("league", period, level, preset), work)
 
 
 def code_of(site: Site, level: str, text: str) -> str | None:
