@@ -36,7 +36,8 @@ def snapshot(path: Path) -> dict:
     with open_warehouse(path, read_only=True) as wh:
         leagues = wh.con.execute(
             "SELECT level, granularity, period_end, basis, inputs_sha256, computed_at "
-            "FROM web_leagues ORDER BY ALL"
+            "FROM web_leagues UNION ALL SELECT 'england', granularity, period_end, '', "
+            "inputs_sha256, computed_at FROM web_england ORDER BY ALL"
         ).fetchall()
         rows = wh.con.execute(
             "SELECT level, granularity, period_end, code, position, row::VARCHAR "
@@ -63,9 +64,9 @@ def test_the_first_run_computes_every_league_of_every_period(stored: tuple[Path,
         ).fetchone()[0]
         assert precompute.current(wh)
     assert periods == 18 + 4  # 18 weeks, 4 months
-    assert facts["outcome"].computed == 3 * periods
+    assert facts["outcome"].computed == 3 * periods + periods  # leagues, England
     assert facts["outcome"].unchanged == 0
-    assert {k[0] for k in facts["before"]["leagues"]} == {"provider", "system", "region"}
+    assert {k[0] for k in facts["before"]["leagues"]} == {"provider", "system", "region", "england"}
 
 
 def test_pages_from_the_store_equal_pages_computed_live(
@@ -85,7 +86,9 @@ def test_pages_from_the_store_equal_pages_computed_live(
                 assert league["basis"] == live["basis"]
                 for r in (league["rows"][0], league["rows"][-1]):
                     samples.append(r["url"])
-            samples.append(f"/providers?{league['rows'][0]['url'].split('?')[1]}")
+            query = league["rows"][0]["url"].split("?")[1]
+            samples += [f"/providers?{query}", f"/?{query}", f"/api/v1/england?{query}"]
+            assert precompute.stored_england(wh, period) is not None
     bodies = {}
     for precomputed in (True, False):
         with TestClient(app_for(copy, None, precomputed=precomputed)) as client:
@@ -133,9 +136,9 @@ def test_a_new_month_computes_only_its_own_leagues(
     before = facts["before"]
     added = set(after["leagues"]) - set(before["leagues"])
     assert {(level, g, str(end)) for level, g, end in added} == {
-        (level, "month", "2025-06-30") for level in ("provider", "system", "region")
+        (level, "month", "2025-06-30") for level in ("provider", "system", "region", "england")
     }
-    assert outcome.computed == 3 and outcome.removed == 0
+    assert outcome.computed == 4 and outcome.removed == 0
     for key, value in before["leagues"].items():
         assert after["leagues"][key] == value, key  # same fingerprint, not recomputed
     old_rows = [r for r in after["rows"] if str(r[2]) != "2025-06-30"]

@@ -331,6 +331,16 @@ CREATE TABLE web_leagues (
     computed_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
     PRIMARY KEY (level, granularity, period_end)
 );
+-- The England page's inputs for every period held (its bulletin and national trend, pickled
+-- by fourhour.web.precompute), with the fingerprint of what they were computed from.
+CREATE TABLE web_england (
+    granularity VARCHAR NOT NULL,
+    period_end DATE NOT NULL,
+    inputs_sha256 VARCHAR NOT NULL,
+    inputs BLOB NOT NULL,
+    computed_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    PRIMARY KEY (granularity, period_end)
+);
 -- The ingest the stored leagues are current for (one row); a later ingest or import makes
 -- them stale until the precompute runs again, and the server computes live meanwhile.
 CREATE TABLE web_precompute_state (

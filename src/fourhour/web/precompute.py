@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import pickle
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,8 +39,9 @@ from fourhour.periods import Period, month, week_ending
 from fourhour.report.series import HISTORY, periods_back
 from fourhour.warehouse import Warehouse
 from fourhour.warehouse.hierarchy import names_sql
+from fourhour.web.data import england as england_data
 from fourhour.web.data import organisations as orgs
-from fourhour.web.data.periods import BASIS_LABELS
+from fourhour.web.data.periods import BASIS_LABELS, held
 
 # Bump when what a stored league holds, or how it is computed, changes: every league is then
 # recomputed by the next run.
@@ -51,15 +53,15 @@ STATIC_TABLES = {"organisations": "name_as_of, updated_at", "org_successions": "
 
 @dataclass(frozen=True)
 class Outcome:
-    computed: int  # leagues (level x period) computed and stored
-    unchanged: int  # leagues whose inputs had not changed
-    removed: int  # leagues of periods no longer held
+    computed: int  # leagues (level x period) and England periods computed and stored
+    unchanged: int  # those whose inputs had not changed
+    removed: int  # those of periods no longer held
     seconds: float
 
     def text(self) -> str:
         return (
-            f"web pages: {self.computed} league tables computed, {self.unchanged} unchanged, "
-            f"{self.removed} removed in {self.seconds:.1f} s"
+            f"web pages: {self.computed} league tables and England periods computed, "
+            f"{self.unchanged} unchanged, {self.removed} removed in {self.seconds:.1f} s"
         )
 
 
@@ -67,12 +69,13 @@ def _period(granularity: str, end: dt.date) -> Period:
     return week_ending(end) if granularity == "week" else month(end.year, end.month)
 
 
-def period_hashes(wh: Warehouse) -> dict[tuple[str, dt.date], str]:
-    """(granularity, period_end) -> a hash of that period's provider returns, row by row,
-    without the ingest that stored them (re-ingesting the same figures keeps it)."""
+def period_hashes(wh: Warehouse, table: str = "provider_returns") -> dict[tuple[str, dt.date], str]:
+    """(granularity, period_end) -> a hash of that period's provider returns (or published
+    totals), row by row, without the ingest that stored them (re-ingesting the same figures
+    keeps it)."""
     rows = wh.con.execute(
         "SELECT granularity, period_end, count(*), bit_xor(hash(x)) "
-        "FROM (SELECT * EXCLUDE (ingest_id) FROM provider_returns) x GROUP BY ALL"
+        f"FROM (SELECT * EXCLUDE (ingest_id) FROM {table}) x GROUP BY ALL"
     ).fetchall()
     return {(g, end): f"{n}:{h}" for g, end, n, h in rows}
 
@@ -181,9 +184,20 @@ def precompute(
     periods no longer held; record the ingest the stored leagues are now current for."""
     started = time.perf_counter()
     hashes = period_hashes(wh)
+    published = period_hashes(wh, "published_totals")
     periods = {key: _period(*key) for key in hashes}
-    named = {(q.start, q.end): q for p in periods.values() for q in (p, p.same_period_last_year())}
+    held_now = held(wh)
+    england_periods = {("week", d): _period("week", d) for d in held_now.weeks}
+    england_periods.update(
+        {("month", p.end): p for p in (month(d.year, d.month) for d in held_now.months)}
+    )
+    named = {
+        (q.start, q.end): q
+        for p in [*periods.values(), *england_periods.values()]
+        for q in (p, p.same_period_last_year())
+    }
     organisations = organisation_hashes(wh, list(named.values()))
+    england_done = _england(wh, england_periods, hashes, published, organisations, progress)
     stored = dict(
         (((lv, g, end), sha) for lv, g, end, sha in wh.con.execute(
             "SELECT level, granularity, period_end, inputs_sha256 FROM web_leagues"
@@ -214,7 +228,73 @@ def precompute(
         "VALUES (1, ?, ?, current_timestamp)",
         [latest_ingest(wh), VERSION],
     )
-    return Outcome(len(todo), len(wanted) - len(todo), len(gone), time.perf_counter() - started)
+    return Outcome(
+        len(todo) + england_done[0],
+        len(wanted) - len(todo) + england_done[1],
+        len(gone) + england_done[2],
+        time.perf_counter() - started,
+    )
+
+
+def england_sha256(
+    period: Period,
+    hashes: dict[tuple[str, dt.date], str],
+    published: dict[tuple[str, dt.date], str],
+    organisations: dict[tuple, str],
+) -> str:
+    g = period.granularity
+    window = [p.end for p in periods_back(period, HISTORY[g])]
+    window.append(period.same_period_last_year().end)
+    text = "|".join(
+        [inputs_sha256("england", period, hashes, organisations)]
+        + [f"published {d}={published.get((g, d), '-')}" for d in window]
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _england(
+    wh: Warehouse,
+    periods: dict[tuple[str, dt.date], Period],
+    hashes: dict[tuple[str, dt.date], str],
+    published: dict[tuple[str, dt.date], str],
+    organisations: dict[tuple, str],
+    progress: Callable[[int, int], None] | None,
+) -> tuple[int, int, int]:
+    """The England page's inputs for every period held whose fingerprint changed."""
+    stored = dict(
+        ((g, end), sha)
+        for g, end, sha in wh.con.execute(
+            "SELECT granularity, period_end, inputs_sha256 FROM web_england"
+        ).fetchall()
+    )
+    wanted = {
+        key: england_sha256(p, hashes, published, organisations) for key, p in periods.items()
+    }
+    todo = [key for key, sha in sorted(wanted.items()) if stored.get(key) != sha]
+    gone = [key for key in stored if key not in wanted]
+    for n, key in enumerate(todo, 1):
+        blob = pickle.dumps(england_data.england_inputs(wh, periods[key]))
+        wh.con.execute(
+            "INSERT OR REPLACE INTO web_england VALUES (?, ?, ?, ?, current_timestamp)",
+            [key[0], key[1], wanted[key], blob],
+        )
+        if progress:
+            progress(n, len(todo))
+    for g, end in gone:
+        wh.con.execute("DELETE FROM web_england WHERE granularity = ? AND period_end = ?", [g, end])
+    return len(todo), len(wanted) - len(todo), len(gone)
+
+
+def stored_england(wh: Warehouse, period: Period) -> tuple | None:
+    """The England page's stored inputs (bulletin, trend) for `period`, or None when not
+    stored or not current."""
+    if not current(wh):
+        return None
+    found = wh.con.execute(
+        "SELECT inputs FROM web_england WHERE granularity = ? AND period_end = ?",
+        [period.granularity, period.end],
+    ).fetchone()
+    return None if found is None else pickle.loads(found[0])
 
 
 def _store(

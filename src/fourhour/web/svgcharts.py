@@ -315,3 +315,120 @@ def _x_label_positions(n: int, most: int) -> list[int]:
         return list(range(n))
     step = math.ceil((n - 1) / (most - 1))
     return list(range(0, n, step))
+
+
+# ------------------------------------------------------------------------------ England trend
+
+
+def trend_figure(
+    series: pd.DataFrame,
+    *,
+    key: str,
+    title: str,
+    label: str,
+    unit_name: str,
+    standard: float = STANDARD_PCT,
+) -> Figure | None:
+    """This year's series and the same periods a year earlier, against the standard (the
+    marks of `charts.national_trend_chart`), described as `charts.trend_description`."""
+    frame = charts._records(series[["period_end", "value", "last_year_value"]])
+    frame["period_end"] = charts.as_dates(frame["period_end"])
+    frame = charts.trim_empty(frame.reset_index(drop=True), ["value", "last_year_value"])
+    if frame.empty or frame["value"].isna().all():
+        return None
+    frame, unit_name = charts.place_periods(frame.reset_index(drop=True), unit_name)
+    description = charts.trend_description(
+        frame, label=label, standard=standard, unit_name=unit_name
+    )
+    values = [v for c in ("value", "last_year_value") for v in frame[c] if pd.notna(v)]
+    domain = charts._y_domain(values, [standard])
+    xs = pd.to_datetime(frame["x"]).astype("int64").to_numpy(dtype=float)
+    lo, hi = float(xs.min()), float(xs.max())
+
+    def sx(v: float) -> float:
+        return PLOT_LEFT + (0.5 if hi == lo else (v - lo) / (hi - lo)) * (PLOT_RIGHT - PLOT_LEFT)
+
+    def sy(v: float) -> float:
+        return TOP + PLOT_HEIGHT - (v - domain[0]) / (domain[1] - domain[0]) * PLOT_HEIGHT
+
+    body = _title_lines(title, f"{label[:1].upper()}{label[1:]}, by {unit_name}")
+    bottom = TOP + PLOT_HEIGHT
+    for tick in _ticks(domain, 5):
+        y = sy(tick)
+        body.append(
+            f'<line x1="{PLOT_LEFT}" y1="{_f(y)}" x2="{PLOT_RIGHT}" y2="{_f(y)}" '
+            f'stroke="{charts.PALE_GREY}"/>'
+        )
+        body.append(_text(PLOT_LEFT - 6, y + 3.5, f"{tick:g}", size=10, anchor="end"))
+    body.append(
+        f'<text transform="translate(13 {_f(TOP + PLOT_HEIGHT / 2)}) rotate(-90)" '
+        f'font-size="10" fill="{charts.TEXT}" text-anchor="middle">Within four hours (%)</text>'
+    )
+    body.append(
+        f'<line x1="{PLOT_LEFT}" y1="{bottom}" x2="{PLOT_RIGHT}" y2="{bottom}" '
+        f'stroke="{charts.SECONDARY}"/>'
+    )
+    for i in _x_label_positions(len(frame), 6):
+        x = sx(xs[i])
+        stamp = pd.Timestamp(frame["x"].iloc[i])
+        text = f"{stamp:%b %Y}" if unit_name == "month" else f"{stamp:%-d %b %Y}"
+        body.append(
+            f'<line x1="{_f(x)}" y1="{bottom}" x2="{_f(x)}" y2="{bottom + 4}" '
+            f'stroke="{charts.SECONDARY}"/>'
+        )
+        body.append(_text(x, bottom + 16, text, size=10, anchor="middle"))
+    y_standard = sy(standard)
+    body.append(
+        f'<line x1="{PLOT_LEFT}" y1="{_f(y_standard)}" x2="{PLOT_RIGHT}" y2="{_f(y_standard)}" '
+        f'stroke="{charts.TARGET}" stroke-width="1.2" stroke-dasharray="2 2"/>'
+    )
+    body.append(
+        _text(PLOT_LEFT + 2, y_standard - 5, f"{standard:g}% standard", size=10,
+              fill=charts.TARGET)
+    )  # fmt: skip
+    legend = []
+    for column, name, colour, dash in (
+        ("last_year_value", "Same period last year", charts.MID_GREY, "5 3"),
+        ("value", "This year", charts.NHS_BLUE, ""),
+    ):
+        if frame[column].isna().all():
+            continue
+        legend.append((name, colour, dash))
+        run: list[str] = []
+        for i, v in enumerate(frame[column]):
+            if pd.isna(v):  # a missing period breaks the line
+                if len(run) > 1:
+                    body.append(_polyline(run, colour, dash))
+                run = []
+                continue
+            run.append(f"{_f(sx(xs[i]))},{_f(sy(float(v)))}")
+            body.append(f'<circle cx="{_f(sx(xs[i]))}" cy="{_f(sy(float(v)))}" r="1.8" '
+                        f'fill="{colour}"/>')  # fmt: skip
+        if len(run) > 1:
+            body.append(_polyline(run, colour, dash))
+    latest = frame[frame["value"].notna()].tail(1)
+    if len(latest):
+        i = int(latest.index[0])
+        v = float(latest["value"].iloc[0])
+        body.append(
+            _text(sx(xs[i]) + 6, sy(v) + 4, charts.pct(v), size=11, fill=charts.NHS_BLUE,
+                  weight="bold")
+        )  # fmt: skip
+    legend_x = float(PLOT_LEFT)
+    for name, colour, dash in reversed(legend):
+        dashes = f' stroke-dasharray="{dash}"' if dash else ""
+        body.append(
+            f'<line x1="{_f(legend_x)}" y1="{bottom + 34}" x2="{_f(legend_x + 22)}" '
+            f'y2="{bottom + 34}" stroke="{colour}" stroke-width="2"{dashes}/>'
+        )
+        body.append(_text(legend_x + 28, bottom + 38, name, size=10, fill=charts.SECONDARY))
+        legend_x += 40 + 6 * len(name)
+    return _svg(key, title, description, bottom + 50, body)
+
+
+def _polyline(points: list[str], colour: str, dash: str) -> str:
+    dashes = f' stroke-dasharray="{dash}"' if dash else ""
+    return (
+        f'<polyline points="{" ".join(points)}" fill="none" stroke="{colour}" '
+        f'stroke-width="2"{dashes}/>'
+    )

@@ -19,7 +19,13 @@ from fourhour.web.site import Site
 
 
 def england(site: Site, period: Period) -> dict[str, Any]:
-    return site.compute(("england", period), lambda wh: england_data.england_period(wh, period))
+    """England for the period, from the inputs the ingest stored when current."""
+
+    def work(wh: Any) -> dict[str, Any]:
+        stored = precompute.stored_england(wh, period) if site.config.precomputed else None
+        return england_data.england_period(wh, period, stored)
+
+    return site.compute(("england", period), work)
 
 
 def league(site: Site, period: Period, level: str, preset: str = DEFAULT_PRESET) -> dict[str, Any]:
