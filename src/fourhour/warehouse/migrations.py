@@ -341,6 +341,14 @@ CREATE TABLE web_england (
     computed_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
     PRIMARY KEY (granularity, period_end)
 );
+-- The A&E funding ledger of each quarter the shipped rules cover (pickled), for the provider
+-- pages and /oversight/funding of a server started without --funding-rules.
+CREATE TABLE web_funding (
+    quarter_start DATE PRIMARY KEY,
+    inputs_sha256 VARCHAR NOT NULL,
+    ledger BLOB NOT NULL,
+    computed_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+);
 -- The ingest the stored leagues are current for (one row); a later ingest or import makes
 -- them stale until the precompute runs again, and the server computes live meanwhile.
 CREATE TABLE web_precompute_state (

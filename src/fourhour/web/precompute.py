@@ -33,14 +33,18 @@ from typing import Any
 
 import pandas as pd
 
+from fourhour.errors import FourhourError
 from fourhour.ingest.org_facts import era_case_sql, era_of
 from fourhour.measures.spc import DEFAULT_PRESET
+from fourhour.oversight.config import load_funding_rules
+from fourhour.oversight.funding import fy_label
 from fourhour.periods import Period, month, week_ending
 from fourhour.report.series import HISTORY, periods_back
 from fourhour.warehouse import Warehouse
 from fourhour.warehouse.hierarchy import names_sql
 from fourhour.web.data import england as england_data
 from fourhour.web.data import organisations as orgs
+from fourhour.web.data import oversight as oversight_data
 from fourhour.web.data.periods import BASIS_LABELS, held
 
 # Bump when what a stored league holds, or how it is computed, changes: every league is then
@@ -53,15 +57,16 @@ STATIC_TABLES = {"organisations": "name_as_of, updated_at", "org_successions": "
 
 @dataclass(frozen=True)
 class Outcome:
-    computed: int  # leagues (level x period) and England periods computed and stored
+    computed: int  # leagues (level x period), England periods and ledgers computed, stored
     unchanged: int  # those whose inputs had not changed
     removed: int  # those of periods no longer held
     seconds: float
 
     def text(self) -> str:
         return (
-            f"web pages: {self.computed} league tables and England periods computed, "
-            f"{self.unchanged} unchanged, {self.removed} removed in {self.seconds:.1f} s"
+            f"web pages: {self.computed} computed (league tables, England periods, funding "
+            f"ledgers), {self.unchanged} unchanged, {self.removed} removed in "
+            f"{self.seconds:.1f} s"
         )
 
 
@@ -198,6 +203,7 @@ def precompute(
     }
     organisations = organisation_hashes(wh, list(named.values()))
     england_done = _england(wh, england_periods, hashes, published, organisations, progress)
+    funding_done = _funding(wh, [*periods.values(), *england_periods.values()], hashes)
     stored = dict(
         (((lv, g, end), sha) for lv, g, end, sha in wh.con.execute(
             "SELECT level, granularity, period_end, inputs_sha256 FROM web_leagues"
@@ -229,9 +235,9 @@ def precompute(
         [latest_ingest(wh), VERSION],
     )
     return Outcome(
-        len(todo) + england_done[0],
-        len(wanted) - len(todo) + england_done[1],
-        len(gone) + england_done[2],
+        len(todo) + england_done[0] + funding_done[0],
+        len(wanted) - len(todo) + england_done[1] + funding_done[1],
+        len(gone) + england_done[2] + funding_done[2],
         time.perf_counter() - started,
     )
 
@@ -379,3 +385,56 @@ def stored_league(
         ),
         "stored": True,
     }
+
+
+def _funding(
+    wh: Warehouse, periods: list[Period], hashes: dict[tuple[str, dt.date], str]
+) -> tuple[int, int, int]:
+    """The funding ledger (shipped rules) of every quarter a page of a held period shows
+    (its last complete quarter) that the rules cover, where its inputs changed: the returns
+    of the quarter and the quarters either side, the trajectories, allocations and
+    successions, and the rules."""
+    years, source = load_funding_rules(None)
+    quarters = {oversight_data.default_quarter(p) for p in periods}
+    quarters = {q for q in quarters if fy_label(q) in years}
+    tables = []
+    for table in ("trajectories", "fund_allocations", "org_successions", "org_hierarchy"):
+        n, h = wh.con.execute(f"SELECT count(*), bit_xor(hash(x)) FROM {table} x").fetchone()
+        tables.append(f"{table}={n}:{h}")
+    rules = repr(sorted(years.items())) + source
+    stored = dict(wh.con.execute("SELECT quarter_start, inputs_sha256 FROM web_funding").fetchall())
+    wanted = {}
+    for q in quarters:
+        near = sorted(
+            f"{g} {d}={h}"
+            for (g, d), h in hashes.items()
+            if q.start - dt.timedelta(days=100) <= d <= q.end + dt.timedelta(days=100)
+        )
+        text = "|".join([VERSION, "funding", str(q.start), str(q.end), rules, *tables, *near])
+        wanted[q] = hashlib.sha256(text.encode()).hexdigest()
+    todo = [q for q, sha in sorted(wanted.items(), key=lambda x: x[0].start)
+            if stored.get(q.start) != sha]  # fmt: skip
+    for q in todo:
+        try:
+            ledger = oversight_data.funding(wh, q, None)
+        except FourhourError:  # not assessable (the page says why, computing it live)
+            continue
+        wh.con.execute(
+            "INSERT OR REPLACE INTO web_funding VALUES (?, ?, ?, current_timestamp)",
+            [q.start, wanted[q], pickle.dumps(ledger)],
+        )
+    starts = {q.start for q in wanted}
+    gone = [d for d in stored if d not in starts]
+    for d in gone:
+        wh.con.execute("DELETE FROM web_funding WHERE quarter_start = ?", [d])
+    return len(todo), len(wanted) - len(todo), len(gone)
+
+
+def stored_funding(wh: Warehouse, quarter: Period) -> dict[str, Any] | None:
+    """The stored ledger of `quarter` (shipped rules), or None when not stored or current."""
+    if not current(wh):
+        return None
+    found = wh.con.execute(
+        "SELECT ledger FROM web_funding WHERE quarter_start = ?", [quarter.start]
+    ).fetchone()
+    return None if found is None else pickle.loads(found[0])

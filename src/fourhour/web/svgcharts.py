@@ -99,7 +99,7 @@ def league_figure(
     columns = 1 if len(frame) <= per_column else 2
     per = math.ceil(len(frame) / columns)
     step = 14 if columns == 1 else 12
-    top = TOP + 26
+    top = TOP + 38
     panel = WIDTH / columns
     label_w = 230 if columns == 1 else 196
     name_chars = name_chars if columns == 1 else min(name_chars, 22)

@@ -132,8 +132,17 @@ def summons(site: Site, period: Period, level: str = "system") -> dict[str, Any]
 
 
 def funding(site: Site, quarter: Period) -> dict[str, Any]:
+    """The quarter's ledger: the one the ingest stored (shipped rules) when current."""
     rules = site.config.funding_rules
-    return site.compute(("funding", quarter), lambda wh: oversight_data.funding(wh, quarter, rules))
+
+    def work(wh: Any) -> dict[str, Any]:
+        if rules is None and site.config.precomputed:
+            stored = precompute.stored_funding(wh, quarter)
+            if stored is not None:
+                return stored
+        return oversight_data.funding(wh, quarter, rules)
+
+    return site.compute(("funding", quarter), work)
 
 
 def funding_or_none(site: Site, quarter: Period) -> tuple[dict[str, Any] | None, str | None]:
