@@ -55,8 +55,8 @@ def ingest(
     precompute: Annotated[
         bool,
         typer.Option(
-            help="Then compute the web pages' league tables for the periods the files changed "
-            "(`fourhour precompute`)."
+            help="Then compute what the web pages of the periods the files changed are drawn "
+            "from (`fourhour precompute`)."
         ),
     ] = True,
 ) -> None:
