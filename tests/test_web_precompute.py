@@ -143,3 +143,28 @@ def test_a_new_month_computes_only_its_own_leagues(
         assert after["leagues"][key] == value, key  # same fingerprint, not recomputed
     old_rows = [r for r in after["rows"] if str(r[2]) != "2025-06-30"]
     assert old_rows == before["rows"]
+
+
+def test_the_ingest_command_precomputes_and_precompute_alone_finds_nothing_new(
+    shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from fourhour.cli import main
+
+    target = tmp_path / "cli.duckdb"
+    month_file = shared_data / "monthly-by-provider-2025-26/April-2025-AE.csv"
+    outputs = []
+    for argv in (["ingest", str(month_file)], ["precompute"], ["ingest", str(month_file)]):
+        with pytest.raises(SystemExit) as info:
+            main([*argv, "-w", str(target)])
+        assert (info.value.code or 0) == 0
+        outputs.append(capsys.readouterr().out)
+    # Three leagues and England for April 2025 (no shipped funding rules cover 2025-26).
+    assert "web pages: 4 computed" in outputs[0], outputs[0]
+    assert "web pages: 0 computed" in outputs[1] and "4 unchanged" in outputs[1], outputs[1]
+    assert "web pages: 0 computed" in outputs[2], outputs[2]
+    with pytest.raises(SystemExit):
+        main(["ingest", str(month_file), "--no-precompute", "-w", str(tmp_path / "no.duckdb")])
+    assert "web pages" not in capsys.readouterr().out
+    with open_warehouse(tmp_path / "no.duckdb", read_only=True) as wh:
+        assert not precompute.current(wh)
+        assert precompute.stored_league(wh, month(2025, 4), "provider") is None
