@@ -42,6 +42,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 FOURHOUR = Path(sys.executable).with_name("fourhour")
@@ -266,18 +267,12 @@ ERAS = (  # (name, granularity, first period start, last period start)
 )
 
 
-def era_urls(warehouse: Path, per_era: int) -> tuple[list[tuple[str, str]], list[str]]:
-    """Pages and API calls for `per_era` periods spread over each era the warehouse holds,
-    with a different provider, system and region for each period; and the eras' names."""
-    import duckdb
-
-    con = duckdb.connect(str(warehouse), read_only=True)
-    urls: list[tuple[str, str]] = []
-    names = []
+def era_periods(con: Any, per_era: int) -> tuple[list[tuple[str, Any, Any]], list[str]]:
+    """`per_era` periods spread over each era held: (granularity, start, end); era names."""
+    chosen, names = [], []
     for name, granularity, first, last in ERAS:
         periods = [r for r in con.execute(
-            "SELECT DISTINCT period_start, period_end FROM web_leagues JOIN provider_returns "
-            "USING (granularity, period_end) WHERE granularity = ? "
+            "SELECT DISTINCT period_start, period_end FROM provider_returns WHERE granularity = ? "
             "AND period_start >= coalesce(CAST(? AS DATE), DATE '2000-01-01') "
             "AND period_start <= coalesce(CAST(? AS DATE), DATE '2099-01-01') ORDER BY 1",
             [granularity, first, last],
@@ -286,29 +281,34 @@ def era_urls(warehouse: Path, per_era: int) -> tuple[list[tuple[str, str]], list
             continue
         names.append(f"{name} ({len(periods)} held)")
         step = max(1, len(periods) // per_era)
-        for k, (start, end) in enumerate(periods[step // 2 :: step][:per_era]):
-            q = f"week={end}" if granularity == "week" else f"month={start:%Y-%m}"
-            codes = {}
-            for level in ("provider", "system", "region"):
-                rows = [r[0] for r in con.execute(
-                    "SELECT code FROM web_league_rows WHERE level = ? AND granularity = ? "
-                    "AND period_end = ? ORDER BY position", [level, granularity, end],
-                ).fetchall()]  # fmt: skip
-                codes[level] = rows[(7 * k + 3) % len(rows)] if rows else None
-            urls += [
-                ("page", f"{page}?{q}") for page in ("/", "/providers", "/systems", "/regions")
-            ]
-            urls += [
-                ("page", f"/{plural}/{codes[level]}?{q}")
-                for level, plural in (("provider", "providers"), ("system", "systems"),
-                                      ("region", "regions"))
-                if codes[level]
-            ]  # fmt: skip
-            urls += [("api", f"/api/v1/providers?{q}"), ("api", f"/api/v1/england?{q}")]
-            if codes["provider"]:
-                urls.append(("api", f"/api/v1/providers/{codes['provider']}?{q}"))
-    con.close()
-    return urls, names
+        chosen += [(granularity, *p) for p in periods[step // 2 :: step][:per_era]]
+    return chosen, names
+
+
+def era_urls(con: Any, periods: list[tuple[str, Any, Any]]) -> list[tuple[str, str]]:
+    """England, the leagues, a provider, a system and a region (a different one for each
+    period) and API calls for each period."""
+    urls: list[tuple[str, str]] = []
+    for k, (granularity, start, end) in enumerate(periods):
+        q = f"week={end}" if granularity == "week" else f"month={start:%Y-%m}"
+        codes = {}
+        for level in ("provider", "system", "region"):
+            rows = [r[0] for r in con.execute(
+                "SELECT code FROM web_league_rows WHERE level = ? AND granularity = ? "
+                "AND period_end = ? ORDER BY position", [level, granularity, end],
+            ).fetchall()]  # fmt: skip
+            codes[level] = rows[(7 * k + 3) % len(rows)] if rows else None
+        urls += [("page", f"{page}?{q}") for page in ("/", "/providers", "/systems", "/regions")]
+        urls += [
+            ("page", f"/{plural}/{codes[level]}?{q}")
+            for level, plural in (("provider", "providers"), ("system", "systems"),
+                                  ("region", "regions"))
+            if codes[level]
+        ]  # fmt: skip
+        urls += [("api", f"/api/v1/providers?{q}"), ("api", f"/api/v1/england?{q}")]
+        if codes["provider"]:
+            urls.append(("api", f"/api/v1/providers/{codes['provider']}?{q}"))
+    return urls
 
 
 def serve(warehouse: Path, cwd: Path) -> tuple[subprocess.Popen, int]:
@@ -365,16 +365,26 @@ def real(args: argparse.Namespace, root: Path) -> int:
 
     import duckdb
 
+    from fourhour.periods import month, week_ending
+    from fourhour.warehouse import open_warehouse
+    from fourhour.web import precompute
+
     source = root / "source.duckdb"
     shutil.copyfile(args.warehouse, source)
-    con = duckdb.connect(str(source))
-    state = con.execute("SELECT count(*) FROM web_precompute_state").fetchone()[0]
-    con.close()
-    if not state:
-        started = time.perf_counter()
-        subprocess.run([str(FOURHOUR), "precompute", "-w", str(source)], check=True)
-        print(f"precompute (the warehouse had not run it): {time.perf_counter() - started:.0f} s")
-    urls, eras = era_urls(source, args.periods)
+    with open_warehouse(source) as wh:  # migrates an older warehouse
+        periods, eras = era_periods(wh.con, args.periods)
+        if not precompute.current(wh):
+            # Not precomputed (or stale): compute the periods requested, as a full
+            # `fourhour precompute` would store them; the pages served are the same.
+            started = time.perf_counter()
+            outcome = precompute.precompute(
+                wh,
+                only=[week_ending(e) if g == "week" else month(s.year, s.month)
+                      for g, s, e in periods],
+            )  # fmt: skip
+            print(f"precompute of the {len(periods)} periods requested only (the warehouse "
+                  f"had not run it): {outcome.text()}")  # fmt: skip
+        urls = era_urls(wh.con, periods)
     random.Random(1).shuffle(urls)
     print(f"warehouse: a copy of {args.warehouse}; {len(urls)} URLs over "
           f"{len(eras)} eras: {', '.join(eras)}")  # fmt: skip

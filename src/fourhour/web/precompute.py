@@ -27,7 +27,7 @@ import hashlib
 import json
 import pickle
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -183,10 +183,15 @@ def _json(value: Any) -> Any:
 
 
 def precompute(
-    wh: Warehouse, progress: Callable[[int, int], None] | None = None, batch: int = 20
+    wh: Warehouse,
+    progress: Callable[[int, int], None] | None = None,
+    batch: int = 20,
+    only: Collection[Period] | None = None,
 ) -> Outcome:
-    """Compute and store every league whose inputs changed since the last run; drop those of
-    periods no longer held; record the ingest the stored leagues are now current for."""
+    """Compute and store every league, England period and funding ledger whose inputs changed
+    since the last run; drop those of periods no longer held; record the ingest the stored
+    results are now current for. With `only`, just those periods (and nothing dropped): the
+    others are computed live on request, as before any precompute."""
     started = time.perf_counter()
     hashes = period_hashes(wh)
     published = period_hashes(wh, "published_totals")
@@ -196,14 +201,19 @@ def precompute(
     england_periods.update(
         {("month", p.end): p for p in (month(d.year, d.month) for d in held_now.months)}
     )
+    if only is not None:
+        keys = {(p.granularity, p.end) for p in only}
+        periods = {k: p for k, p in periods.items() if k in keys}
+        england_periods = {k: p for k, p in england_periods.items() if k in keys}
     named = {
         (q.start, q.end): q
         for p in [*periods.values(), *england_periods.values()]
         for q in (p, p.same_period_last_year())
     }
     organisations = organisation_hashes(wh, list(named.values()))
-    england_done = _england(wh, england_periods, hashes, published, organisations, progress)
-    funding_done = _funding(wh, [*periods.values(), *england_periods.values()], hashes)
+    prune = only is None
+    england_done = _england(wh, england_periods, hashes, published, organisations, progress, prune)
+    funding_done = _funding(wh, [*periods.values(), *england_periods.values()], hashes, prune)
     stored = dict(
         (((lv, g, end), sha) for lv, g, end, sha in wh.con.execute(
             "SELECT level, granularity, period_end, inputs_sha256 FROM web_leagues"
@@ -214,7 +224,7 @@ def precompute(
         for level in LEVELS:
             wanted[(level, g, end)] = inputs_sha256(level, period, hashes, organisations)
     todo = [key for key, sha in wanted.items() if stored.get(key) != sha]
-    gone = [key for key in stored if key not in wanted]
+    gone = [key for key in stored if key not in wanted] if prune else []
     for n in range(0, len(todo), batch):
         part = todo[n : n + batch]
         computed = [(key, orgs.league(wh, _period(key[1], key[2]), key[0])) for key in part]
@@ -265,6 +275,7 @@ def _england(
     published: dict[tuple[str, dt.date], str],
     organisations: dict[tuple, str],
     progress: Callable[[int, int], None] | None,
+    prune: bool = True,
 ) -> tuple[int, int, int]:
     """The England page's inputs for every period held whose fingerprint changed."""
     stored = dict(
@@ -277,7 +288,7 @@ def _england(
         key: england_sha256(p, hashes, published, organisations) for key, p in periods.items()
     }
     todo = [key for key, sha in sorted(wanted.items()) if stored.get(key) != sha]
-    gone = [key for key in stored if key not in wanted]
+    gone = [key for key in stored if key not in wanted] if prune else []
     for n, key in enumerate(todo, 1):
         blob = pickle.dumps(england_data.england_inputs(wh, periods[key]))
         wh.con.execute(
@@ -388,7 +399,10 @@ def stored_league(
 
 
 def _funding(
-    wh: Warehouse, periods: list[Period], hashes: dict[tuple[str, dt.date], str]
+    wh: Warehouse,
+    periods: list[Period],
+    hashes: dict[tuple[str, dt.date], str],
+    prune: bool = True,
 ) -> tuple[int, int, int]:
     """The funding ledger (shipped rules) of every quarter a page of a held period shows
     (its last complete quarter) that the rules cover, where its inputs changed: the returns
@@ -424,7 +438,7 @@ def _funding(
             [q.start, wanted[q], pickle.dumps(ledger)],
         )
     starts = {q.start for q in wanted}
-    gone = [d for d in stored if d not in starts]
+    gone = [d for d in stored if d not in starts] if prune else []
     for d in gone:
         wh.con.execute("DELETE FROM web_funding WHERE quarter_start = ?", [d])
     return len(todo), len(wanted) - len(todo), len(gone)
