@@ -5,10 +5,20 @@ weeks, with its organisation mapping, leaders, trajectories and allocations).
     .venv/bin/python bench/web_bench.py [--clients 50] [--seconds 20] [--think 0]
         [--warehouse PATH [--sample 5]]
 
-With --warehouse (e.g. one of the real data, `fourhour ingest ../shared/data -w PATH`), a copy
-of that warehouse is served instead, and the mix covers one period of each era it holds (the
-latest month, the earliest and latest weeks, a month of 2016-2019) for `--sample` providers,
-systems and regions of each period.
+With --warehouse (one built by `fourhour ingest ../shared/data -w PATH`, which precomputes the
+league tables; `fourhour precompute` is run on the copy if it has not), copies of that warehouse
+are served twice, each by a fresh server process with empty in-memory caches:
+
+- baseline: the copy with the precomputed leagues marked stale (as after an ingest that did not
+  precompute): pages computed live, the latest period prewarmed at start-up;
+- precomputed: the copy as the ingest left it.
+
+Each gets the same URLs: for `--periods` periods of each era held (weeks of 2010-15, months of
+2016-19, of the 2019-23 field test, of 2023-25 and of 2025-26), England, the three league
+tables, a provider, a system and a region (a different one for each period), and the API's
+league, England and provider for the period. Cold: each URL's first request, one at a time;
+warm: then `--clients` concurrent clients over the same URLs. It prints p50/p95/p99 of both,
+the errors, the ratios precomputed/baseline, and the load average of the machine.
 
 The server runs as `fourhour serve` in its own process on 127.0.0.1 (a free port). Each
 client is a keep-alive HTTP/1.1 connection (a minimal asyncio client, so that the load
@@ -32,6 +42,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 FOURHOUR = Path(sys.executable).with_name("fourhour")
@@ -179,7 +190,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--think", type=float, default=0.0, help="mean pause between requests")
     parser.add_argument("--warehouse", type=Path, help="serve a copy of this warehouse instead")
-    parser.add_argument("--sample", type=int, default=5, help="organisations per period")
+    parser.add_argument("--periods", type=int, default=3, help="periods per era (--warehouse)")
     args = parser.parse_args()
     if not 1 <= args.clients <= 500 or not 1 <= args.seconds <= 300:
         raise SystemExit("--clients 1-500, --seconds 1-300")
@@ -188,12 +199,7 @@ def main() -> int:
         root = Path(tmp)
         started = time.perf_counter()
         if args.warehouse is not None:
-            import shutil
-
-            warehouse, rules = root / "served.duckdb", None
-            shutil.copyfile(args.warehouse, warehouse)
-            urls = era_mix(warehouse, args.sample)
-            print(f"warehouse: a copy of {args.warehouse}; {len(urls)} URLs over its eras")
+            return real(args, root)
         else:
             warehouse, rules = build_warehouse(root)
             print(
@@ -252,44 +258,184 @@ def demo_mix(warehouse: Path) -> list[tuple[str, str]]:
     return url_mix(codes, systems, regions)
 
 
-def era_mix(warehouse: Path, sample: int) -> list[tuple[str, str]]:
-    """Pages and API calls for one period of each era the warehouse holds."""
+ERAS = (  # (name, granularity, first period start, last period start)
+    ("weeks 2010-15", "week", None, None),
+    ("months 2016-19", "month", "2016-04-01", "2019-04-01"),
+    ("months 2019-23 (field test)", "month", "2019-05-01", "2023-05-01"),
+    ("months 2023-25", "month", "2023-06-01", "2025-03-01"),
+    ("months 2025-26", "month", "2025-04-01", None),
+)
+
+
+def era_periods(con: Any, per_era: int) -> tuple[list[tuple[str, Any, Any]], list[str]]:
+    """`per_era` periods spread over each era held: (granularity, start, end); era names."""
+    chosen, names = [], []
+    for name, granularity, first, last in ERAS:
+        periods = [r for r in con.execute(
+            "SELECT DISTINCT period_start, period_end FROM provider_returns WHERE granularity = ? "
+            "AND period_start >= coalesce(CAST(? AS DATE), DATE '2000-01-01') "
+            "AND period_start <= coalesce(CAST(? AS DATE), DATE '2099-01-01') ORDER BY 1",
+            [granularity, first, last],
+        ).fetchall()]  # fmt: skip
+        if not periods:
+            continue
+        names.append(f"{name} ({len(periods)} held)")
+        step = max(1, len(periods) // per_era)
+        chosen += [(granularity, *p) for p in periods[step // 2 :: step][:per_era]]
+    return chosen, names
+
+
+def era_urls(con: Any, periods: list[tuple[str, Any, Any]]) -> list[tuple[str, str]]:
+    """England, the leagues, a provider, a system and a region (a different one for each
+    period) and API calls for each period."""
+    urls: list[tuple[str, str]] = []
+    for k, (granularity, start, end) in enumerate(periods):
+        q = f"week={end}" if granularity == "week" else f"month={start:%Y-%m}"
+        codes = {}
+        for level in ("provider", "system", "region"):
+            rows = [r[0] for r in con.execute(
+                "SELECT code FROM web_league_rows WHERE level = ? AND granularity = ? "
+                "AND period_end = ? ORDER BY position", [level, granularity, end],
+            ).fetchall()]  # fmt: skip
+            codes[level] = rows[(7 * k + 3) % len(rows)] if rows else None
+        urls += [("page", f"{page}?{q}") for page in ("/", "/providers", "/systems", "/regions")]
+        urls += [
+            ("page", f"/{plural}/{codes[level]}?{q}")
+            for level, plural in (("provider", "providers"), ("system", "systems"),
+                                  ("region", "regions"))
+            if codes[level]
+        ]  # fmt: skip
+        urls += [("api", f"/api/v1/providers?{q}"), ("api", f"/api/v1/england?{q}")]
+        if codes["provider"]:
+            urls.append(("api", f"/api/v1/providers/{codes['provider']}?{q}"))
+    return urls
+
+
+def serve(warehouse: Path, cwd: Path) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    server = subprocess.Popen(
+        [str(FOURHOUR), "serve", "--port", str(port), "--warehouse", str(warehouse)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=cwd,
+    )  # fmt: skip
+    deadline = time.perf_counter() + 60
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return server, port
+        except OSError:
+            if time.perf_counter() > deadline or server.poll() is not None:
+                raise SystemExit("the server did not start") from None
+            time.sleep(0.2)
+
+
+def stop(server: subprocess.Popen) -> None:
+    server.terminate()
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:  # pragma: no cover
+        server.kill()
+
+
+async def cold_pass(port: int, urls: list[tuple[str, str]]) -> dict:
+    """Each URL's first request, one at a time (a fresh server: nothing cached)."""
+    out: dict[str, list[float]] = {"page": [], "api": []}
+    errors: list[str] = []
+    slowest: list[tuple[float, str]] = []
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    for kind, url in urls:
+        started = time.perf_counter()
+        status = await fetch(reader, writer, url)
+        ms = (time.perf_counter() - started) * 1000
+        out[kind].append(ms)
+        slowest.append((ms, url))
+        if status >= 400:
+            errors.append(f"{status} {url}")
+    writer.close()
+    return {"out": out, "errors": errors, "slowest": sorted(slowest, reverse=True)[:3]}
+
+
+def load_text() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.1f} (1 min), {five:.1f} (5 min) on {os.cpu_count()} CPUs"
+
+
+def real(args: argparse.Namespace, root: Path) -> int:
+    """Baseline (live) and precomputed servers over copies of a real warehouse."""
+    import shutil
+
     import duckdb
 
-    con = duckdb.connect(str(warehouse), read_only=True)
-    weeks = [r[0] for r in con.execute(
-        "SELECT DISTINCT period_end FROM provider_returns WHERE granularity = 'week' ORDER BY 1"
-    ).fetchall()]  # fmt: skip
-    months = [r[0] for r in con.execute(
-        "SELECT DISTINCT period_start FROM provider_returns WHERE granularity = 'month' ORDER BY 1"
-    ).fetchall()]  # fmt: skip
-    periods = []
-    if months:
-        periods.append(("month", months[-1].strftime("%Y-%m"), months[-1]))
-        older = [m for m in months if m.year < 2019]
-        if older:
-            periods.append(
-                ("month", older[len(older) // 2].strftime("%Y-%m"), older[len(older) // 2])
-            )
-    if weeks:
-        periods += [
-            ("week", weeks[-1].isoformat(), weeks[-1]),
-            ("week", weeks[0].isoformat(), weeks[0]),
-        ]
-    urls: list[tuple[str, str]] = [("api", "/api/v1/periods")]
-    for g, key, day in periods:
-        q = f"{g}={key}"
-        codes = [r[0] for r in con.execute(
-            "SELECT DISTINCT org_code FROM provider_returns WHERE granularity = ? AND "
-            "(period_start = ? OR period_end = ?) ORDER BY 1 LIMIT ?", [g, day, day, sample]
-        ).fetchall()]  # fmt: skip
-        for page in ("/", "/providers", "/systems", "/regions", "/oversight"):
-            urls.append(("page", f"{page}?{q}"))
-        urls += [("page", f"/providers/{c}?{q}") for c in codes]
-        urls += [("api", f"/api/v1/providers?{q}"), ("api", f"/api/v1/england?{q}")]
-        urls += [("api", f"/api/v1/providers/{c}?{q}") for c in codes]
-    con.close()
-    return urls
+    from fourhour.periods import month, week_ending
+    from fourhour.warehouse import open_warehouse
+    from fourhour.web import precompute
+
+    source = root / "source.duckdb"
+    shutil.copyfile(args.warehouse, source)
+    with open_warehouse(source) as wh:  # migrates an older warehouse
+        periods, eras = era_periods(wh.con, args.periods)
+        if not precompute.current(wh):
+            # Not precomputed (or stale): compute the periods requested, as a full
+            # `fourhour precompute` would store them; the pages served are the same.
+            started = time.perf_counter()
+            outcome = precompute.precompute(
+                wh,
+                only=[week_ending(e) if g == "week" else month(s.year, s.month)
+                      for g, s, e in periods],
+            )  # fmt: skip
+            print(f"precompute of the {len(periods)} periods requested only (the warehouse "
+                  f"had not run it): {outcome.text()}")  # fmt: skip
+        urls = era_urls(wh.con, periods)
+    random.Random(1).shuffle(urls)
+    print(f"warehouse: a copy of {args.warehouse}; {len(urls)} URLs over "
+          f"{len(eras)} eras: {', '.join(eras)}")  # fmt: skip
+    results = {}
+    for name in ("baseline", "precomputed"):
+        served = root / f"{name}.duckdb"
+        shutil.copyfile(source, served)
+        if name == "baseline":  # as after an ingest that did not precompute: computed live
+            con = duckdb.connect(str(served))
+            con.execute("DELETE FROM web_precompute_state")
+            con.close()
+        print(f"\n{name}: {load_text()}")
+        server, port = serve(served, root)
+        try:
+            started = time.perf_counter()
+            cold = asyncio.run(cold_pass(port, urls))
+            print(f"cold, first request of each URL one at a time, fresh server "
+                  f"({time.perf_counter() - started:.0f} s):")  # fmt: skip
+            print(report("  cold pages", cold["out"]["page"], 0))
+            print(report("  cold API", cold["out"]["api"], 0))
+            every = cold["out"]["page"] + cold["out"]["api"]
+            print(report("  cold all", every, 0))
+            print("  slowest: " + "; ".join(f"{ms:.0f} ms {u}" for ms, u in cold["slowest"]))
+            warm = asyncio.run(load(port, urls, args.clients, args.seconds, args.think))
+            print(f"warm, {args.clients} concurrent clients for {args.seconds:g} s:")
+            print(report("  warm pages", warm["out"]["page"], args.seconds))
+            print(report("  warm API", warm["out"]["api"], args.seconds))
+            print(report("  warm all", warm["out"]["page"] + warm["out"]["api"], args.seconds))
+            errors = cold["errors"] + warm["errors"]
+            print(f"errors: {len(errors)}" + (f", e.g. {errors[:3]}" if errors else ""))
+            print(f"after: {load_text()}")
+        finally:
+            stop(server)
+        results[name] = (every, warm["out"]["page"] + warm["out"]["api"], errors)
+    print("\nprecomputed against baseline (baseline / precomputed: how many times faster):")
+    for label, index in (("cold", 0), ("warm", 1)):
+        base, pre = results["baseline"][index], results["precomputed"][index]
+        print(f"  {label}: " + "   ".join(
+            f"p{round(q * 100)} {pct(pre, q):.0f} ms vs {pct(base, q):.0f} ms "
+            f"({pct(base, q) / max(pct(pre, q), 1e-9):.1f}x)" for q in (0.5, 0.95, 0.99)
+        ))  # fmt: skip
+    cold, warm, errors = results["precomputed"]
+    worst = max(cold)
+    print(f"target cold <= {TARGET_COLD_MS:g} ms for every first request: "
+          f"{'met' if worst <= TARGET_COLD_MS else 'NOT met'} (max {worst:.0f} ms, "
+          f"p95 {pct(cold, 0.95):.0f} ms)")  # fmt: skip
+    p95 = pct(warm, 0.95)
+    print(f"target warm p95 <= {TARGET_P95_MS:g} ms, no errors: "
+          f"{'met' if p95 <= TARGET_P95_MS and not errors else 'NOT met'} (p95 {p95:.1f} ms, "
+          f"{len(errors)} errors)")  # fmt: skip
+    return 0
 
 
 def summary(args: argparse.Namespace, result: dict, cold: list[float]) -> int:

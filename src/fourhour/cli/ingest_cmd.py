@@ -52,6 +52,14 @@ def ingest(
         input_argument(folders=True, help="Files (CSV, XLS, XLSX) or folders of them."),
     ],
     warehouse: WarehouseOption = None,
+    precompute: Annotated[
+        bool,
+        typer.Option(
+            help="Then compute what the web pages of the periods the files changed are drawn "
+            "from (`fourhour precompute`; minutes a period on a large warehouse, so not by "
+            "default)."
+        ),
+    ] = False,
 ) -> None:
     """Ingest NHS England A&E returns, organisation and bed files; the layout is detected.
 
@@ -91,6 +99,10 @@ def ingest(
                 except (ReaderError, IngestError) as exc:
                     refused.append(Refused(f, exc))
                 progress.advance(task)
+        if precompute and outcomes:
+            from fourhour.cli.serve_cmd import precompute_pages
+
+            precompute_pages(wh)
     _summary(outcomes)
     _report_skipped_and_refused(skipped, refused, stored=len(outcomes))
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from fourhour.cli import app, console, err_console
 from fourhour.cli.options import WarehouseOption, input_option
 from fourhour.settings import warehouse_path
+
+if TYPE_CHECKING:
+    from fourhour.warehouse import Warehouse
 
 
 def _is_loopback(host: str) -> bool:
@@ -70,3 +73,37 @@ def serve(
         server_header=False,
         proxy_headers=False,
     )
+
+
+def precompute_pages(wh: Warehouse) -> None:
+    """Store the league tables of every period whose inputs changed (fourhour.web.precompute),
+    with a progress bar; prints what it did."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from fourhour.web.precompute import precompute as run
+
+    progress = Progress(
+        TextColumn("[bold]web pages"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+    with progress:
+        task = progress.add_task("leagues", total=None)
+        outcome = run(wh, lambda done, total: progress.update(task, completed=done, total=total))
+    console.print(outcome.text(), highlight=False)
+
+
+@app.command()
+def precompute(warehouse: WarehouseOption = None) -> None:
+    """Compute what the web pages of every period held are drawn from (league tables of
+    providers, systems and regions, England's bulletin and trend, funding ledgers) and store
+    it in the warehouse, so that the first request for any organisation-period is fast. Only
+    what changed since the last run is computed (`fourhour ingest --precompute` runs this
+    after ingesting; run it after `orgs import` and other imports)."""
+    from fourhour.warehouse import open_warehouse
+
+    with open_warehouse(warehouse) as wh:
+        precompute_pages(wh)

@@ -102,7 +102,7 @@ def build_bulletin(
     providers = measure_table(wh, period, "provider")
     below, basis = providers_below(wh, period, threshold_pct, table=providers)
     providers_last = measure_table(wh, last_period, "provider")
-    below_last, _ = providers_below(wh, last_period, threshold_pct, table=providers_last)
+    below_last, basis_last = providers_below(wh, last_period, threshold_pct, table=providers_last)
     worst, worst_basis = worst_providers(wh, period, worst_n, table=providers)
     over_4h = _num(now["trolley_waits_over_4h"])
     over_12h = _num(now["trolley_waits_over_12h"])
@@ -124,7 +124,8 @@ def build_bulletin(
             # September 2023, whose England figure comes from the national totals).
             "count_last_year": len(below_last) if len(providers_last) else None,
             "providers": _provider_list(below, basis),
-            "providers_last_year": _provider_list(below_last, basis),
+            # On last year's own basis (type 1 where it had no all-types figures).
+            "providers_last_year": _provider_list(below_last, basis_last),
         },
         "worst_providers": _provider_list(worst, worst_basis, with_attendances=True),
         "trolley_waits": {"over_4h": over_4h, "over_12h": over_12h},

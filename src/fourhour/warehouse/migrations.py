@@ -304,4 +304,59 @@ ALTER TABLE published_totals ADD COLUMN within_type3 DOUBLE;
 ALTER TABLE published_totals ADD COLUMN apportioned BOOLEAN DEFAULT false;
 """,
     ),
+    Migration(
+        "0009_web_precomputed_leagues",
+        """
+-- The web's league tables, computed in bulk after each ingest (`fourhour.web.precompute`):
+-- one row per organisation, level and period, as a page or the API serves it, so that the
+-- first request for any organisation-period is a keyed lookup.
+CREATE TABLE web_league_rows (
+    level VARCHAR NOT NULL,           -- provider | system | region
+    granularity VARCHAR NOT NULL,     -- week | month
+    period_end DATE NOT NULL,
+    code VARCHAR NOT NULL,
+    position INTEGER NOT NULL,        -- the order served (lowest performance first)
+    row JSON NOT NULL,
+    PRIMARY KEY (level, granularity, period_end, code)
+);
+-- One row per league: its basis and the fingerprint of everything it was computed from
+-- (the returns of its SPC window and of a year before, the organisation tables), so that an
+-- ingest recomputes only the leagues whose inputs changed.
+CREATE TABLE web_leagues (
+    level VARCHAR NOT NULL,
+    granularity VARCHAR NOT NULL,
+    period_end DATE NOT NULL,
+    basis VARCHAR NOT NULL,
+    inputs_sha256 VARCHAR NOT NULL,
+    computed_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    PRIMARY KEY (level, granularity, period_end)
+);
+-- The England page's inputs for every period held (its bulletin and national trend, pickled
+-- by fourhour.web.precompute), with the fingerprint of what they were computed from.
+CREATE TABLE web_england (
+    granularity VARCHAR NOT NULL,
+    period_end DATE NOT NULL,
+    inputs_sha256 VARCHAR NOT NULL,
+    inputs BLOB NOT NULL,
+    computed_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    PRIMARY KEY (granularity, period_end)
+);
+-- The A&E funding ledger of each quarter the shipped rules cover (pickled), for the provider
+-- pages and /oversight/funding of a server started without --funding-rules.
+CREATE TABLE web_funding (
+    quarter_start DATE PRIMARY KEY,
+    inputs_sha256 VARCHAR NOT NULL,
+    ledger BLOB NOT NULL,
+    computed_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+);
+-- The ingest the stored leagues are current for (one row); a later ingest or import makes
+-- them stale until the precompute runs again, and the server computes live meanwhile.
+CREATE TABLE web_precompute_state (
+    id INTEGER PRIMARY KEY,
+    ingest_id BIGINT NOT NULL,
+    version VARCHAR NOT NULL,
+    computed_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+);
+""",
+    ),
 )

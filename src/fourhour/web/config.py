@@ -20,4 +20,8 @@ class WebConfig:
     version_ttl_s: float = 1.0
     cache_entries: int = 1024  # the most results kept in memory (least recently used go)
     capacity_replications: int = 10  # replications per capacity scenario run from the web
-    prewarm: bool = True  # compute the latest period's pages in the background at start-up
+    # At start-up, when the warehouse's precomputed leagues are not current, compute the
+    # latest period's pages in the background.
+    prewarm: bool = True
+    # Serve the league tables the ingest precomputed (fourhour.web.precompute) when current.
+    precomputed: bool = True

@@ -1,5 +1,6 @@
-"""At start-up, compute the latest period's views in a background thread, so that the first
-visitors do not wait for SPC over every organisation or for charts to render."""
+"""At start-up, when the warehouse's precomputed leagues are not current (an ingest or import
+ran without `fourhour precompute`), compute the latest period's views in a background thread,
+so that the first visitors do not wait for SPC over every organisation."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import logging
 import threading
 
 from fourhour.errors import FourhourError
-from fourhour.web import views
+from fourhour.web import precompute, views
 from fourhour.web.site import Site
 
 log = logging.getLogger("fourhour.web.prewarm")
@@ -16,6 +17,10 @@ log = logging.getLogger("fourhour.web.prewarm")
 
 def prewarm(site: Site) -> None:
     try:
+        if site.config.precomputed:
+            with site.access.warehouse() as wh:
+                if precompute.current(wh):  # the ingest stored every league: nothing to do
+                    return
         held = site.held()
         period = held.latest
         if period is None:

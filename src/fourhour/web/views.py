@@ -9,6 +9,7 @@ from fourhour.errors import FourhourError
 from fourhour.measures.spc_names import DEFAULT_PRESET
 from fourhour.periods import Period
 from fourhour.warehouse.hierarchy import names_for
+from fourhour.web import precompute
 from fourhour.web.data import england as england_data
 from fourhour.web.data import organisations as orgs
 from fourhour.web.data import oversight as oversight_data
@@ -18,13 +19,27 @@ from fourhour.web.site import Site
 
 
 def england(site: Site, period: Period) -> dict[str, Any]:
-    return site.compute(("england", period), lambda wh: england_data.england_period(wh, period))
+    """England for the period, from the inputs the ingest stored when current."""
+
+    def work(wh: Any) -> dict[str, Any]:
+        stored = precompute.stored_england(wh, period) if site.config.precomputed else None
+        return england_data.england_period(wh, period, stored)
+
+    return site.compute(("england", period), work)
 
 
 def league(site: Site, period: Period, level: str, preset: str = DEFAULT_PRESET) -> dict[str, Any]:
-    return site.compute(
-        ("league", period, level, preset), lambda wh: orgs.league(wh, period, level, preset)
-    )
+    """The league, read from the warehouse's precomputed leagues when they are current
+    (fourhour.web.precompute), else computed live."""
+
+    def work(wh: Any) -> dict[str, Any]:
+        if site.config.precomputed:
+            stored = precompute.stored_league(wh, period, level, preset)
+            if stored is not None:
+                return stored
+        return orgs.league(wh, period, level, preset)
+
+    return site.compute(("league", period, level, preset), work)
 
 
 def code_of(site: Site, level: str, text: str) -> str | None:
@@ -117,8 +132,17 @@ def summons(site: Site, period: Period, level: str = "system") -> dict[str, Any]
 
 
 def funding(site: Site, quarter: Period) -> dict[str, Any]:
+    """The quarter's ledger: the one the ingest stored (shipped rules) when current."""
     rules = site.config.funding_rules
-    return site.compute(("funding", quarter), lambda wh: oversight_data.funding(wh, quarter, rules))
+
+    def work(wh: Any) -> dict[str, Any]:
+        if rules is None and site.config.precomputed:
+            stored = precompute.stored_funding(wh, quarter)
+            if stored is not None:
+                return stored
+        return oversight_data.funding(wh, quarter, rules)
+
+    return site.compute(("funding", quarter), work)
 
 
 def funding_or_none(site: Site, quarter: Period) -> tuple[dict[str, Any] | None, str | None]:

@@ -13,9 +13,10 @@ from fourhour.report import charts
 from fourhour.report.bulletin import build_bulletin
 from fourhour.report.series import HISTORY, TREND, england_series, last_year_values, periods_back
 from fourhour.warehouse import Warehouse
+from fourhour.web import svgcharts
 from fourhour.web.data.periods import BASIS_LABELS
 from fourhour.web.data.tables import Column, Table
-from fourhour.web.figures import Figure, render
+from fourhour.web.figures import Figure
 
 TYPE_LABELS = {
     "all_types": "All types",
@@ -129,20 +130,29 @@ def trend_table(frame: pd.DataFrame, key: str, period: Period, basis: str) -> Ta
     )
 
 
-def england_period(wh: Warehouse, period: Period) -> dict[str, Any]:
-    """The bulletin for `period` (docs/bulletin.md), its tables and the trend chart."""
+def england_inputs(wh: Warehouse, period: Period) -> tuple[dict, pd.DataFrame]:
+    """What the England page is drawn from: the bulletin for `period` (docs/bulletin.md) and
+    the national trend (fourhour.web.precompute stores both for every period held)."""
     b = build_bulletin(wh, period)
+    return b, trend_frame(wh, period, basis_of(b))
+
+
+def england_period(
+    wh: Warehouse, period: Period, inputs: tuple[dict, pd.DataFrame] | None = None
+) -> dict[str, Any]:
+    """The bulletin for `period`, its tables and the trend chart (from `inputs`, the stored
+    `england_inputs`, when given)."""
+    b, frame = inputs if inputs is not None else england_inputs(wh, period)
     basis = basis_of(b)
     key = period.granularity
-    frame = trend_frame(wh, period, basis)
     figure: Figure | None = None
     if frame["value"].notna().any():
-        figure = render(
-            charts.national_trend_chart(
-                frame, label=BASIS_LABELS[basis], unit_name=period.granularity
-            ),
-            f"fig-{key}-trend",
+        figure = svgcharts.trend_figure(
+            frame,
+            key=f"fig-{key}-trend",
             title=f"England: {period.granularity}ly four-hour performance against the standard",
+            label=BASIS_LABELS[basis],
+            unit_name=period.granularity,
         )
     return {
         "period": period,

@@ -20,11 +20,12 @@ from fourhour.report.series import HISTORY, org_series, performance_spc, periods
 from fourhour.warehouse import Warehouse
 from fourhour.warehouse.connection import one_row
 from fourhour.warehouse.hierarchy import UNMAPPED, parents_sql, provider_parents
+from fourhour.web import svgcharts
 from fourhour.web.data.england import TYPE_LABELS
 from fourhour.web.data.periods import BASIS_LABELS, period_key
 from fourhour.web.data.tables import Column, Table, clean
 from fourhour.web.errors import NotFound
-from fourhour.web.figures import Figure, render
+from fourhour.web.figures import Figure
 
 LEVELS = ("provider", "system", "region")
 PLURAL = {"provider": "providers", "system": "systems", "region": "regions"}
@@ -83,21 +84,25 @@ def code_of(wh: Warehouse, level: str, text: str) -> str | None:
     return found[0] if found else None
 
 
-def level_series(wh: Warehouse, period: Period, count: int, level: str) -> pd.DataFrame:
-    """Every organisation at `level`, one row per period: counts and performance by type
-    (systems and regions as mapped at the end of `period`)."""
+def level_series(
+    wh: Warehouse, period: Period, count: int, level: str, codes: list[str] | None = None
+) -> pd.DataFrame:
+    """Every organisation at `level` (or those of `codes`), one row per period: counts and
+    performance by type (systems and regions as mapped at the end of `period`)."""
     if level in ("provider", "system"):
-        return org_series(wh, period, count, level=level)
+        return org_series(wh, period, count, level=level, codes=codes)
     start = periods_back(period, count)[0].end
+    key = f"coalesce(p.parent_code, '{UNMAPPED}')"
+    only = f"AND {key} IN (SELECT unnest(?))" if codes is not None else ""
     frame = wh.con.execute(
         f"""
-        SELECT coalesce(p.parent_code, '{UNMAPPED}') AS code, r.period_end, {_aggregates()}
+        SELECT {key} AS code, r.period_end, {_aggregates()}
         FROM provider_returns r
         LEFT JOIN ({parents_sql("region", period.end)}) p ON p.child_code = r.org_code
-        WHERE r.granularity = ? AND r.period_end BETWEEN ? AND ?
+        WHERE r.granularity = ? AND r.period_end BETWEEN ? AND ? {only}
         GROUP BY ALL ORDER BY 1, 2
         """,
-        [period.granularity, start, period.end],
+        [period.granularity, start, period.end, *([list(codes)] if codes is not None else [])],
     ).df()
     frame["period_end"] = pd.to_datetime(frame["period_end"])
     return _finish(frame)
@@ -260,26 +265,14 @@ def league_table(
 
 
 def league_figure(data: dict[str, Any]) -> Figure | None:
-    rows = [r for r in data["rows"] if r["performance_pct"] is not None]
-    if not rows:
-        return None
-    frame = pd.DataFrame(
-        {
-            "code": [r["code"] for r in rows],
-            "name": [r["name"] for r in rows],
-            "performance_pct": [r["performance_pct"] for r in rows],
-        }
-    )
+    """The league as a dot plot, lowest first (SVG written directly: fourhour.web.svgcharts)."""
     plural = PLURAL[data["level"]]
-    return render(
-        charts.league_chart(
-            frame,
-            title=f"{plural.capitalize()} ranked by four-hour performance",
-            label=data["basis_label"],
-            period_label=data["period"].label,
-        ),
-        f"fig-{plural}-league",
+    return svgcharts.league_figure(
+        data["rows"],
+        key=f"fig-{plural}-league",
         title=f"{plural.capitalize()} ranked by four-hour performance",
+        label=data["basis_label"],
+        period_label=data["period"].label,
     )
 
 
@@ -495,24 +488,25 @@ def detail(
             hint="choose another period",
         )
     label = f"{row['name']} ({code})" if row["name"] != code else code
-    history = data["history"]
+    history, spc = data.get("history"), data.get("spc")
+    if history is None or spc is None:  # a stored league (fourhour.web.precompute): this one
+        history = level_series(wh, period, HISTORY[period.granularity], level, [code])
+        spc = spc_of(history, period, data["basis"], data["spc_preset"])
     own = history[history["code"] == code]
-    spc = data["spc"]
     points = spc.points[spc.points["code"] == code]
     figure = None
     if len(points):
-        summary = spc.summary.set_index("code").loc[code]
-        figure = render(
-            charts.spc_chart(
-                points,
-                summary,
-                title=f"{label}: {period.granularity}ly SPC chart, {data['basis_label']}",
-            ),
-            "fig-spc",
-            title=f"{label}: {period.granularity}ly SPC chart",
+        summary = {str(k): v for k, v in spc.summary.set_index("code").loc[code].items()}
+        figure = svgcharts.spc_figure(
+            points,
+            summary,
+            key="fig-spc",
+            title=f"{label}: {period.granularity}ly SPC chart, {data['basis_label']}",
+            heading=f"{label}: {period.granularity}ly SPC chart",
+            period_unit=period.granularity,
         )
     now = own[own["period_end"] == pd.Timestamp(period.end)]
-    now_row = now.iloc[0].to_dict() if len(now) else {}
+    now_row = {str(k): v for k, v in now.iloc[0].items()} if len(now) else {}
     spc_rows = []
     clipped = False
     for p in points.to_dict("records"):

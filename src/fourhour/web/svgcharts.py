@@ -1,0 +1,436 @@
+"""The league dot plot and the SPC chart of the organisation pages, written as SVG directly.
+
+The report's Altair charts (`fourhour.report.charts`) rendered by vl-convert took about a
+second for an SPC chart and several for a league of 200 providers: too slow for a page's first
+request. These draw the same marks (the same colours, limits, target, bands and text
+alternative, from `fourhour.report.charts`) as plain SVG in a few milliseconds, with no script:
+the pages stay usable without JavaScript and every figure has its table beside it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from markupsafe import Markup, escape
+
+from fourhour.measures.performance import STANDARD_PCT, THRESHOLD_PCT
+from fourhour.report import charts
+from fourhour.report.icons import COMMON, CONCERN, IMPROVEMENT_DARK
+from fourhour.web.figures import Figure
+
+FONT = charts.FONT
+WIDTH = 640  # the viewBox; the SVG scales to its container (app.css)
+PLOT_LEFT, PLOT_RIGHT = 52, 540  # the SPC plot area (labels of the limits to its right)
+TOP, PLOT_HEIGHT = 46, 230
+KIND_COLOURS = dict(zip(charts.POINT_KINDS, charts.POINT_COLOURS, strict=True))
+
+
+def _f(value: float) -> str:
+    return f"{value:.1f}"
+
+
+def _text(x: float, y: float, text: str, *, size: int = 11, fill: str = charts.TEXT,
+          anchor: str = "start", weight: str = "normal") -> str:  # fmt: skip
+    return (
+        f'<text x="{_f(x)}" y="{_f(y)}" font-size="{size}" fill="{fill}" '
+        f'text-anchor="{anchor}" font-weight="{weight}">{escape(text)}</text>'
+    )
+
+
+def _svg(key: str, title: str, description: str, height: float, body: list[str]) -> Figure:
+    svg = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {_f(height)}" '
+        f'role="img" aria-labelledby="{key}-title" aria-describedby="{key}-desc" '
+        f'focusable="false" class="fh-chart__svg" font-family="{escape(FONT)}">'
+        f'<title id="{key}-title">{escape(title)}</title>'
+        f'<desc id="{key}-desc">{escape(description)}</desc>'
+        f'<g aria-hidden="true">{"".join(body)}</g></svg>'
+    )
+    return Figure(key, Markup(svg), description, title)
+
+
+def _title_lines(title: str, subtitle: str) -> list[str]:
+    return [
+        _text(8, 18, title, size=13, weight="bold"),
+        _text(8, 34, subtitle, size=11, fill=charts.SECONDARY),
+    ]
+
+
+def _band(pct: float, standard: float, threshold: float) -> str:
+    return CONCERN if pct < threshold else IMPROVEMENT_DARK if pct >= standard else COMMON
+
+
+# ------------------------------------------------------------------------------ league
+
+
+def league_figure(
+    rows: list[dict[str, Any]],
+    *,
+    key: str,
+    title: str,
+    label: str,
+    period_label: str,
+    standard: float = STANDARD_PCT,
+    threshold: float = THRESHOLD_PCT,
+    per_column: int = 50,
+    name_chars: int = 30,
+) -> Figure | None:
+    """Every organisation with a figure as a dot on its own line, lowest first, with the
+    threshold and the standard marked; more than `per_column` in two columns."""
+    frame = pd.DataFrame(
+        {
+            "code": [r["code"] for r in rows],
+            "name": [r["name"] for r in rows],
+            "pct": charts.as_float([r["performance_pct"] for r in rows]),
+        }
+    )
+    frame = frame[frame["pct"].notna()].sort_values(["pct", "code"]).reset_index(drop=True)
+    if frame.empty:
+        return None
+    frame["rank"] = np.arange(1, len(frame) + 1)
+    description = charts.league_description(
+        frame, label=label, period_label=period_label, standard=standard, threshold=threshold
+    )
+    domain = charts._y_domain(frame["pct"], [threshold, standard])
+    columns = 1 if len(frame) <= per_column else 2
+    per = math.ceil(len(frame) / columns)
+    step = 14 if columns == 1 else 12
+    top = TOP + 38
+    panel = WIDTH / columns
+    label_w = 230 if columns == 1 else 196
+    name_chars = name_chars if columns == 1 else min(name_chars, 22)
+    body = _title_lines(title, f"{period_label}{', ' if period_label else ''}{label}; lowest first")
+    legend_x = 8.0
+    for text, colour in (
+        (f"Below {threshold:g}%", CONCERN),
+        (f"{threshold:g}% to {standard:g}%", COMMON),
+        (f"At or above {standard:g}%", IMPROVEMENT_DARK),
+    ):
+        body.append(f'<circle cx="{_f(legend_x + 5)}" cy="52" r="4.5" fill="{colour}"/>')
+        body.append(_text(legend_x + 14, 56, text, size=11, fill=charts.SECONDARY))
+        legend_x += 24 + 6.2 * len(text)
+    for c in range(columns):
+        part = frame.iloc[c * per : (c + 1) * per]
+        x0 = c * panel + label_w
+        x1 = (c + 1) * panel - 12
+
+        def sx(v: float, x0: float = x0, x1: float = x1) -> float:
+            return x0 + (v - domain[0]) / (domain[1] - domain[0]) * (x1 - x0)
+
+        bottom = top + len(part) * step
+        for value, colour in ((threshold, CONCERN), (standard, charts.TARGET)):
+            x = sx(value)
+            body.append(
+                f'<line x1="{_f(x)}" y1="{top - 4}" x2="{_f(x)}" y2="{_f(bottom)}" '
+                f'stroke="{colour}" stroke-width="1.1" stroke-dasharray="2 2"/>'
+            )
+            body.append(_text(x, top - 7, f"{value:g}%", size=10, fill=colour, anchor="middle"))
+        for i, r in enumerate(part.itertuples()):
+            pct = float(r.pct)  # type: ignore[arg-type]  # itertuples' fields are untyped
+            y = top + i * step + step / 2
+            name = str(r.name) if isinstance(r.name, str) else str(r.code)
+            name = name if len(name) <= name_chars else name[: name_chars - 1] + "…"
+            size = 10 if columns == 1 else 9
+            body.append(
+                _text(
+                    x0 - 6,
+                    y + 3.5,
+                    f"{r.rank}. {name} ({r.code})",
+                    size=size,
+                    fill=charts.SECONDARY,
+                    anchor="end",
+                )
+            )
+            body.append(
+                f'<line x1="{_f(x0)}" y1="{_f(y)}" x2="{_f(sx(pct))}" y2="{_f(y)}" '
+                f'stroke="{charts.PALE_GREY}"/>'
+                f'<circle cx="{_f(sx(pct))}" cy="{_f(y)}" r="3.3" '
+                f'fill="{_band(pct, standard, threshold)}"/>'
+            )
+        for tick in _ticks(domain, 4):
+            x = sx(tick)
+            body.append(
+                f'<line x1="{_f(x)}" y1="{_f(bottom)}" x2="{_f(x)}" y2="{_f(bottom + 4)}" '
+                f'stroke="{charts.SECONDARY}"/>'
+            )
+            body.append(_text(x, bottom + 15, f"{tick:g}", size=10, anchor="middle"))
+        body.append(
+            _text((x0 + x1) / 2, bottom + 30, "Within four hours (%)", size=10, anchor="middle")
+        )
+    height = top + per * step + 40
+    return _svg(key, title, description, height, body)
+
+
+def _ticks(domain: list[float], count: int) -> list[float]:
+    span = domain[1] - domain[0]
+    raw = span / max(count, 1)
+    magnitude = 10 ** math.floor(math.log10(raw)) if raw > 0 else 1
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    first = math.ceil(domain[0] / step) * step
+    return [round(first + i * step, 6) for i in range(int((domain[1] - first) / step) + 1)]
+
+
+# ------------------------------------------------------------------------------ SPC
+
+
+def spc_figure(
+    points: pd.DataFrame,
+    summary: Mapping[str, Any],
+    *,
+    key: str,
+    title: str,
+    heading: str,
+    period_unit: str,
+    target: float = STANDARD_PCT,
+    measure: str = "four-hour performance",
+) -> Figure:
+    """An XmR chart in Making Data Count style: the series (broken at gaps), the mean and
+    process limits by segment (clipped to 0-100%), the target, special-cause points coloured,
+    the latest limits labelled at the right edge; described as `charts.spc_description`."""
+    frame = charts._records(points.sort_values("period_end").reset_index(drop=True))
+    frame["period_end"] = charts.as_dates(frame["period_end"])
+    frame, period_unit = charts.place_periods(frame, period_unit)
+    after_gap = frame["after_gap"].fillna(False).astype(bool) if "after_gap" in frame else (
+        pd.Series(False, index=frame.index))  # fmt: skip
+    frame["run"] = after_gap.cumsum().astype(int)
+    frame["segment"] = frame["segment"].astype(int) if "segment" in frame else 0
+    frame["kind"] = [charts._point_kind(v) for v in frame.get("special_cause", [None] * len(frame))]
+    s = dict(summary)
+    last_limits = frame[frame["mean"].notna()].tail(1)
+    limits = charts.pct_limits(
+        s.get("lcl", last_limits["lcl"].iloc[0] if len(last_limits) else None),
+        s.get("ucl", last_limits["ucl"].iloc[0] if len(last_limits) else None),
+    )
+    for column in ("ucl", "lcl"):
+        frame[column] = frame[column].clip(*charts.PCT_RANGE)
+    description = charts.spc_description(
+        frame, s, title=title, measure=measure, target=target, period_unit=period_unit,
+        limits=limits,
+    )  # fmt: skip
+    values = frame["value"].to_numpy(dtype=float)
+    bounds = np.concatenate([frame[c].to_numpy(dtype=float) for c in ("ucl", "lcl")])
+    domain = charts._y_domain([*values, *bounds[np.isfinite(bounds)]], [target])
+    xs = pd.to_datetime(frame["x"]).astype("int64").to_numpy(dtype=float)
+    lo, hi = float(xs.min()), float(xs.max())
+
+    def sx(v: float) -> float:
+        return PLOT_LEFT + (0.5 if hi == lo else (v - lo) / (hi - lo)) * (PLOT_RIGHT - PLOT_LEFT)
+
+    def sy(v: float) -> float:
+        v = min(max(v, domain[0]), domain[1])
+        return TOP + PLOT_HEIGHT - (v - domain[0]) / (domain[1] - domain[0]) * PLOT_HEIGHT
+
+    v_icon = charts.variation_icon(s.get("variation_icon"))
+    a_icon = charts.assurance_icon(s.get("assurance_icon"))
+    subtitle = f"{v_icon.label} · {a_icon.label}"
+    if limits.note:
+        subtitle += f"; {limits.note}"
+    body = _title_lines(heading, subtitle)
+    bottom = TOP + PLOT_HEIGHT
+    for tick in _ticks(domain, 5):
+        y = sy(tick)
+        body.append(
+            f'<line x1="{PLOT_LEFT}" y1="{_f(y)}" x2="{PLOT_RIGHT}" y2="{_f(y)}" '
+            f'stroke="{charts.PALE_GREY}"/>'
+        )
+        body.append(_text(PLOT_LEFT - 6, y + 3.5, f"{tick:g}", size=10, anchor="end"))
+    body.append(
+        f'<text transform="translate(13 {_f(TOP + PLOT_HEIGHT / 2)}) rotate(-90)" '
+        f'font-size="10" fill="{charts.TEXT}" text-anchor="middle">'
+        f"{escape(measure[:1].upper() + measure[1:])} (%)</text>"
+    )
+    body.append(
+        f'<line x1="{PLOT_LEFT}" y1="{bottom}" x2="{PLOT_RIGHT}" y2="{bottom}" '
+        f'stroke="{charts.SECONDARY}"/>'
+    )
+    for i in _x_label_positions(len(frame), 6):
+        x = sx(xs[i])
+        stamp = pd.Timestamp(frame["x"].iloc[i])
+        text = f"{stamp:%b %Y}" if period_unit == "month" else f"{stamp:%-d %b %Y}"
+        body.append(
+            f'<line x1="{_f(x)}" y1="{bottom}" x2="{_f(x)}" y2="{bottom + 4}" '
+            f'stroke="{charts.SECONDARY}"/>'
+        )
+        body.append(_text(x, bottom + 16, text, size=10, anchor="middle"))
+    with_limits = frame[frame["mean"].notna()]
+    for _, seg in with_limits.groupby("segment", sort=True):
+        seg_x = [sx(xs[i]) for i in seg.index]
+        for column, dash, width in (("mean", "", 1.2), ("ucl", "5 3", 1), ("lcl", "5 3", 1)):
+            path = " ".join(
+                f"{_f(x)},{_f(sy(float(v)))}" for x, v in zip(seg_x, seg[column], strict=True)
+            )
+            dashes = f' stroke-dasharray="{dash}"' if dash else ""
+            body.append(
+                f'<polyline points="{path}" fill="none" stroke="{COMMON}" '
+                f'stroke-width="{width}"{dashes}/>'
+            )
+    y_target = sy(target)
+    body.append(
+        f'<line x1="{PLOT_LEFT}" y1="{_f(y_target)}" x2="{PLOT_RIGHT}" y2="{_f(y_target)}" '
+        f'stroke="{charts.TARGET}" stroke-width="1.2" stroke-dasharray="2 2"/>'
+    )
+    for _, run in frame.groupby("run", sort=True):
+        path = " ".join(f"{_f(sx(xs[i]))},{_f(sy(float(run['value'][i])))}" for i in run.index)
+        body.append(f'<polyline points="{path}" fill="none" stroke="{COMMON}" stroke-width="1.4"/>')
+    for j, r in frame.iterrows():
+        i = int(j)  # type: ignore[call-overload]  # a RangeIndex label
+        body.append(
+            f'<circle cx="{_f(sx(xs[i]))}" cy="{_f(sy(float(r["value"])))}" r="2.9" '
+            f'fill="{KIND_COLOURS[r["kind"]]}"/>'
+        )
+    items = []
+    if len(with_limits):
+        last = with_limits.iloc[-1]
+        clipped = limits.clipped
+        items = [
+            (float(last["ucl"]), "Upper limit" + (" (clipped)" if "upper" in clipped else ""),
+             COMMON),
+            (float(last["mean"]), "Mean", COMMON),
+            (float(last["lcl"]), "Lower limit" + (" (clipped)" if "lower" in clipped else ""),
+             COMMON),
+        ]  # fmt: skip
+    items.append((float(target), f"Target {target:g}%", charts.TARGET))
+    placed: list[float] = []
+    for value, text, colour in sorted(items, key=lambda t: -t[0]):
+        y = sy(value)
+        while any(abs(y - p) < 11 for p in placed):
+            y += 11
+        placed.append(y)
+        body.append(_text(PLOT_RIGHT + 6, y + 3.5, text, size=10, fill=colour))
+    legend_x = float(PLOT_LEFT)
+    for kind in charts.POINT_KINDS:
+        body.append(
+            f'<circle cx="{_f(legend_x + 4)}" cy="{bottom + 34}" r="4" '
+            f'fill="{KIND_COLOURS[kind]}"/>'
+        )
+        body.append(_text(legend_x + 12, bottom + 38, kind, size=10, fill=charts.SECONDARY))
+        legend_x += 26 + 6 * len(kind)
+    return _svg(key, heading, description, bottom + 50, body)
+
+
+def _x_label_positions(n: int, most: int) -> list[int]:
+    if n <= most:
+        return list(range(n))
+    step = math.ceil((n - 1) / (most - 1))
+    return list(range(0, n, step))
+
+
+# ------------------------------------------------------------------------------ England trend
+
+
+def trend_figure(
+    series: pd.DataFrame,
+    *,
+    key: str,
+    title: str,
+    label: str,
+    unit_name: str,
+    standard: float = STANDARD_PCT,
+) -> Figure | None:
+    """This year's series and the same periods a year earlier, against the standard (the
+    marks of `charts.national_trend_chart`), described as `charts.trend_description`."""
+    frame = charts._records(series[["period_end", "value", "last_year_value"]])
+    frame["period_end"] = charts.as_dates(frame["period_end"])
+    frame = charts.trim_empty(frame.reset_index(drop=True), ["value", "last_year_value"])
+    if frame.empty or frame["value"].isna().all():
+        return None
+    frame, unit_name = charts.place_periods(frame.reset_index(drop=True), unit_name)
+    description = charts.trend_description(
+        frame, label=label, standard=standard, unit_name=unit_name
+    )
+    values = [v for c in ("value", "last_year_value") for v in frame[c] if pd.notna(v)]
+    domain = charts._y_domain(values, [standard])
+    xs = pd.to_datetime(frame["x"]).astype("int64").to_numpy(dtype=float)
+    lo, hi = float(xs.min()), float(xs.max())
+
+    def sx(v: float) -> float:
+        return PLOT_LEFT + (0.5 if hi == lo else (v - lo) / (hi - lo)) * (PLOT_RIGHT - PLOT_LEFT)
+
+    def sy(v: float) -> float:
+        return TOP + PLOT_HEIGHT - (v - domain[0]) / (domain[1] - domain[0]) * PLOT_HEIGHT
+
+    body = _title_lines(title, f"{label[:1].upper()}{label[1:]}, by {unit_name}")
+    bottom = TOP + PLOT_HEIGHT
+    for tick in _ticks(domain, 5):
+        y = sy(tick)
+        body.append(
+            f'<line x1="{PLOT_LEFT}" y1="{_f(y)}" x2="{PLOT_RIGHT}" y2="{_f(y)}" '
+            f'stroke="{charts.PALE_GREY}"/>'
+        )
+        body.append(_text(PLOT_LEFT - 6, y + 3.5, f"{tick:g}", size=10, anchor="end"))
+    body.append(
+        f'<text transform="translate(13 {_f(TOP + PLOT_HEIGHT / 2)}) rotate(-90)" '
+        f'font-size="10" fill="{charts.TEXT}" text-anchor="middle">Within four hours (%)</text>'
+    )
+    body.append(
+        f'<line x1="{PLOT_LEFT}" y1="{bottom}" x2="{PLOT_RIGHT}" y2="{bottom}" '
+        f'stroke="{charts.SECONDARY}"/>'
+    )
+    for i in _x_label_positions(len(frame), 6):
+        x = sx(xs[i])
+        stamp = pd.Timestamp(frame["x"].iloc[i])
+        text = f"{stamp:%b %Y}" if unit_name == "month" else f"{stamp:%-d %b %Y}"
+        body.append(
+            f'<line x1="{_f(x)}" y1="{bottom}" x2="{_f(x)}" y2="{bottom + 4}" '
+            f'stroke="{charts.SECONDARY}"/>'
+        )
+        body.append(_text(x, bottom + 16, text, size=10, anchor="middle"))
+    y_standard = sy(standard)
+    body.append(
+        f'<line x1="{PLOT_LEFT}" y1="{_f(y_standard)}" x2="{PLOT_RIGHT}" y2="{_f(y_standard)}" '
+        f'stroke="{charts.TARGET}" stroke-width="1.2" stroke-dasharray="2 2"/>'
+    )
+    body.append(
+        _text(PLOT_LEFT + 2, y_standard - 5, f"{standard:g}% standard", size=10,
+              fill=charts.TARGET)
+    )  # fmt: skip
+    legend = []
+    for column, name, colour, dash in (
+        ("last_year_value", "Same period last year", charts.MID_GREY, "5 3"),
+        ("value", "This year", charts.NHS_BLUE, ""),
+    ):
+        if frame[column].isna().all():
+            continue
+        legend.append((name, colour, dash))
+        run: list[str] = []
+        for i, v in enumerate(frame[column]):
+            if pd.isna(v):  # a missing period breaks the line
+                if len(run) > 1:
+                    body.append(_polyline(run, colour, dash))
+                run = []
+                continue
+            run.append(f"{_f(sx(xs[i]))},{_f(sy(float(v)))}")
+            body.append(f'<circle cx="{_f(sx(xs[i]))}" cy="{_f(sy(float(v)))}" r="1.8" '
+                        f'fill="{colour}"/>')  # fmt: skip
+        if len(run) > 1:
+            body.append(_polyline(run, colour, dash))
+    latest = frame[frame["value"].notna()].tail(1)
+    if len(latest):
+        i = int(latest.index[0])
+        v = float(latest["value"].iloc[0])
+        body.append(
+            _text(sx(xs[i]) + 6, sy(v) + 4, charts.pct(v), size=11, fill=charts.NHS_BLUE,
+                  weight="bold")
+        )  # fmt: skip
+    legend_x = float(PLOT_LEFT)
+    for name, colour, dash in reversed(legend):
+        dashes = f' stroke-dasharray="{dash}"' if dash else ""
+        body.append(
+            f'<line x1="{_f(legend_x)}" y1="{bottom + 34}" x2="{_f(legend_x + 22)}" '
+            f'y2="{bottom + 34}" stroke="{colour}" stroke-width="2"{dashes}/>'
+        )
+        body.append(_text(legend_x + 28, bottom + 38, name, size=10, fill=charts.SECONDARY))
+        legend_x += 40 + 6 * len(name)
+    return _svg(key, title, description, bottom + 50, body)
+
+
+def _polyline(points: list[str], colour: str, dash: str) -> str:
+    dashes = f' stroke-dasharray="{dash}"' if dash else ""
+    return (
+        f'<polyline points="{" ".join(points)}" fill="none" stroke="{colour}" '
+        f'stroke-width="2"{dashes}/>'
+    )
