@@ -312,12 +312,10 @@ def stored_england(wh: Warehouse, period: Period) -> tuple | None:
     stored or not current."""
     if not current(wh):
         return None
-    found = one_row(
-        wh.con.execute(
-            "SELECT inputs FROM web_england WHERE granularity = ? AND period_end = ?",
-            [period.granularity, period.end],
-        )
-    )
+    found = wh.con.execute(
+        "SELECT inputs FROM web_england WHERE granularity = ? AND period_end = ?",
+        [period.granularity, period.end],
+    ).fetchone()
     return None if found is None else pickle.loads(found[0])
 
 
@@ -363,9 +361,9 @@ def _store(
 
 def current(wh: Warehouse) -> bool:
     """Whether the stored leagues are those of the warehouse's latest ingest."""
-    state = one_row(
-        wh.con.execute("SELECT ingest_id, version FROM web_precompute_state WHERE id = 1")
-    )
+    state = wh.con.execute(
+        "SELECT ingest_id, version FROM web_precompute_state WHERE id = 1"
+    ).fetchone()
     return state is not None and state[1] == VERSION and state[0] == latest_ingest(wh)
 
 
@@ -377,12 +375,10 @@ def stored_league(
     result: an organisation's page computes its own (`organisations.detail`)."""
     if preset != DEFAULT_PRESET or period.granularity not in HISTORY or not current(wh):
         return None
-    basis = one_row(
-        wh.con.execute(
-            "SELECT basis FROM web_leagues WHERE level = ? AND granularity = ? AND period_end = ?",
-            [level, period.granularity, period.end],
-        )
-    )
+    basis = wh.con.execute(
+        "SELECT basis FROM web_leagues WHERE level = ? AND granularity = ? AND period_end = ?",
+        [level, period.granularity, period.end],
+    ).fetchone()
     if basis is None:
         return None
     rows = [
@@ -457,7 +453,7 @@ def stored_funding(wh: Warehouse, quarter: Period) -> dict[str, Any] | None:
     """The stored ledger of `quarter` (shipped rules), or None when not stored or current."""
     if not current(wh):
         return None
-    found = one_row(
-        wh.con.execute("SELECT ledger FROM web_funding WHERE quarter_start = ?", [quarter.start])
-    )
+    found = wh.con.execute(
+        "SELECT ledger FROM web_funding WHERE quarter_start = ?", [quarter.start]
+    ).fetchone()
     return None if found is None else pickle.loads(found[0])
