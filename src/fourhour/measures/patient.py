@@ -72,21 +72,10 @@ def compute(
 
     `mapping` has one row per provider: code, system_code, region_code (UNMAPPED where none).
     """
-    for level in levels:
-        if level not in LEVELS:
-            raise QueryError(f"unknown level {level!r}; expected one of {', '.join(LEVELS)}")
-    for period in periods:
-        if period not in PERIODS:
-            raise QueryError(f"unknown period {period!r}; expected one of {', '.join(PERIODS)}")
+    validate_request(levels, periods)
     timings: dict[str, float] = {}
     start = time.perf_counter()
-    orgs = Organisations.from_mapping(mapping)
-    org_table = engine.register(
-        "fourhour_orgs",
-        orgs.frame.rename(columns={"code": "org_code"})[["org_code", "pid", "sid", "rid"]].astype(
-            {"pid": "int16", "sid": "int16", "rid": "int16"}
-        ),
-    )
+    orgs, org_table = register_orgs(engine, mapping)
     enriched = enrich(attendances, org_table)
     unknown = enriched.filter(enriched.pid.isnull()).count().to_pyarrow().as_py()
     if unknown:
@@ -115,6 +104,38 @@ def compute(
         times = _sql_time_quantiles(engine, enriched, orgs, levels, periods)
         near = _near_four_hours(enriched, orgs, levels, periods)
     timings["times"] = time.perf_counter() - start
+    return finish(engine, table, times, near, timings)
+
+
+def validate_request(levels: Sequence[str], periods: Sequence[str]) -> None:
+    for level in levels:
+        if level not in LEVELS:
+            raise QueryError(f"unknown level {level!r}; expected one of {', '.join(LEVELS)}")
+    for period in periods:
+        if period not in PERIODS:
+            raise QueryError(f"unknown period {period!r}; expected one of {', '.join(PERIODS)}")
+
+
+def register_orgs(engine: Engine, mapping: pd.DataFrame) -> tuple[Organisations, ir.Table]:
+    """Integer ids for the mapping's organisations, and the table of them on the engine."""
+    orgs = Organisations.from_mapping(mapping)
+    org_table = engine.register(
+        "fourhour_orgs",
+        orgs.frame.rename(columns={"code": "org_code"})[["org_code", "pid", "sid", "rid"]].astype(
+            {"pid": "int16", "sid": "int16", "rid": "int16"}
+        ),
+    )
+    return orgs, org_table
+
+
+def finish(
+    engine: Engine,
+    table: pd.DataFrame,
+    times: pd.DataFrame,
+    near: pd.DataFrame,
+    timings: dict[str, float],
+) -> PatientMeasures:
+    """The counts with their times and percentages, in the one order every engine gives."""
     table = table.merge(times, on=["level", "granularity", "code", "period_start"], how="left")
     for c in QUANTILES:
         table[c] = table[c].astype("float64")
@@ -171,9 +192,12 @@ def measure_patients(
     levels: Sequence[str] = LEVELS,
     periods: Sequence[str] = PERIODS,
 ) -> PatientMeasures:
-    """Every measure from the warehouse's patient store, on the given engine (exact)."""
+    """Every measure from the warehouse's patient store, on the given engine (exact): a
+    roll-up of the cells built at ingest (patient_cells.py), never re-reading the records."""
+    from fourhour.measures.patient_cells import compute_from_cells, ensure_cells
     from fourhour.warehouse.patients import require_patients
 
     files = require_patients(wh)
+    ensure_cells(files)  # stores made before cells existed: built once, then kept
     mapping = organisation_mapping(wh, files, engine)
-    return compute(engine, read_attendances(engine, files), mapping, levels=levels, periods=periods)
+    return compute_from_cells(engine, files, mapping, levels=levels, periods=periods)

@@ -73,20 +73,19 @@ BASES = {
 # ------------------------------------------------------------------------------ definitions
 
 
-def enrich(t: ir.Table, orgs: ir.Table) -> ir.Table:
-    """The per-attendance quantities every measure is built from, with the provider's id."""
+def quantities(t: ir.Table) -> ir.Table:
+    """The per-attendance quantities every measure is built from, by provider code."""
     seconds = t.departure.epoch_seconds() - t.arrival.epoch_seconds()
     dta_seconds = t.departure.epoch_seconds() - t.decision_to_admit.epoch_seconds()
     minutes = (seconds // 60).cast("int32")
     dta_wait = (dta_seconds // 60).cast("int32")
-    joined = t.left_join(orgs, t.provider_code == orgs.org_code)
-    admitted = joined.admitted
-    return joined.select(
-        pid=joined.pid.cast("int16"),
-        day=joined.arrival.date(),
+    admitted = t.admitted
+    return t.select(
+        provider_code=t.provider_code,
+        day=t.arrival.date(),
         minutes=minutes,
         type_group=ibis.cases(
-            (joined.department_type == 1, 1), (joined.department_type == 2, 2), else_=3
+            (t.department_type == 1, 1), (t.department_type == 2, 2), else_=3
         ).cast("int8"),
         admitted=admitted,
         breach=minutes > BREACH_MINUTES,
@@ -99,10 +98,19 @@ def enrich(t: ir.Table, orgs: ir.Table) -> ir.Table:
     )
 
 
-def count_cube(t: ir.Table) -> ir.Table:
+def enrich(t: ir.Table, orgs: ir.Table) -> ir.Table:
+    """`quantities` with the provider's integer id (null where the mapping lacks it)."""
+    q = quantities(t)
+    joined = q.left_join(orgs, q.provider_code == orgs.org_code)
+    return joined.select(joined.pid.cast("int16").name("pid"), *q.columns[1:])
+
+
+CUBE_FLAGS = ["type_group", "admitted", "breach", "over_12h", "dta_band"]
+
+
+def count_cube(t: ir.Table, by: str = "pid") -> ir.Table:
     """Attendances per provider, day and combination of the flags every count is made of."""
-    keys = ["pid", "day", "type_group", "admitted", "breach", "over_12h", "dta_band"]
-    return t.group_by(keys).aggregate(n=t.count())
+    return t.group_by([by, "day", *CUBE_FLAGS]).aggregate(n=t.count())
 
 
 def counts_from_cube(cube: pd.DataFrame) -> pd.DataFrame:

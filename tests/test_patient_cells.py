@@ -1,0 +1,180 @@
+"""Patient-level measures as roll-ups of cells built at ingest: quantiles from histograms equal
+the exact quantiles, the roll-ups equal the measures computed from the records on DuckDB and
+on Spark, and each ingested file adds exactly its own cells."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import ibis
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from fourhour.cli import app
+from fourhour.ingest.patients.synthetic import generate_year
+from fourhour.measures.patient import (
+    compute,
+    duckdb_engine,
+    measure_patients,
+    organisation_mapping,
+    read_attendances,
+)
+from fourhour.measures.patient_cells import (
+    CELL_KINDS,
+    cell_path,
+    cells_of,
+    interpolate,
+    quantiles_from_histograms,
+)
+from fourhour.warehouse import open_warehouse
+from fourhour.warehouse.patients import require_patients
+
+runner = CliRunner()
+QS = (0.5, 0.95)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 4), st.integers(0, 3000)), min_size=1, max_size=300),
+)
+def test_quantiles_from_histograms_equal_exact_quantiles(pairs) -> None:
+    groups = np.array([g for g, _ in pairs])
+    minutes = np.array([m for _, m in pairs])
+    frame = pd.DataFrame({"owner": groups, "minutes": minutes})
+    hist = frame.groupby(["owner", "minutes"]).size().rename("n").reset_index()
+    hist = hist.assign(level="provider", granularity="week", subset="all",
+                       period_start=dt.date(2024, 1, 1))  # fmt: skip
+    engine = duckdb_engine()
+    raw = engine.backend.execute(quantiles_from_histograms(ibis.memtable(hist), QS))
+    raw = raw.sort_values("owner").reset_index(drop=True)
+    got = interpolate(raw, QS).to_numpy()
+    for i, owner in enumerate(raw["owner"]):
+        values = minutes[groups == owner]
+        np.testing.assert_allclose(got[i], np.quantile(values, QS), rtol=1e-12)
+        exact = engine.backend.con.execute(
+            "SELECT quantile_cont(m, [0.5, 0.95]) FROM unnest(?::INT[]) t(m)", [values.tolist()]
+        ).fetchone()[0]
+        np.testing.assert_allclose(got[i], exact, rtol=1e-12)
+
+
+def _warehouse(root: Path, days: int = 14) -> Path:
+    files = generate_year(root / "data", rows=60_000, start=dt.date(2024, 1, 1), days=days,
+                          n_providers=9, seed=11)  # fmt: skip
+    path = root / "w.duckdb"
+    args = ["patients", "ingest", *map(str, files), "-w", str(path)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    return path
+
+
+@pytest.fixture(scope="module")
+def weeks(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _warehouse(tmp_path_factory.mktemp("cells"), days=40)
+
+
+def _from_records(path: Path, engine):
+    with open_warehouse(path, read_only=True) as wh:
+        files = require_patients(wh)
+        mapping = organisation_mapping(wh, files, engine)
+    return compute(engine, read_attendances(engine, files), mapping, quantile_method="sql")
+
+
+def test_cells_roll_up_to_the_measures_from_the_records(weeks: Path) -> None:
+    with open_warehouse(weeks, read_only=True) as wh:
+        cells = measure_patients(wh, duckdb_engine())
+    records = _from_records(weeks, duckdb_engine())
+    assert set(cells.table["level"]) == {"provider", "system", "region", "national"}
+    assert set(cells.table["granularity"]) == {"week", "month", "quarter", "fy"}
+    pd.testing.assert_frame_equal(cells.table, records.table)
+    pd.testing.assert_frame_equal(cells.near_four_hours, records.near_four_hours)
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_duckdb_spark_and_histogram_roll_ups_are_identical(weeks: Path) -> None:
+    from fourhour.measures.patient import spark_engine
+
+    spark = spark_engine("local[2]")
+    with open_warehouse(weeks, read_only=True) as wh:
+        on_duck = measure_patients(wh, duckdb_engine())
+        on_spark = measure_patients(wh, spark)
+        files = require_patients(wh)
+    records = _from_records(weeks, duckdb_engine())
+    for other in (on_spark, records):
+        pd.testing.assert_frame_equal(on_duck.table, other.table, check_dtype=False)
+        pd.testing.assert_frame_equal(
+            on_duck.near_four_hours, other.near_four_hours, check_dtype=False
+        )
+    # Spark builds the same cells as the ones DuckDB stored at ingest.
+    table = read_attendances(spark, files[:1])
+    for kind, expr in cells_of(table).items():
+        keys = [c for c in expr.columns if c != "n"]
+        built = expr.to_pandas().sort_values(keys).reset_index(drop=True)
+        stored = pd.read_parquet(cell_path(files[0], kind)).sort_values(keys)
+        for c in ("day", "week_start", "month_start"):
+            if c in keys:
+                built[c] = pd.to_datetime(built[c]).dt.date
+                stored[c] = pd.to_datetime(stored[c]).dt.date
+        pd.testing.assert_frame_equal(built, stored.reset_index(drop=True), check_dtype=False)
+
+
+def _cells(path: Path) -> dict[Path, bytes]:
+    folder = path.with_suffix(".patients") / "cells"
+    return {f: f.read_bytes() for f in sorted(folder.glob("*.parquet"))}
+
+
+def test_an_incremental_month_adds_exactly_its_own_cells(tmp_path: Path) -> None:
+    files = generate_year(tmp_path / "data", rows=40_000, start=dt.date(2024, 1, 1), days=45,
+                          n_providers=6, seed=5)  # fmt: skip
+    assert len(files) == 2  # January and half of February
+    path = tmp_path / "w.duckdb"
+    assert runner.invoke(app, ["patients", "ingest", str(files[0]), "-w", str(path)]).exit_code == 0
+    first = _cells(path)
+    assert len(first) == len(CELL_KINDS)
+    assert runner.invoke(app, ["patients", "ingest", str(files[1]), "-w", str(path)]).exit_code == 0
+    both = _cells(path)
+    assert {f: both[f] for f in first} == first  # January's cells untouched
+    new = sorted(set(both) - set(first))
+    assert len(new) == len(CELL_KINDS)
+    # February's cells are the cells of February's rows alone.
+    engine = duckdb_engine()
+    with open_warehouse(path, read_only=True) as wh:
+        february = require_patients(wh)[-1]
+    for kind, expr in cells_of(engine.backend.read_parquet(str(february))).items():
+        keys = [c for c in expr.columns if c != "n"]
+        alone = expr.to_pandas().sort_values(keys).reset_index(drop=True)
+        stored = next(f for f in new if f.name.startswith(kind))
+        got = pd.read_parquet(stored).sort_values(keys).reset_index(drop=True)
+        pd.testing.assert_frame_equal(got, alone, check_dtype=False)
+        assert got["n"].sum() == len(pd.read_parquet(february))
+    # Re-ingesting changes nothing; the measures still equal those from the records.
+    again = runner.invoke(app, ["patients", "ingest", str(files[1]), "-w", str(path)])
+    assert again.exit_code == 0 and "unchanged" in again.output
+    assert _cells(path) == both
+    with open_warehouse(path, read_only=True) as wh:
+        cells = measure_patients(wh, duckdb_engine())
+    pd.testing.assert_frame_equal(cells.table, _from_records(path, duckdb_engine()).table)
+
+
+def test_stores_without_cells_get_them_once(weeks: Path, tmp_path: Path) -> None:
+    import shutil
+
+    copy = tmp_path / "w.duckdb"
+    shutil.copy(weeks, copy)
+    shutil.copytree(weeks.with_suffix(".patients"), copy.with_suffix(".patients"))
+    shutil.rmtree(copy.with_suffix(".patients") / "cells")
+    with open_warehouse(copy, read_only=True) as wh:
+        rebuilt = measure_patients(wh, duckdb_engine(), levels=("national",), periods=("month",))
+    for f in _cells(weeks):
+        again = pd.read_parquet(copy.with_suffix(".patients") / "cells" / f.name)
+        keys = [c for c in again.columns if c != "n"]
+        pd.testing.assert_frame_equal(
+            again.sort_values(keys).reset_index(drop=True),
+            pd.read_parquet(f).sort_values(keys).reset_index(drop=True),
+        )
+    assert rebuilt.table["attendances"].sum() == 60_000
