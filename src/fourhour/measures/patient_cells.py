@@ -137,8 +137,8 @@ def minute_histograms(
     ids = ["pid", "sid", "rid"]
     by_period: dict[str, ir.Table] = {}
     if "week" in periods:
-        by_period["week"] = m.group_by([*ids, m.week_start.name("period_start"), "type1",
-                                        "minutes"]).aggregate(n=m.n.sum())  # fmt: skip
+        week = m.group_by([*ids, m.week_start.name("period_start"), "type1", "minutes"])
+        by_period["week"] = _materialise(engine, week.aggregate(n=m.n.sum()), "fourhour_hist_week")
     if any(p != "week" for p in periods):
         month_keys = [*ids, m.month_start.name("period_start"), "type1", "minutes"]
         month = m.group_by(month_keys).aggregate(n=m.n.sum())
