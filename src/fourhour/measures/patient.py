@@ -198,6 +198,10 @@ def measure_patients(
     from fourhour.warehouse.patients import require_patients
 
     files = require_patients(wh)
-    ensure_cells(files)  # stores made before cells existed: built once, then kept
     mapping = organisation_mapping(wh, files, engine)
+    try:
+        ensure_cells(files)  # stores made before cells existed: built once, then kept
+    except OSError:  # a read-only store without cells: the same measures from the records
+        attendances = read_attendances(engine, files)
+        return compute(engine, attendances, mapping, levels=levels, periods=periods)
     return compute_from_cells(engine, files, mapping, levels=levels, periods=periods)
