@@ -87,7 +87,9 @@ def _from_records(path: Path, engine):
 def test_cells_roll_up_to_the_measures_from_the_records(weeks: Path) -> None:
     with open_warehouse(weeks, read_only=True) as wh:
         cells = measure_patients(wh, duckdb_engine())
+        direct = measure_patients(wh, duckdb_engine(), source="records")
     records = _from_records(weeks, duckdb_engine())
+    pd.testing.assert_frame_equal(direct.table, records.table)
     assert set(cells.table["level"]) == {"provider", "system", "region", "national"}
     assert set(cells.table["granularity"]) == {"week", "month", "quarter", "fy"}
     pd.testing.assert_frame_equal(cells.table, records.table)

@@ -191,17 +191,23 @@ def measure_patients(
     *,
     levels: Sequence[str] = LEVELS,
     periods: Sequence[str] = PERIODS,
+    source: str = "cells",
 ) -> PatientMeasures:
     """Every measure from the warehouse's patient store, on the given engine (exact): a
-    roll-up of the cells built at ingest (patient_cells.py), never re-reading the records."""
+    roll-up of the cells built at ingest (patient_cells.py), never re-reading the records;
+    `source="records"` computes the identical table from the records instead."""
     from fourhour.measures.patient_cells import compute_from_cells, ensure_cells
     from fourhour.warehouse.patients import require_patients
 
     files = require_patients(wh)
     mapping = organisation_mapping(wh, files, engine)
+    if source not in ("cells", "records"):
+        raise QueryError(f"unknown source {source!r}; expected cells or records")
     try:
+        if source == "records":
+            raise OSError("measured from the records")
         ensure_cells(files)  # stores made before cells existed: built once, then kept
-    except OSError:  # a read-only store without cells: the same measures from the records
+    except OSError:  # records asked for, or a read-only store without cells
         attendances = read_attendances(engine, files)
         return compute(engine, attendances, mapping, levels=levels, periods=periods)
     return compute_from_cells(engine, files, mapping, levels=levels, periods=periods)
