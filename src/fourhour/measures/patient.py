@@ -31,8 +31,7 @@ from fourhour.measures.patient_definitions import (  # noqa: F401 - the public n
     TYPES,
     Organisations,
     _period_end,
-    count_cube,
-    counts_from_cube,
+    daily_counts,
     enrich,
     near_four_hours,
     roll_up,
@@ -88,7 +87,7 @@ def compute(
         enriched = enriched.cache()
     timings["load"] = time.perf_counter() - start
     start = time.perf_counter()
-    cube = counts_from_cube(count_cube(enriched).to_pandas())
+    cube = daily_counts(enriched).to_pandas()
     table = roll_up(cube, orgs, COUNT_COLUMNS, levels, periods)
     for c in COUNT_COLUMNS:
         table[c] = table[c].astype("int64")
@@ -147,9 +146,11 @@ def finish(
     table = table.sort_values(order[:4], key=_level_order).reset_index(drop=True)
     near["departures"] = near["departures"].astype("int64")
     near["minutes"] = near["minutes"].astype("int64")
-    near["period_end"] = [
-        _period_end(g, s) for g, s in zip(near["granularity"], near["period_start"], strict=True)
+    ends = near[["granularity", "period_start"]].drop_duplicates()
+    ends["period_end"] = [
+        _period_end(g, s) for g, s in zip(ends["granularity"], ends["period_start"], strict=True)
     ]
+    near = near.merge(ends, on=["granularity", "period_start"], how="left")
     near = near[["level", "granularity", "code", "period_start", "period_end", "minutes",
                  "departures"]]  # fmt: skip
     near = near.sort_values(
