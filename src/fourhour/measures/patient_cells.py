@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from fourhour.errors import QueryError
+from fourhour.measures import quantiles as dense_quantiles
 from fourhour.measures.patient_definitions import (
     COUNT_COLUMNS,
     LEVELS,
@@ -171,14 +172,20 @@ def counts_from_cells(
     return table
 
 
-def provider_histograms(cells: ir.Table, org_table: ir.Table, first: int, end: int) -> ir.Table:
-    """Attendances per provider id, period, type 1 or not and minute, for the periods numbered
-    [first, end), from the cells of every file (a week straddling two files has cells in
-    both, which the histograms sum)."""
+def provider_histograms(
+    cells: ir.Table, org_table: ir.Table, first: int, end: int
+) -> tuple[ir.Table, ir.Table]:
+    """The minute cells of the periods numbered [first, end), from every file, as counts
+    per histogram bin: `key` = ((provider id x width + period - first) x 2 + type 1) x CAP +
+    minute, for minutes below quantiles.CAP; and the rest as `cell` (the key's first part),
+    minute and count. A week straddling two files has cells in both; the histograms sum them."""
+    cap = dense_quantiles.CAP
     c = cells.filter((cells.period >= first) & (cells.period < end))
     j = c.join(org_table, c.provider_code == org_table.org_code)
-    return j.select(pid=j.pid.cast("int32"), period=j.period, type1=j.type1, minutes=j.minutes,
-                    n=j.n)  # fmt: skip
+    cell = (j.pid.cast("int64") * (end - first) + (j.period - first)) * 2 + j.type1.cast("int64")
+    inside = j.filter(j.minutes < cap).select(key=cell * cap + j.minutes, n=j.n)
+    spill = j.filter(j.minutes >= cap).select(cell=cell, minutes=j.minutes, n=j.n)
+    return inside, spill
 
 
 def _slot(base: str, day: dt.date) -> int:
@@ -213,6 +220,8 @@ def times_from_cells(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Exact median and 95th percentile (all types and type 1), and departures by minute near
     four hours, for every level and period, from the minute cells, a block at a time."""
+    cap = dense_quantiles.CAP
+    n_p = len(orgs.frame)
     times: list[pd.DataFrame] = []
     near: list[pd.DataFrame] = []
     for base, kind in (("week", "weeks"), ("month", "months")):
@@ -221,15 +230,21 @@ def times_from_cells(
             continue
         cells = read_cells(engine, files, kind)
         for first, end in _blocks(base, *span):
-            h = provider_histograms(cells, org_table, first, end).to_pyarrow()
-            pid, slot, type1, minutes, n = (
-                h[c].to_numpy() for c in ("pid", "period", "type1", "minutes", "n")
+            inside, spill = (
+                e.to_pyarrow() for e in provider_histograms(cells, org_table, first, end)
             )
-            del h
+            dense = np.bincount(
+                inside["key"].to_numpy(),
+                weights=inside["n"].to_numpy(),
+                minlength=n_p * (end - first) * 2 * cap,
+            )
+            del inside
             histogram_times(
-                pid.astype(np.int64), slot - first, type1, minutes, n, base_first=first, width=end - first,
-                orgs=orgs, levels=levels, periods=wanted, times=times, near=near,
+                dense.reshape(n_p, end - first, 2, cap),
+                *(spill[c].to_numpy() for c in ("cell", "minutes", "n")),
+                base_first=first, orgs=orgs, levels=levels, periods=wanted, times=times, near=near,
             )  # fmt: skip
+            del dense
     return join_times(times), pd.concat(near, ignore_index=True)
 
 
@@ -243,12 +258,12 @@ def compute_from_cells(
 ):
     """Every measure at every level and period from the cells of the stored files (exact):
     the same `PatientMeasures` as `compute` over the records."""
-    from fourhour.measures.patient import finish, register_orgs, validate_request
+    from fourhour.measures import patient
 
-    validate_request(levels, periods)
+    patient.validate_request(levels, periods)
     timings: dict[str, float] = {}
     start = time.perf_counter()
-    orgs, org_table = register_orgs(engine, mapping)
+    orgs, org_table = patient.register_orgs(engine, mapping)
     counts = read_cells(engine, files, "counts")
     timings["load"] = time.perf_counter() - start
     start = time.perf_counter()
@@ -259,4 +274,4 @@ def compute_from_cells(
     span = (days.min().date(), pd.to_datetime(table["period_end"]).max().date())
     times, near = times_from_cells(engine, files, orgs, org_table, levels, periods, span)
     timings["times"] = time.perf_counter() - start
-    return finish(engine, table, times, near, timings)
+    return patient.finish(engine, table, times, near, timings)

@@ -59,47 +59,54 @@ def _dense_times(
     }
     times: list[pd.DataFrame] = []
     near: list[pd.DataFrame] = []
+    cap = dense_quantiles.CAP
     for base, (first, last, sql) in bases.items():
         wanted = [p for p in periods if (p == "week") == (base == "week")]
         if not wanted:
             continue
-        cells = con.execute(
-            f"SELECT pid::BIGINT AS pid, ({sql} - {first})::BIGINT AS slot, "
-            f"(type_group = 1)::BIGINT AS type1, minutes::BIGINT AS minutes, count(*) AS n "
-            f'FROM "{name}" GROUP BY ALL'
+        width = last - first + 1
+        cell = f"((pid * {width} + {sql} - {first}) * 2 + (type_group = 1)::INT)::BIGINT"
+        inside = con.execute(
+            f'SELECT {cell} * {cap} + minutes AS key, count(*) AS n FROM "{name}" '
+            f"WHERE minutes < {cap} GROUP BY ALL"
         ).fetchnumpy()
+        spill = con.execute(
+            f'SELECT {cell} AS cell, minutes, count(*) AS n FROM "{name}" '
+            f"WHERE minutes >= {cap} GROUP BY ALL"
+        ).fetchnumpy()
+        dense = np.bincount(
+            inside["key"], weights=inside["n"], minlength=len(orgs.frame) * width * 2 * cap
+        )
         histogram_times(
-            *(np.asarray(cells[c], dtype=np.int64) for c in ("pid", "slot", "type1", "minutes",
-                                                              "n")),
-            base_first=first, width=last - first + 1, orgs=orgs, levels=levels, periods=wanted,
-            times=times, near=near,
+            dense.reshape(-1, width, 2, cap),
+            *(np.asarray(spill[c]) for c in ("cell", "minutes", "n")),
+            base_first=first, orgs=orgs, levels=levels, periods=wanted, times=times, near=near,
         )  # fmt: skip
     return join_times(times), pd.concat(near, ignore_index=True)
 
 
 def histogram_times(
-    pid: np.ndarray,
-    slot: np.ndarray,
-    type1: np.ndarray,
-    minutes: np.ndarray,
-    n: np.ndarray,
+    dense: np.ndarray,
+    s_cell: np.ndarray,
+    s_min: np.ndarray,
+    s_n: np.ndarray,
     *,
     base_first: int,
-    width: int,
     orgs: Organisations,
     levels: Sequence[str],
     periods: Sequence[str],
     times: list[pd.DataFrame],
     near: list[pd.DataFrame],
 ) -> None:
-    """Exact quantiles and departures near four hours, every level and period, from counts:
-    `n` attendances of provider id `pid`, in week (or month) `base_first + slot` (weeks since
-    Monday 29 December 1969, or year x 12 + month - 1; 0 <= slot < width), type 1 or not, who
-    spent `minutes` in the department. Each level, period and subset (all types, type 1) is
-    one dense histogram per group (quantiles.py; minutes at or beyond its cap kept aside,
-    exactly). Appends to `times` and `near`."""
-    cap = dense_quantiles.CAP
-    n_p = len(orgs.frame)
+    """Exact quantiles and departures near four hours, every level and period, from counts.
+
+    `dense[pid, slot, type1, minute]` counts the attendances of provider id `pid`, in week (or
+    month) `base_first + slot` (weeks since Monday 29 December 1969, or year x 12 + month - 1),
+    type 1 or not, who spent `minute` (below quantiles.CAP) in the department; the others are
+    `s_n` attendances of `s_min` minutes in cell `(pid x width + slot) x 2 + type1`. Each
+    level, period and subset (all types, type 1) is one histogram per group, read off by
+    quantiles.py. Appends to `times` and `near`."""
+    n_p, width, _, cap = dense.shape
     owners = {
         "provider": np.arange(n_p),
         "system": orgs.frame["sid"].to_numpy(),
@@ -107,32 +114,26 @@ def histogram_times(
         "national": np.zeros(n_p, dtype=np.int64),
     }
     lo, hi = NEAR_FOUR_HOURS
-    inside = minutes < cap
-    cell = pid * width + slot
-    # Per subset: provider x slot x minute counts below the cap, and the cells at or beyond it.
-    base: dict[str, tuple[np.ndarray, tuple[np.ndarray, ...]]] = {}
-    for prefix, subset in (("", None), ("type1_", type1 == 1)):
-        keep = inside if subset is None else inside & subset
-        dense = np.bincount(
-            cell[keep] * cap + minutes[keep], weights=n[keep], minlength=n_p * width * cap
-        )
-        out = ~inside if subset is None else ~inside & subset
-        spilled = (pid[out], slot[out], minutes[out], n[out])
-        base[prefix] = (dense.reshape(n_p, width, cap), spilled)  # float64: exact counts
-        del dense
+    s_cell = s_cell.astype(np.int64)
+    s_type1 = s_cell % 2 == 1
+    s_pid, s_slot = (s_cell // 2) // width, (s_cell // 2) % width
+    subsets = {  # (provider x slot x minute, which spilled cells)
+        "": (dense[:, :, 0, :] + dense[:, :, 1, :], np.ones(len(s_cell), dtype=bool)),
+        "type1_": (dense[:, :, 1, :], s_type1),
+    }
     for level in levels:
         owner = owners[level].astype(np.int64)
         n_owner = int(owner.max()) + 1
         codes = orgs.codes(level)
-        for prefix, (dense, (s_pid, s_slot, s_min, s_n)) in base.items():
-            by_owner = _sum_rows(dense, owner, n_owner)  # [owner, slot, minute]
+        for prefix, (by_provider, spilled) in subsets.items():
+            by_owner = _sum_rows(by_provider, owner, n_owner)  # [owner, slot, minute]
             for period in periods:
                 slot_of, labels = _period_slots(period, base_first, width)
                 h = _sum_rows(by_owner, slot_of, len(labels), axis=1).reshape(-1, cap)
                 names = np.repeat([codes.get(o, "ENGLAND") for o in range(n_owner)], len(labels))
                 starts = np.array(labels * n_owner, dtype=object)
-                group = owner[s_pid] * len(labels) + slot_of[s_slot]
-                q = dense_quantiles.quantiles(h, group, s_min, (0.5, 0.95), s_n)
+                group = owner[s_pid[spilled]] * len(labels) + slot_of[s_slot[spilled]]
+                q = dense_quantiles.quantiles(h, group, s_min[spilled], (0.5, 0.95), s_n[spilled])
                 frame = pd.DataFrame(
                     {
                         "level": level,
