@@ -71,17 +71,21 @@ def run_fourhour(store: str, engine_name: str, out: str) -> dict:
     t = result.timings
     with open(out, "wb") as fh:
         pickle.dump((result.table, result.near_four_hours), fh)
-    checksum = int(result.table["attendances"].sum())
+    national = result.table[(result.table["level"] == "national")
+                            & (result.table["granularity"] == "month")]  # fmt: skip
+    checksum = int(national["attendances"].sum())
     return {"load_s": t["load"], "measures_s": total - t["load"], "total_s": total,
             "rows": checksum, "groups": len(result.table)}  # fmt: skip
 
 
 def run_pandas(store: str) -> dict:
-    """The baseline: read the columns, derive the quantities, group by each level x period."""
+    """The baseline: read the columns, derive the quantities, group by each level x period
+    (over the first FOURHOUR_BENCH_PANDAS_FILES stored files, where the bench says so)."""
     import pandas as pd
 
     start = time.perf_counter()
-    files = sorted(Path(store).glob("*.parquet"))
+    files = sorted(Path(store).glob("attendances-*.parquet"))
+    files = files[: int(os.environ.get("FOURHOUR_BENCH_PANDAS_FILES") or len(files))]
     cols = ["provider_code", "department_type", "arrival", "decision_to_admit", "departure",
             "admitted"]  # fmt: skip
     df = pd.concat([pd.read_parquet(f, columns=cols) for f in files], ignore_index=True)
@@ -121,7 +125,7 @@ def run_pandas(store: str) -> dict:
             checksum += int(counts["attendances"].sum())
     total = time.perf_counter() - start
     return {"load_s": load, "measures_s": total - load, "total_s": total,
-            "rows": checksum // 16, "groups": groups}  # fmt: skip
+            "rows": len(df), "groups": groups}  # fmt: skip
 
 
 def _descendants_peak_mb() -> float:
@@ -272,41 +276,35 @@ def _identical(a: Path, b: Path) -> str:
 
 
 def main() -> None:
-    from fourhour.ingest.patients.synthetic import generate_year
-    from fourhour.measures.patient_cells import build_cells
-    from fourhour.warehouse import open_warehouse
-    from fourhour.warehouse.patients import ingest_patients, store_dir, stored_files
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=ROWS, help="attendances (default 25M)")
     parser.add_argument("--years", type=int, default=1, help="years of arrivals (default 1)")
     parser.add_argument("--engines", default=",".join(ENGINES), help="comma-separated")
+    parser.add_argument(
+        "--pandas-rows",
+        type=int,
+        default=25_000_000,
+        help="run the pandas baseline on the first months holding at most this many rows "
+        "(default 25M: it needs about 6 GB there), its figures scaled to all rows, and said so",
+    )
+    parser.add_argument(
+        "--warehouse",
+        type=Path,
+        help="measure this warehouse's synthetic patient store instead of generating one",
+    )
     args = parser.parse_args()
     kinds = [k for k in args.engines.split(",") if k]
     rows, days = args.rows, 365 * args.years + args.years // 4
     print(f"\n== Patient-level measures: {args.years} SYNTHETIC year(s), {rows:,} attendances ==")
     print(f"  load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     with tempfile.TemporaryDirectory(prefix="fourhour-patients-") as tmp:
-        raw = Path(tmp) / "raw"
-        start = time.perf_counter()
-        files = generate_year(raw, rows=rows, days=days, n_providers=PROVIDERS)
-        size = sum(f.stat().st_size for f in files) / 1e6
-        print(f"  generated in {time.perf_counter() - start:.1f} s ({size:,.0f} MB of Parquet)")
-        start = time.perf_counter()
-        cells_s = 0.0
-        with open_warehouse(Path(tmp) / "w.duckdb") as wh:
-            for f in files:
-                ingest_patients(wh, f)
-            took = time.perf_counter() - start
-            for f in stored_files(wh):
-                c0 = time.perf_counter()
-                build_cells(f)
-                cells_s += time.perf_counter() - c0
-            store = store_dir(wh)
-        cell_mb = sum(f.stat().st_size for f in (store / "cells").glob("*.parquet")) / 1e6
-        cell_rows = _cell_rows(store / "cells")
-        print(f"  validated and stored in {took:.1f} s ({rows / took:,.0f} rows/s); cells built "
-              f"in {cells_s:.1f} s ({cell_rows:,} cells, {cell_mb:,.0f} MB)")  # fmt: skip
+        if args.warehouse:
+            store, stored_rows = _existing(args.warehouse)
+            rows = sum(stored_rows)
+            print(f"  measuring the existing store {store} ({rows:,} attendances)")
+        else:
+            store, stored_rows = _prepare(Path(tmp), rows, days)
+        pandas_files = max(1, sum(1 for c in _cumsum(stored_rows) if c <= args.pandas_rows))
         results = {}
         outs = {k: Path(tmp) / f"{k}.pickle" for k in kinds}
         for kind in kinds:
@@ -318,6 +316,10 @@ def main() -> None:
                                                  "SPARK_LOCAL_IP": "127.0.0.1"})  # fmt: skip
                 except RuntimeError as e:
                     results[kind] = {"error": str(e)}
+            elif kind == "pandas":
+                results[kind] = measure(
+                    kind, store, outs[kind], {"FOURHOUR_BENCH_PANDAS_FILES": str(pandas_files)}
+                )
             else:
                 results[kind] = measure(kind, store, outs[kind], {"FOURHOUR_SPARK_MASTER": ""}
                                         if kind == "spark" else None)  # fmt: skip
@@ -330,6 +332,14 @@ def main() -> None:
         if "error" in r:
             print(f"  {NAMES[kind]:<20} failed: {r['error']}")
             continue
+        if r["rows"] != rows:  # the pandas baseline on fewer rows: scaled, and said so
+            scale = rows / r["rows"]
+            print(
+                f"  ({NAMES[kind]} measured on the first {r['rows']:,} rows; its seconds "
+                f"below are scaled x{scale:.2f} to {rows:,} rows, its peak MB is as measured)"
+            )
+            for k in ("load_s", "measures_s", "total_s"):
+                r[k] *= scale
         per = r["measures_s"] / rows * 1e7
         print(
             f"  {NAMES[kind]:<20}{r['load_s']:>8.2f}{r['measures_s']:>11.2f}{per:>8.2f}"
@@ -362,10 +372,65 @@ def main() -> None:
     print(f"  load average at end: {os.getloadavg()[0]:.1f} (a loaded machine slows every figure)")
 
 
-def _cell_rows(folder: Path) -> int:
+def _prepare(tmp: Path, rows: int, days: int) -> tuple[Path, list[int]]:
+    """Generate the synthetic years (month by month) and ingest them as `fourhour patients
+    ingest` does: each file stored, then its own cells counted."""
+    from fourhour.ingest.patients.synthetic import generate_year
+    from fourhour.measures.patient_cells import build_cells
+    from fourhour.warehouse import open_warehouse
+    from fourhour.warehouse.patients import ingest_patients, store_dir, stored_files
+
+    start = time.perf_counter()
+    files = generate_year(tmp / "raw", rows=rows, days=days, n_providers=PROVIDERS)
+    size = sum(f.stat().st_size for f in files) / 1e6
+    print(f"  generated in {time.perf_counter() - start:.1f} s ({size:,.0f} MB of Parquet)")
+    start = time.perf_counter()
+    cells_s = 0.0
+    with open_warehouse(tmp / "w.duckdb") as wh:
+        for f in files:
+            outcome = ingest_patients(wh, f)
+            f.unlink()  # the raw copy: disk stays bounded
+            c0 = time.perf_counter()
+            name = f"attendances-{outcome.ingest_id:06d}.parquet"
+            build_cells(next(s for s in stored_files(wh) if s.name == name))
+            cells_s += time.perf_counter() - c0
+        took = time.perf_counter() - start - cells_s
+        store = store_dir(wh)
+        stored_rows = [r[0] for r in wh.con.execute(
+            "SELECT rows_stored FROM patient_files ORDER BY stored_as").fetchall()]  # fmt: skip
+    cell_mb = sum(f.stat().st_size for f in (store / "cells").glob("*.parquet")) / 1e6
+    cell_rows = {k: _cell_rows(store / "cells", k) for k in ("weeks", "months")}
+    print(f"  validated and stored in {took:.1f} s ({rows / took:,.0f} rows/s); cells counted in "
+          f"{cells_s:.1f} s ({cell_mb:,.0f} MB; minute cells: {cell_rows['weeks']:,} by week, "
+          f"{cell_rows['months']:,} by month)")  # fmt: skip
+    return store, stored_rows
+
+
+def _existing(warehouse: Path) -> tuple[Path, list[int]]:
+    """An existing warehouse's patient store (synthetic ZS codes), its cells made if missing."""
+    from fourhour.measures.patient_cells import ensure_cells
+    from fourhour.warehouse import open_warehouse
+    from fourhour.warehouse.patients import require_patients, store_dir
+
+    with open_warehouse(warehouse, read_only=True) as wh:
+        ensure_cells(require_patients(wh))
+        stored_rows = [r[0] for r in wh.con.execute(
+            "SELECT rows_stored FROM patient_files ORDER BY stored_as").fetchall()]  # fmt: skip
+        return store_dir(wh), stored_rows
+
+
+def _cumsum(values: list[int]) -> list[int]:
+    out, total = [], 0
+    for v in values:
+        total += v
+        out.append(total)
+    return out
+
+
+def _cell_rows(folder: Path, kind: str) -> int:
     import pyarrow.parquet as pq
 
-    return sum(pq.ParquetFile(f).metadata.num_rows for f in folder.glob("*.parquet"))
+    return sum(pq.ParquetFile(f).metadata.num_rows for f in folder.glob(f"{kind}-*.parquet"))
 
 
 if __name__ == "__main__":

@@ -176,3 +176,21 @@ def test_stores_without_cells_get_them_once(weeks: Path, tmp_path: Path) -> None
         again = pd.read_parquet(copy.with_suffix(".patients") / "cells" / f.name)
         pd.testing.assert_frame_equal(_sorted(again), _sorted(pd.read_parquet(f)))
     assert rebuilt.table["attendances"].sum() == stored
+
+
+def test_measures_read_the_cells_only(weeks: Path, tmp_path: Path) -> None:
+    """With cells stored, measuring never opens the records: with every record file made
+    unreadable, the measures are unchanged."""
+    import shutil
+
+    copy = tmp_path / "w.duckdb"
+    shutil.copy(weeks, copy)
+    shutil.copytree(weeks.with_suffix(".patients"), copy.with_suffix(".patients"))
+    for f in copy.with_suffix(".patients").glob("attendances-*.parquet"):
+        f.write_bytes(b"not parquet")
+    with open_warehouse(copy, read_only=True) as wh:
+        blind = measure_patients(wh, duckdb_engine())
+    with open_warehouse(weeks, read_only=True) as wh:
+        seen = measure_patients(wh, duckdb_engine())
+    pd.testing.assert_frame_equal(blind.table, seen.table)
+    pd.testing.assert_frame_equal(blind.near_four_hours, seen.near_four_hours)

@@ -175,11 +175,17 @@ def _level_order(col: pd.Series) -> pd.Series:
     return col
 
 
-def organisation_mapping(wh: Any, files: Sequence[Any], engine: Engine) -> pd.DataFrame:
+def organisation_mapping(
+    wh: Any, files: Sequence[Any], engine: Engine, seen: tuple[list[str], Any] | None = None
+) -> pd.DataFrame:
     """Each provider in the records with its system and region, as in force on the last day of
-    arrivals (UNMAPPED where the warehouse knows none)."""
+    arrivals (UNMAPPED where the warehouse knows none). `seen`: the providers and the last day
+    of arrivals where already known (from the cells), else read from the records."""
     from fourhour.warehouse.hierarchy import provider_parents
 
+    if seen is not None:
+        codes, last = seen
+        return provider_parents(wh, sorted(codes), last)[["code", "system_code", "region_code"]]
     con = engine.backend.con if engine.name == "duckdb" else None
     paths = [str(f) for f in files]
     if con is not None:
@@ -205,18 +211,20 @@ def measure_patients(
     """Every measure from the warehouse's patient store, on the given engine (exact): a
     roll-up of the cells built at ingest (patient_cells.py), never re-reading the records;
     `source="records"` computes the identical table from the records instead."""
-    from fourhour.measures.patient_cells import compute_from_cells, ensure_cells
+    from fourhour.measures.patient_cells import compute_from_cells, ensure_cells, providers_seen
     from fourhour.warehouse.patients import require_patients
 
     files = require_patients(wh)
-    mapping = organisation_mapping(wh, files, engine)
     if source not in ("cells", "records"):
         raise QueryError(f"unknown source {source!r}; expected cells or records")
-    try:
-        if source == "records":
-            raise OSError("measured from the records")
-        ensure_cells(files)  # stores made before cells existed: built once, then kept
-    except OSError:  # records asked for, or a read-only store without cells
+    if source == "cells":
+        try:
+            ensure_cells(files)  # stores made before cells existed: built once, then kept
+        except OSError:  # a read-only store without cells: measured from the records
+            source = "records"
+    if source == "records":
+        mapping = organisation_mapping(wh, files, engine)
         attendances = read_attendances(engine, files)
         return compute(engine, attendances, mapping, levels=levels, periods=periods)
+    mapping = organisation_mapping(wh, files, engine, seen=providers_seen(engine, files))
     return compute_from_cells(engine, files, mapping, levels=levels, periods=periods)

@@ -148,6 +148,13 @@ def read_cells(engine: Engine, files: Sequence[Path], kind: str) -> ir.Table:
     return engine.backend.read_parquet(paths)
 
 
+def providers_seen(engine: Engine, files: Sequence[Path]) -> tuple[list[str], dt.date]:
+    """The providers with attendances and the last day of arrivals, from the daily counts."""
+    counts = read_cells(engine, files, "counts")
+    seen = counts.group_by("provider_code").aggregate(last=counts.day.max()).to_pyarrow()
+    return seen["provider_code"].to_pylist(), max(seen["last"].to_pylist())
+
+
 # ------------------------------------------------------------------------------ roll-ups
 
 
@@ -172,20 +179,14 @@ def counts_from_cells(
     return table
 
 
-def provider_histograms(
-    cells: ir.Table, org_table: ir.Table, first: int, end: int
-) -> tuple[ir.Table, ir.Table]:
-    """The minute cells of the periods numbered [first, end), from every file, as counts
-    per histogram bin: `key` = ((provider id x width + period - first) x 2 + type 1) x CAP +
-    minute, for minutes below quantiles.CAP; and the rest as `cell` (the key's first part),
-    minute and count. A week straddling two files has cells in both; the histograms sum them."""
-    cap = dense_quantiles.CAP
+def provider_histograms(cells: ir.Table, org_table: ir.Table, first: int, end: int) -> ir.Table:
+    """The minute cells of the periods numbered [first, end), from every file, with the
+    number of their histogram: `cell` = (provider id x (end - first) + period - first) x 2 +
+    type 1. A week straddling two files has cells in both; the histograms sum them."""
     c = cells.filter((cells.period >= first) & (cells.period < end))
     j = c.join(org_table, c.provider_code == org_table.org_code)
     cell = (j.pid.cast("int64") * (end - first) + (j.period - first)) * 2 + j.type1.cast("int64")
-    inside = j.filter(j.minutes < cap).select(key=cell * cap + j.minutes, n=j.n)
-    spill = j.filter(j.minutes >= cap).select(cell=cell, minutes=j.minutes, n=j.n)
-    return inside, spill
+    return j.select(cell=cell, minutes=j.minutes, n=j.n)
 
 
 def _slot(base: str, day: dt.date) -> int:
@@ -230,18 +231,18 @@ def times_from_cells(
             continue
         cells = read_cells(engine, files, kind)
         for first, end in _blocks(base, *span):
-            inside, spill = (
-                e.to_pyarrow() for e in provider_histograms(cells, org_table, first, end)
-            )
+            h = provider_histograms(cells, org_table, first, end).to_pyarrow()
+            cell, minutes, n = (h[c].to_numpy() for c in ("cell", "minutes", "n"))
+            del h
+            inside = minutes < cap
             dense = np.bincount(
-                inside["key"].to_numpy(),
-                weights=inside["n"].to_numpy(),
+                cell[inside] * cap + minutes[inside],
+                weights=n[inside],
                 minlength=n_p * (end - first) * 2 * cap,
             )
-            del inside
+            spill = ~inside
             histogram_times(
-                dense.reshape(n_p, end - first, 2, cap),
-                *(spill[c].to_numpy() for c in ("cell", "minutes", "n")),
+                dense.reshape(n_p, end - first, 2, cap), cell[spill], minutes[spill], n[spill],
                 base_first=first, orgs=orgs, levels=levels, periods=wanted, times=times, near=near,
             )  # fmt: skip
             del dense
