@@ -80,7 +80,10 @@ def minute_cells(q: ir.Table, base: str) -> ir.Table:
 
 def cells_of(attendances: ir.Table) -> dict[str, ir.Table]:
     """The three cell tables of some attendances, as Ibis expressions (any engine)."""
-    q = quantities(attendances)
+    return _cells(quantities(attendances))
+
+
+def _cells(q: ir.Table) -> dict[str, ir.Table]:
     return {
         "counts": daily_counts(q, by="provider_code"),
         "weeks": minute_cells(q, "week"),
@@ -102,14 +105,10 @@ def build_cells(attendance_file: Path, engine: Engine | None = None) -> list[Pat
     engine = engine or duckdb_engine()
     table = engine.backend.read_parquet(str(attendance_file))
     if engine.name == "duckdb":  # read the records once for the three tables
-        table = engine.backend.create_table(
+        q = engine.backend.create_table(
             "fourhour_cell_source", quantities(table), temp=True, overwrite=True
         )
-        exprs = {
-            "counts": daily_counts(table, by="provider_code"),
-            "weeks": minute_cells(table, "week"),
-            "months": minute_cells(table, "month"),
-        }
+        exprs = _cells(q)
     else:
         exprs = cells_of(table)
     written = []
@@ -151,7 +150,7 @@ def read_cells(engine: Engine, files: Sequence[Path], kind: str) -> ir.Table:
 def providers_seen(engine: Engine, files: Sequence[Path]) -> tuple[list[str], dt.date]:
     """The providers with attendances and the last day of arrivals, from the daily counts."""
     counts = read_cells(engine, files, "counts")
-    seen = counts.group_by("provider_code").aggregate(last=counts.day.max()).to_pyarrow()
+    seen = engine.arrow(counts.group_by("provider_code").aggregate(last=counts.day.max()))
     return seen["provider_code"].to_pylist(), max(seen["last"].to_pylist())
 
 
@@ -159,13 +158,17 @@ def providers_seen(engine: Engine, files: Sequence[Path]) -> tuple[list[str], dt
 
 
 def counts_from_cells(
-    counts: ir.Table, orgs: Organisations, levels: Sequence[str], periods: Sequence[str]
+    engine: Engine,
+    counts: ir.Table,
+    orgs: Organisations,
+    levels: Sequence[str],
+    periods: Sequence[str],
 ) -> pd.DataFrame:
     """Every count at every level and period: the daily counts (small) summed by `roll_up`."""
     daily = counts.group_by(["provider_code", "day"]).aggregate(
         **{c: counts[c].sum().cast("int64") for c in COUNT_COLUMNS}
     )
-    cube = daily.to_pyarrow().to_pandas()
+    cube = engine.arrow(daily).to_pandas()
     pid = dict(zip(orgs.frame["code"], orgs.frame["pid"], strict=True))
     cube["pid"] = cube["provider_code"].map(pid)
     if cube["pid"].isna().any():
@@ -231,7 +234,7 @@ def times_from_cells(
             continue
         cells = read_cells(engine, files, kind)
         for first, end in _blocks(base, *span):
-            h = provider_histograms(cells, org_table, first, end).to_pyarrow()
+            h = engine.arrow(provider_histograms(cells, org_table, first, end))
             cell, minutes, n = (h[c].to_numpy() for c in ("cell", "minutes", "n"))
             del h
             inside = minutes < cap
@@ -268,7 +271,7 @@ def compute_from_cells(
     counts = read_cells(engine, files, "counts")
     timings["load"] = time.perf_counter() - start
     start = time.perf_counter()
-    table = counts_from_cells(counts, orgs, levels, periods)
+    table = counts_from_cells(engine, counts, orgs, levels, periods)
     timings["counts"] = time.perf_counter() - start
     start = time.perf_counter()
     days = pd.to_datetime(pd.Series(table["period_start"]))
