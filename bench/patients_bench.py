@@ -172,7 +172,9 @@ def measure(kind: str, store: Path, out: Path, env: dict | None = None) -> dict:
     )
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     if done.returncode != 0 or not lines:
-        return {"error": (done.stderr.strip().splitlines() or ["failed"])[-1]}
+        said = [line for line in done.stderr.replace("\r", "\n").splitlines()
+                if line.strip() and "Stage" not in line]  # fmt: skip
+        return {"error": (said or [f"failed (exit status {done.returncode})"])[-1]}
     return json.loads(lines[-1])
 
 

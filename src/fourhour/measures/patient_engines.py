@@ -58,6 +58,7 @@ def spark_engine(master: str) -> Engine:
         SparkSession.builder.master(master)
         .appName("fourhour")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.shuffle.partitions", "8")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
