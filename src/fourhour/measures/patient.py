@@ -145,25 +145,42 @@ def finish(
     order = ["level", "granularity", "code", "period_start", "period_end"]
     table = table[order + [c for c in table.columns if c not in order]]
     table = _sorted(table, order[:4])
-    near["departures"] = near["departures"].astype("int64")
-    near["minutes"] = near["minutes"].astype("int64")
-    group = pd.MultiIndex.from_frame(near[["granularity", "period_start"]])
-    ends = group.unique()
-    end_of = [_period_end(g, s) for g, s in ends]
-    near["period_end"] = np.array(end_of, dtype=object)[ends.get_indexer(group)]
-    near = near[["level", "granularity", "code", "period_start", "period_end", "minutes",
-                 "departures"]]  # fmt: skip
-    near = _sorted(near, ["level", "granularity", "code", "period_start", "minutes"])
+    near = _near_in_order(near)
     return PatientMeasures(table, near, engine.name, timings)
+
+
+def _near_in_order(near: pd.DataFrame) -> pd.DataFrame:
+    """The departures by minute with their period ends, in the order of `_sorted`, built a
+    column at a time (the table is long: keep one copy of it at most)."""
+    keys = ["level", "granularity", "code", "period_start", "minutes"]
+    codes = [_codes(near[k]) for k in keys]
+    order = np.lexsort(codes[::-1])
+    g_codes, g_names = pd.factorize(near["granularity"])
+    s_codes, s_values = pd.factorize(near["period_start"])
+    pair = g_codes.astype(np.int64) * len(s_values) + s_codes
+    uniq, inverse = np.unique(pair, return_inverse=True)
+    ends = np.array(
+        [_period_end(g_names[u // len(s_values)], s_values[u % len(s_values)]) for u in uniq],
+        dtype=object,
+    )
+    columns = {}
+    for k in ["level", "granularity", "code", "period_start"]:
+        columns[k] = near[k].to_numpy()[order]
+    columns["period_end"] = ends[inverse][order]
+    columns["minutes"] = near["minutes"].to_numpy().astype("int64")[order]
+    columns["departures"] = near["departures"].to_numpy().astype("int64")[order]
+    return pd.DataFrame(columns)
+
+
+def _codes(col: pd.Series) -> np.ndarray:
+    col = _level_order(col)
+    return pd.factorize(col, sort=True)[0] if col.dtype == object else col.to_numpy()
 
 
 def _sorted(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """Rows by level and period in the order of LEVELS and PERIODS, then the other keys (one
     stable sort on integer codes: quick for the long departures-by-minute table)."""
-    codes = []
-    for k in keys:
-        col = _level_order(frame[k])
-        codes.append(pd.factorize(col, sort=True)[0] if col.dtype == object else col.to_numpy())
+    codes = [_codes(frame[k]) for k in keys]
     return frame.iloc[np.lexsort(codes[::-1])].reset_index(drop=True)
 
 
