@@ -65,6 +65,7 @@ demo: $(STAMP)
 
 test: $(STAMP) assets chromium
 	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 # The everyday loop: lint and the fast unit tests (no real data set, Spark, browser or slow
@@ -84,6 +85,7 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
 
 format: $(STAMP)
 	$(BIN)/ruff format src tests bench

@@ -16,9 +16,9 @@ from fourhour.capacity.confidence import mean_interval
 from fourhour.capacity.inputs import engine_inputs
 from fourhour.capacity.scenario import (
     Duration,
-    Period,
     Pool,
     Scenario,
+    SimulationWindow,
     default_scenario,
     with_streaming,
     with_total_beds,
@@ -29,7 +29,7 @@ LEVEL = 0.99
 
 
 def short(s: Scenario, days: int = 56) -> Scenario:
-    return s.replace(period=Period(s.period.start, days, 14, 2))
+    return s.replace(period=SimulationWindow(s.period.start, days, 14, 2))
 
 
 def test_no_admissions_means_no_exit_block() -> None:
@@ -142,7 +142,9 @@ def small_scenarios(draw) -> Scenario:
     ]
     return base.replace(
         seed=draw(st.integers(0, 2**31)),
-        period=Period(base.period.start, draw(st.integers(5, 30)), draw(st.integers(0, 5)), 1),
+        period=SimulationWindow(
+            base.period.start, draw(st.integers(5, 30)), draw(st.integers(0, 5)), 1
+        ),
         arrivals=dataclasses.replace(
             base.arrivals,
             per_day=draw(st.floats(0.0, 80.0)),

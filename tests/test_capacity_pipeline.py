@@ -18,9 +18,15 @@ from fourhour.capacity.calibrate import (
 )
 from fourhour.capacity.engine import METRICS
 from fourhour.capacity.records import patient_records, write_records
-from fourhour.capacity.scenario import Period, ScenarioError, default_scenario, load_scenario
+from fourhour.capacity.scenario import (
+    HOURS_A_DAY,
+    SimulationWindow,
+    default_scenario,
+    load_scenario,
+)
 from fourhour.capacity.simulate import simulate
 from fourhour.cli import app
+from fourhour.errors import ConfigError, InvalidInputError
 from fourhour.ingest.model import COUNT_COLUMNS
 from fourhour.ingest.patients.schema import COLUMNS
 from fourhour.measures.patient import duckdb_engine, measure_patients
@@ -149,7 +155,7 @@ def test_bad_scenario_is_a_clean_error(tmp_path: Path) -> None:
     res = runner.invoke(app, ["simulate", str(bad)])
     assert res.exit_code != 0
     assert "unknown setting 'arrivals.per_dya'" in str(res.exception)
-    assert res.exception.exit_code == 2
+    assert res.exception.exit_code == ConfigError.exit_code == 8
 
 
 def _warehouse_with_a_provider(path: Path, beds: bool = True) -> None:
@@ -271,7 +277,7 @@ def test_calibrate_command_and_its_errors(tmp_path: Path) -> None:
 def test_default_trust_simulates_in_the_expected_range() -> None:
     """The default trust runs near its knee: mid-90s occupancy, type 1 in the 80s."""
     s = default_scenario()
-    s = s.replace(period=Period(s.period.start, 182, 28, 3))
+    s = s.replace(period=SimulationWindow(s.period.start, 182, 28, 3))
     r = simulate(s, 6)
     assert 90 < r.interval("mean_occupancy_pct").mean < 97
     assert 80 < r.interval("type1_pct").mean < 92
@@ -291,9 +297,11 @@ def test_discharge_and_weekend_levers(small: Path) -> None:
     assert current_value(s, "discharge") == 0.0
     assert current_value(s, "weekend") == s.discharge.weekend_factor
     assert parse_range("-1:2:1", "discharge") == [-1.0, 0.0, 1.0, 2.0]
-    with pytest.raises(ScenarioError, match="leave the day"):
+    with pytest.raises(InvalidInputError, match="leave the day"):
         with_discharge_earlier(s, s.discharge.window[0] + 1)
-    with pytest.raises(ScenarioError):
+    with pytest.raises(InvalidInputError, match="leave the day"):  # later, past midnight
+        with_discharge_earlier(s, s.discharge.window[1] - HOURS_A_DAY - 1)
+    with pytest.raises(InvalidInputError):
         parse_range("-1:2:1", "weekend")
 
 

@@ -31,6 +31,7 @@ from fourhour.capacity.scenario import (
     with_streaming,
     with_total_beds,
 )
+from fourhour.errors import ConfigError, InvalidInputError
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "capacity.md"
 
@@ -136,7 +137,7 @@ def test_mistakes_name_the_file_and_key(text: str, message: str) -> None:
     with pytest.raises(ScenarioError) as exc:
         scenario_from_text(text, source="my.toml")
     assert exc.value.message.startswith("my.toml: ") and message in exc.value.message
-    assert exc.value.exit_code == 2
+    assert exc.value.exit_code == ConfigError.exit_code == 8
 
 
 def test_a_typo_gets_a_suggestion() -> None:
@@ -173,9 +174,9 @@ los_days = { distribution = "exponential", mean = 2 }
     longer = with_length_of_stay(s, 1.5).pools[0].los_days
     assert (longer.mean, longer.sd) == (6.0, 9.0)
     assert with_streaming(s, 1.0).utc.streaming_share == 1.0
-    with pytest.raises(ScenarioError):
+    with pytest.raises(InvalidInputError):
         with_streaming(s, 1.5)
-    with pytest.raises(ScenarioError):
+    with pytest.raises(InvalidInputError):
         with_total_beds(s, 1)
 
 

@@ -14,8 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fourhour.errors import QueryError
-from fourhour.report import charts, icons
+from fourhour.errors import InvalidInputError, QueryError
+from fourhour.measures import spc
+from fourhour.report import charts
 
 WEEKS = pd.date_range(end="2015-01-04", periods=30, freq="W-SUN")
 
@@ -431,7 +432,7 @@ def test_save_writes_each_format(tmp_path: Path, suffix: str) -> None:
 
 
 def test_save_refuses_an_unknown_format(tmp_path: Path) -> None:
-    with pytest.raises(QueryError, match=r"\.svg"):
+    with pytest.raises(InvalidInputError, match=r"\.svg"):
         charts.save(charts.league_chart(providers(5)), tmp_path / "chart.docx")
 
 
@@ -548,7 +549,7 @@ def test_infer_unit() -> None:
     assert charts.infer_unit(pd.to_datetime(["2016-01-31", "2016-02-29"])) == "month"
 
 
-@pytest.mark.parametrize("key", [None, *icons.VARIATION_KEYS])
+@pytest.mark.parametrize("key", [None, *spc.VARIATION_ICONS])
 def test_variation_icon_svg_has_a_text_alternative(key: str | None) -> None:
     icon = charts.variation_icon(key)
     root = ET.fromstring(icon.svg())
@@ -567,7 +568,7 @@ def test_variation_icon_svg_has_a_text_alternative(key: str | None) -> None:
     assert root.find("{http://www.w3.org/2000/svg}circle").get("stroke") == icon.colour
 
 
-@pytest.mark.parametrize("key", [None, *icons.ASSURANCE_KEYS])
+@pytest.mark.parametrize("key", [None, *spc.ASSURANCE_ICONS])
 def test_assurance_icon_svg_has_a_dotted_target_and_a_text_alternative(key: str | None) -> None:
     icon = charts.assurance_icon(key)
     root = ET.fromstring(icon.svg(40))

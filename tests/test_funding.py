@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from fourhour.cli import app
-from fourhour.errors import QueryError
+from fourhour.errors import InvalidInputError, QueryError
 from fourhour.oversight.config import RulesError, load_funding_rules
 from fourhour.oversight.funding import assess_quarter, is_trust_code, quarter_label, what_if
 from fourhour.oversight.leaders import import_leaders
@@ -231,11 +231,11 @@ def test_funding_cli_formats(ledger_world: Path) -> None:
 
 def test_a_bare_year_quarter_is_refused_with_the_right_form() -> None:
     """`--quarter 2016Q2` was read silently as 2016-17Q2."""
-    with pytest.raises(QueryError) as caught:
+    with pytest.raises(InvalidInputError) as caught:
         parse_quarter("2016Q2")
     assert "2016-17Q2" in caught.value.message and "2015-16Q2" in caught.value.message
     assert "\n" not in caught.value.message
-    with pytest.raises(QueryError, match="does not run April to March"):
+    with pytest.raises(InvalidInputError, match="does not run April to March"):
         parse_quarter("2016-18Q2")
     assert parse_quarter("2016-17 Q2") == parse_quarter("2016/17q2") == Q2
     assert parse_quarter("2016-2017Q2") == Q2
@@ -250,7 +250,7 @@ def test_quarter_labels_round_trip(year: int, n: int) -> None:
 def test_funding_cli_refuses_a_bare_year_quarter(ledger_world: Path, capsys) -> None:
     code = run_main(["funding", "--quarter", "2016Q2", "-w", str(ledger_world)])
     err = capsys.readouterr().err
-    assert code == QueryError.exit_code
+    assert code == InvalidInputError.exit_code
     assert "2016-17Q2" in err and "Traceback" not in err
 
 

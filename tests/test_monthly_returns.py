@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from fourhour import periods
 from fourhour.cli import main
-from fourhour.errors import IngestError, QueryError, ReaderError
+from fourhour.errors import IngestError, InvalidInputError, ReaderError
 from fourhour.ingest.read import read_file
 from fourhour.measures import england, measure_table, worst_providers
 from fourhour.report.bulletin import build_bulletin
@@ -321,10 +321,10 @@ def test_worst_below_one_is_refused_in_one_line(
     with pytest.raises(SystemExit) as exit_:
         main()
     err = capsys.readouterr().err
-    assert exit_.value.code == QueryError.exit_code
+    assert exit_.value.code == InvalidInputError.exit_code
     assert f"--worst {worst}" in err and "1 or more" in err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
-    with open_warehouse(w, read_only=True) as wh, pytest.raises(QueryError):
+    with open_warehouse(w, read_only=True) as wh, pytest.raises(InvalidInputError):
         worst_providers(wh, periods.month(2025, 1), int(worst))
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from fourhour.cli import main
-from fourhour.errors import InvalidInputError, QueryError
+from fourhour.errors import FourhourError, InvalidInputError, QueryError
 from fourhour.ingest.synthetic import generate_weekly_returns
 from fourhour.measures import measure_table
 from fourhour.periods import month, week_ending
@@ -302,19 +302,24 @@ def test_cli_period_without_data(synthetic: Path, monkeypatch: pytest.MonkeyPatc
 
 
 @pytest.mark.parametrize(
-    ("args", "message"),
+    ("args", "message", "kind"),
     [
-        (["--provider", "NOPE"], "no provider with code 'NOPE'"),
-        (["--system", "NOPE"], "no system with code 'NOPE'"),
-        (["--provider", "A", "--system", "B"], "at most one of --provider"),
-        (["--out", "report.docx"], "expected a file ending .html or .pdf"),
+        (["--provider", "NOPE"], "no provider with code 'NOPE'", QueryError),
+        (["--system", "NOPE"], "no system with code 'NOPE'", QueryError),
+        (["--provider", "A", "--system", "B"], "at most one of --provider", InvalidInputError),
+        (["--out", "report.docx"], "expected a file ending .html or .pdf", InvalidInputError),
     ],
 )
 def test_cli_refuses_bad_requests(
-    synthetic: Path, monkeypatch: pytest.MonkeyPatch, capsys, args: list[str], message: str
+    synthetic: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys,
+    args: list[str],
+    message: str,
+    kind: type[FourhourError],
 ) -> None:
     code = run(["report", "--week-ending", LAST, "-w", str(synthetic), *args], monkeypatch)
-    assert code == QueryError.exit_code
+    assert code == kind.exit_code
     assert message in " ".join(capsys.readouterr().err.split())
 
 
@@ -336,7 +341,7 @@ def test_cli_refuses_a_day_that_is_not_a_sunday(
 ) -> None:
     code = run(["report", "--week-ending", "2025-03-29", "-w", str(synthetic)], monkeypatch)
     err = capsys.readouterr().err
-    assert code == QueryError.exit_code and "Saturday" in err and "2025-03-30" in err
+    assert code == InvalidInputError.exit_code and "Saturday" in err and "2025-03-30" in err
 
 
 # ------------------------------------------------------------------------------- PDF

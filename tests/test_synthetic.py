@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fourhour.errors import QueryError
+from fourhour.errors import InvalidInputError
 from fourhour.ingest.provider_sheet import HEADER
 from fourhour.ingest.synthetic import (
     MAPPING_NAME,
@@ -238,7 +238,7 @@ def test_read_by_fourhours_own_reader(dataset: tuple[Path, list[Path]]) -> None:
 
 
 def test_arguments_checked(tmp_path: Path) -> None:
-    with pytest.raises(QueryError, match="Saturday"):
+    with pytest.raises(InvalidInputError, match="Saturday"):
         generate_weekly_returns(tmp_path, last_week_ending=dt.date(2025, 3, 29))
     assert not list(tmp_path.iterdir())
 

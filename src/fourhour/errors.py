@@ -88,16 +88,27 @@ class WarehouseBusyError(WarehouseError):
 
 
 class QueryError(FourhourError):
-    """A measure or bulletin was asked for something the warehouse cannot answer."""
+    """Not found: what was asked for is not in the warehouse (no returns for the period, no
+    such organisation, escalation or token, too little history): exit code 5; 404 on the web.
+    A request that is itself wrong is an InvalidInputError, not this."""
 
     exit_code = 5
 
 
 class InvalidInputError(FourhourError):
     """An option or value the caller gave is not valid (an unknown choice, a number out of
-    range): a usage error, as Click reports a bad option (exit code 2); 400 on the web."""
+    range, a date that is not a Sunday, two options that exclude each other): a usage error,
+    as Click reports a bad option (exit code 2); 400 on the web."""
 
     exit_code = 2
+
+
+class ConfigError(FourhourError):
+    """A rules or configuration file is missing, malformed or names a setting fourhour does
+    not know (escalation or funding rules, a capacity scenario): exit code 8; on the web,
+    where the server's operator chose the file, 500 (the message goes to the server's log)."""
+
+    exit_code = 8
 
 
 class FetchError(FourhourError):
@@ -115,12 +126,13 @@ class OutputError(FourhourError):
 EXIT_CODES: dict[int, str] = {
     0: "success",
     1: "an error not covered below",
-    2: "bad input: a bad option or argument, or a file that cannot be read or is missing",
+    2: "bad input: a bad option, argument or value, or a file that cannot be read or is missing",
     3: "files read but could not be stored consistently (nothing of them was stored)",
     4: "the warehouse is missing, busy, not a fourhour warehouse, or of a newer schema",
-    5: "the warehouse cannot answer the question asked (no data for the period, unknown code)",
+    5: "not found: the warehouse holds no data for the period, or no such code or record",
     6: "downloading published files failed",
     7: "an output cannot be written (missing or read-only folder); checked before any work",
+    8: "a rules or scenario file is not valid (missing, malformed, an unknown setting)",
     130: "interrupted (Ctrl-C); nothing half-written is left behind",
 }
 """Every exit status the command line uses, documented in docs/cli.md (a test keeps them equal)."""

@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from fourhour.errors import QueryError
+from fourhour.errors import InvalidInputError
 
 GRANULARITIES = ("week", "month", "quarter", "fy")
 
@@ -42,7 +42,7 @@ class Period:
 
 def week_ending(day: dt.date) -> Period:
     if day.weekday() != 6:
-        raise QueryError(
+        raise InvalidInputError(
             f"{day.isoformat()} is a {day:%A}; NHS England's weekly returns end on a Sunday",
             hint=f"try --week-ending {(day + dt.timedelta(days=(6 - day.weekday()))).isoformat()}",
         )
@@ -53,10 +53,6 @@ def month(year: int, month_number: int) -> Period:
     start = dt.date(year, month_number, 1)
     nxt = dt.date(year + (month_number == 12), month_number % 12 + 1, 1)
     return Period("month", start, nxt - dt.timedelta(days=1))
-
-
-def month_containing(day: dt.date) -> Period:
-    return month(day.year, day.month)
 
 
 def fy_start_year(day: dt.date) -> int:
@@ -81,7 +77,9 @@ def parse_month(text: str) -> Period:
     try:
         day = dt.datetime.strptime(text.strip(), "%Y-%m").date()
     except ValueError:
-        raise QueryError(f"{text!r} is not a month; expected YYYY-MM, e.g. 2025-01") from None
+        raise InvalidInputError(
+            f"{text!r} is not a month; expected YYYY-MM, e.g. 2025-01"
+        ) from None
     return month(day.year, day.month)
 
 
@@ -89,7 +87,7 @@ def parse_date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text.strip())
     except ValueError:
-        raise QueryError(f"{text!r} is not a date; expected YYYY-MM-DD") from None
+        raise InvalidInputError(f"{text!r} is not a date; expected YYYY-MM-DD") from None
 
 
 _QUARTER = re.compile(r"^(\d{4})-(\d{2}|\d{4})Q([1-4])$")
@@ -104,17 +102,17 @@ def parse_quarter(text: str) -> Period:
         bare = re.match(r"^(\d{4})Q([1-4])$", cleaned)
         if bare:
             year, n = int(bare.group(1)), bare.group(2)
-            raise QueryError(
+            raise InvalidInputError(
                 f"{text!r} does not say which financial year: write it in full, e.g. "
                 f"{year}-{(year + 1) % 100:02d}Q{n} (April {year} to March {year + 1}) or "
                 f"{year - 1}-{year % 100:02d}Q{n}"
             )
-        raise QueryError(
+        raise InvalidInputError(
             f"{text!r} is not a quarter; expected e.g. 2016-17Q3 (financial year, quarter 1-4)"
         )
     start_year, second, n = int(found.group(1)), found.group(2), int(found.group(3))
     if int(second) % 100 != (start_year + 1) % 100:
-        raise QueryError(
+        raise InvalidInputError(
             f"{text!r} is not a financial year and quarter: {start_year}-{second} does not run "
             f"April to March; expected e.g. {start_year}-{(start_year + 1) % 100:02d}Q{n}"
         )
@@ -127,7 +125,9 @@ def parse_fy(text: str) -> Period:
     try:
         return financial_year(int(text.strip()[:4]))
     except ValueError:
-        raise QueryError(f"{text!r} is not a financial year; expected e.g. 2016-17") from None
+        raise InvalidInputError(
+            f"{text!r} is not a financial year; expected e.g. 2016-17"
+        ) from None
 
 
 # The periods an escalation or a trend steps through, and how many make a year.
@@ -183,7 +183,7 @@ def parse_period(
     """Exactly one of a week ending (YYYY-MM-DD), a month (YYYY-MM) or a quarter (2025-26Q3)."""
     given = [t for t in (week_ending_text, month_text, quarter_text) if t]
     if len(given) != 1:
-        raise QueryError("give exactly one of --week-ending, --month or --quarter")
+        raise InvalidInputError("give exactly one of --week-ending, --month or --quarter")
     if week_ending_text:
         return week_ending(parse_date(week_ending_text))
     if month_text:

@@ -40,6 +40,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -55,7 +56,8 @@ from fourhour.capacity.scenario import (
     with_total_beds,
 )
 from fourhour.capacity.simulate import simulate
-from fourhour.errors import FourhourError
+from fourhour.errors import InvalidInputError, QueryError
+from fourhour.warehouse.connection import one_row
 
 TARGET_OCCUPANCY = 0.92  # used only where the warehouse has no bed figures
 MONTHS = 12
@@ -70,17 +72,15 @@ FIT_TOLERANCE = {
 }
 
 
-class CalibrationError(FourhourError):
-    """The warehouse holds too little about the provider to fit a scenario."""
-
-    exit_code = 5
+class CalibrationError(QueryError):
+    """The warehouse holds too little about the provider to fit a scenario (not found)."""
 
 
 @dataclass
 class FitCheck:
     """Simulated against observed, measure by measure, and what to adjust if they differ."""
 
-    rows: list[dict[str, object]]
+    rows: list[dict[str, Any]]  # measure, observed, simulated, tolerance, within
     validated: bool
     suggestions: list[str]
     replications: int
@@ -115,7 +115,7 @@ class Calibration:
                 f"({self.check.replications} replications)."
             )
         else:
-            missed = [r["measure"] for r in self.check.rows if r["within"] is False]
+            missed = [str(r["measure"]) for r in self.check.rows if r["within"] is False]
             status = f"NOT VALIDATED: simulated {', '.join(missed)} outside tolerance."
         header = [
             f"fourhour capacity scenario for {self.provider}, fitted by `fourhour calibrate`",
@@ -231,9 +231,9 @@ def _other_per_type1_admission(con) -> tuple[float, str] | None:
 def _select(con, provider: str, winter: str | None, latest: bool):
     """The returns to fit, the bed figures for them, and notes on how they were joined."""
     notes: list[str] = []
-    exists = con.execute(
-        "SELECT count(*) FROM provider_returns WHERE upper(org_code) = ?", [provider]
-    ).fetchone()[0]
+    exists = one_row(
+        con.execute("SELECT count(*) FROM provider_returns WHERE upper(org_code) = ?", [provider])
+    )[0]
     if not exists:
         raise CalibrationError(
             f"the warehouse has no returns for provider {provider!r}",
@@ -250,7 +250,7 @@ def _select(con, provider: str, winter: str | None, latest: bool):
                     f"(winters with both: {have})",
                     hint="winters are named like 2017-18; omit --winter for the latest",
                 )
-            chosen = winter
+            chosen: str | None = winter
         else:
             chosen = next(reversed(both), None) if both else None
         if chosen is not None:
@@ -269,7 +269,7 @@ def _select(con, provider: str, winter: str | None, latest: bool):
                 f"({beds['date'].min()} to {beds['date'].max()}): the latest returns are used."
             )
     elif winter is not None:
-        raise CalibrationError("give either a winter or latest, not both")
+        raise InvalidInputError("give either a winter or latest, not both")
     returns = _latest_returns(con, provider)
     start, end = returns["period_start"].iloc[0], returns["period_end"].iloc[-1]
     near = _nearest_beds(beds, start, end)
@@ -296,7 +296,7 @@ def calibrate(
     """A scenario for `provider` fitted to the warehouse's returns and bed figures."""
     provider = provider.strip().upper()
     if not 0 <= elective_share < 1:
-        raise CalibrationError(f"the elective share should be in [0, 1) (found {elective_share})")
+        raise InvalidInputError(f"the elective share should be in [0, 1) (found {elective_share})")
     s = template or default_scenario()
     returns, beds, notes = _select(wh.con, provider, winter, latest)
     granularity = str(returns["granularity"].iloc[0])
@@ -396,13 +396,13 @@ def calibrate(
     else:
         core_col = "ga_core_beds_open" if beds["ga_core_beds_open"].notna().all() else None
         keep = 1 - elective_share
-        core = float(beds[core_col or "ga_beds_open"].mean()) * keep
+        core_mean = float(beds[core_col or "ga_beds_open"].mean()) * keep
         occupied = float(beds["ga_beds_occupied"].mean()) * keep
         # occupancy of the beds the model has as core beds, as the model measures it
         occupancy = 100 * float(
             beds["ga_beds_occupied"].sum() / beds[core_col or "ga_beds_open"].sum()
         )
-        fitted = with_total_beds(fitted, max(round(core), len(s.pools)))
+        fitted = with_total_beds(fitted, max(round(core_mean), len(s.pools)))
         if not core_col:
             fitted = _scaled_escalation(fitted, s)
         else:
@@ -454,7 +454,7 @@ def check_fit(cal: Calibration, replications: int, progress=None) -> FitCheck:
     figures, each within FIT_TOLERANCE; say what to adjust where they differ."""
     result = simulate(cal.scenario, replications, progress=progress)
     o, days = cal.observed, cal.scenario.period.days
-    rows: list[dict[str, object]] = []
+    rows: list[dict[str, Any]] = []
     checks = (
         ("type 1 within four hours %", "type1_pct", "type1_pct", 1.0, "type1_pct"),
         ("G&A bed occupancy %", "occupancy_pct", "midnight_occupancy_pct", 1.0, "occupancy_pct"),
@@ -496,7 +496,7 @@ def check_fit(cal: Calibration, replications: int, progress=None) -> FitCheck:
     return FitCheck(rows, validated, _suggestions(rows, cal), replications)
 
 
-def _suggestions(rows: list[dict[str, object]], cal: Calibration) -> list[str]:
+def _suggestions(rows: list[dict[str, Any]], cal: Calibration) -> list[str]:
     by = {r["key"]: r for r in rows}
     out = []
     t1, occ, adm = by["type1_pct"], by["occupancy_pct"], by["type1_admissions_per_day"]

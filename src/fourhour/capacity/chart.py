@@ -9,7 +9,7 @@ from pathlib import Path
 import altair as alt
 import pandas as pd
 
-from fourhour.capacity.scenario import ScenarioError
+from fourhour.errors import InvalidInputError
 
 FORMATS = (".svg", ".png", ".pdf", ".html", ".json")
 FONT = "Arial, Helvetica, 'Liberation Sans', 'DejaVu Sans', sans-serif"
@@ -142,7 +142,7 @@ def _today_marks(now: pd.DataFrame, x: alt.X, y: alt.Y) -> alt.LayerChart:
     words = base.mark_text(dx=8, dy=-8, align="left", fontSize=10, color="#231f20").encode(
         x=x, y=y, text=alt.value("today")
     )
-    return alt.layer(diamond, words)
+    return alt.LayerChart(layer=[diamond, words])
 
 
 def levers_chart(curves: pd.DataFrame, target: float, *, title: str) -> alt.TopLevelMixin:
@@ -219,7 +219,7 @@ def levers_chart(curves: pd.DataFrame, target: float, *, title: str) -> alt.TopL
 def check_chart_path(path: str | Path) -> Path:
     path = Path(path)
     if path.suffix.lower() not in FORMATS:
-        raise ScenarioError(
+        raise InvalidInputError(
             f"cannot save a chart as {path.name!r}; expected a file ending {', '.join(FORMATS)}"
         )
     return path

@@ -37,12 +37,14 @@ import datetime as dt
 import itertools
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from fourhour.errors import FourhourError
+from fourhour.errors import QueryError
 from fourhour.measures.performance import STANDARD_PCT
+from fourhour.warehouse.connection import one_row
 
 MIN_BED_DAYS = {"week": 5, "month": 14}
 REFERENCE_PCT = 85.0  # trust-periods at or below this occupancy are the comparison
@@ -55,11 +57,9 @@ LEVEL = 0.95
 SEED = 20150201
 
 
-class EvidenceError(FourhourError):
+class EvidenceError(QueryError):
     """The warehouse lacks the bed figures or returns needed to relate occupancy to
-    performance."""
-
-    exit_code = 5
+    performance (not found)."""
 
 
 def winter_of(day: dt.date) -> str:
@@ -111,7 +111,7 @@ class Panel:
 def occupancy_panel(con, providers: list[str] | None = None) -> Panel:
     """Each provider-period (week or month) with both returns and enough bed days."""
     for table in ("bed_occupancy", "provider_returns"):
-        if not con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]:
+        if not one_row(con.execute(f"SELECT count(*) FROM {table}"))[0]:
             what = "bed figures (winter sitreps)" if table == "bed_occupancy" else "A&E returns"
             raise EvidenceError(
                 f"the warehouse has no {what} ({table} is empty)",
@@ -157,7 +157,7 @@ def occupancy_panel(con, providers: list[str] | None = None) -> Panel:
 def _check_provider(con, code: str) -> None:
     def count(table: str) -> int:
         sql = f"SELECT count(*) FROM {table} WHERE upper(trim(org_code)) = ?"
-        return con.execute(sql, [code]).fetchone()[0]
+        return one_row(con.execute(sql, [code]))[0]
 
     beds, returns = count("bed_occupancy"), count("provider_returns")
     if not beds and not returns:
@@ -258,7 +258,7 @@ class Evidence:
     within: pd.DataFrame
     extra: pd.DataFrame
     within_curve: pd.DataFrame  # extra breach points by one-point bin, within trust
-    summary: dict[str, object]
+    summary: dict[str, Any]  # JSON: counts, bands and the winters shown
     model: pd.DataFrame | None = None  # the capacity model's curve, when asked for
 
     def text(self) -> list[str]:
@@ -270,7 +270,8 @@ class Evidence:
                 return []
             out = frame.replace({np.nan: None}).to_dict("records")
             return [
-                {k: (str(v) if isinstance(v, dt.date) else v) for k, v in r.items()} for r in out
+                {str(k): (str(v) if isinstance(v, dt.date) else v) for k, v in r.items()}
+                for r in out
             ]
 
         return {
@@ -354,7 +355,7 @@ def analyse(panel: Panel, *, draws: int = BOOTSTRAP, seed: int = SEED) -> Eviden
     )
     by_winter["occupancy_pct"] = 100 * by_winter["occupied_bed_days"] / by_winter["open_bed_days"]
     by_winter["type1_pct"] = 100 * (1 - by_winter["br_type1"] / by_winter["att_type1"])
-    summary: dict[str, object] = {
+    summary: dict[str, Any] = {
         "trust_periods": len(f),
         "trusts": int(f["org_code"].nunique()),
         "weeks": int((f["granularity"] == "week").sum()),

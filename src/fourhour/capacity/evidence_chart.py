@@ -21,7 +21,7 @@ def _marks(y_top: float, x_scale: alt.Scale) -> alt.LayerChart:
         .mark_text(align="left", dx=3, dy=6, fontSize=9, color="#425563")
         .encode(x=x, y="y:Q", text="label:N")
     )
-    return alt.layer(lines, labels)
+    return alt.LayerChart(layer=[lines, labels])
 
 
 def describe_chart(e: Evidence) -> str:

@@ -13,7 +13,6 @@ bands are left blank. Every identifier says SIM.
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import numpy as np
@@ -23,8 +22,9 @@ import pyarrow.parquet as pq
 
 from fourhour.capacity import engine
 from fourhour.capacity.inputs import P_T0, P_T1, P_TSTOP, engine_inputs
-from fourhour.capacity.scenario import Scenario, ScenarioError
+from fourhour.capacity.scenario import Scenario
 from fourhour.capacity.simulate import replication_seeds
+from fourhour.errors import InvalidInputError
 
 RECORD_FORMATS = (".parquet", ".csv")
 _MAJOR_ACUITY = ((1, 2, 3), (0.05, 0.35, 0.60))
@@ -80,7 +80,7 @@ def check_records_path(path: Path | str) -> Path:
     """The records file's suffix names a format fourhour writes (.parquet or .csv)."""
     path = Path(path)
     if path.suffix.lower() not in RECORD_FORMATS:
-        raise ScenarioError(
+        raise InvalidInputError(
             f"cannot write records to {path.name!r}; expected a file ending "
             f"{' or '.join(RECORD_FORMATS)}"
         )
@@ -115,9 +115,3 @@ def write_records(frame: pd.DataFrame, path: Path | str) -> Path:
             out[col] = out[col].dt.strftime("%Y-%m-%d %H:%M:%S").fillna("")
         out.to_csv(path, index=False)
     return path
-
-
-def records_name(scenario: Scenario, day: dt.date | None = None) -> str:
-    """A file name that says SYNTHETIC, as every generated file in fourhour does."""
-    day = day or scenario.period.start
-    return f"SYNTHETIC-capacity-{scenario.trust.provider_code}-{day:%Y-%m-%d}.parquet"

@@ -19,7 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from fourhour.errors import FourhourError
+from fourhour.errors import ConfigError, InvalidInputError
 
 DEFAULT_SCENARIO = "default_trust.toml"
 DISTRIBUTIONS = ("fixed", "exponential", "lognormal", "gamma")
@@ -29,10 +29,8 @@ DAYS_A_WEEK = 7
 MONTHS = 12
 
 
-class ScenarioError(FourhourError):
+class ScenarioError(ConfigError):
     """A scenario is missing, malformed, or names a setting the capacity model does not know."""
-
-    exit_code = 2
 
 
 @dataclass(frozen=True)
@@ -55,7 +53,11 @@ class Trust:
 
 
 @dataclass(frozen=True)
-class Period:
+class SimulationWindow:
+    """The days a run simulates (a scenario file's [period]): `warm_up_days` before `start`,
+    discarded; `days` measured from `start`; `cool_down_days` after, so patients who arrived
+    in the window can leave. Not a reporting period (fourhour.periods.Period)."""
+
     start: dt.date
     days: int
     warm_up_days: int
@@ -119,7 +121,7 @@ class Scenario:
     name: str
     seed: int
     trust: Trust
-    period: Period
+    period: SimulationWindow
     arrivals: Arrivals
     ed: Department
     utc: UrgentTreatmentCentre
@@ -324,7 +326,7 @@ class _Parser:
                 site_code=self.text(tr, "site_code", "trust"),
                 utc_site_code=self.text(tr, "utc_site_code", "trust"),
             ),
-            period=Period(
+            period=SimulationWindow(
                 start=start,
                 days=self.whole(pe, "days", "period", lo=1),
                 warm_up_days=self.whole(pe, "warm_up_days", "period"),
@@ -508,7 +510,7 @@ def with_total_beds(s: Scenario, total: int) -> Scenario:
     """The scenario with `total` core beds, shared between pools in proportion to their beds
     now (largest remainders); start censuses go back to their default."""
     if total < len(s.pools):
-        raise ScenarioError(f"cannot share {total} beds between {len(s.pools)} pools")
+        raise InvalidInputError(f"cannot share {total} beds between {len(s.pools)} pools")
     beds = share_beds([p.beds for p in s.pools], total)
     pools = tuple(
         dataclasses.replace(p, beds=b, census=None) for p, b in zip(s.pools, beds, strict=True)
@@ -521,7 +523,7 @@ def share_beds(weights: list[int], total: int) -> list[int]:
     least 1 (a pool too small for its proportion gets 1, taken from the largest ones);
     the shares always sum to `total`."""
     if total < len(weights):
-        raise ScenarioError(f"cannot share {total} beds between {len(weights)} pools")
+        raise InvalidInputError(f"cannot share {total} beds between {len(weights)} pools")
     whole = sum(weights)
     exact = [w * total / whole for w in weights]
     beds = [max(1, math.floor(x)) for x in exact]
@@ -554,15 +556,15 @@ def with_length_of_stay(s: Scenario, factor: float) -> Scenario:
 def with_streaming(s: Scenario, share: float) -> Scenario:
     """The share of minor cases streamed to the urgent treatment centre."""
     if not 0 <= share <= 1:
-        raise ScenarioError(f"a streaming share should be between 0 and 1 (found {share})")
+        raise InvalidInputError(f"a streaming share should be between 0 and 1 (found {share})")
     return s.replace(utc=dataclasses.replace(s.utc, streaming_share=share))
 
 
 def with_discharge_earlier(s: Scenario, hours: float) -> Scenario:
     """The discharge window moved `hours` earlier (negative: later), its length kept."""
     w0, w1 = s.discharge.window
-    if not w0 - hours >= 0 and w1 - hours <= HOURS_A_DAY:
-        raise ScenarioError(
+    if not (w0 - hours >= 0 and w1 - hours <= HOURS_A_DAY):
+        raise InvalidInputError(
             f"the discharge window {w0:g}-{w1:g}h cannot move {hours:g} hours earlier "
             "(it would leave the day)"
         )
@@ -573,5 +575,7 @@ def with_discharge_earlier(s: Scenario, hours: float) -> Scenario:
 def with_weekend_discharge(s: Scenario, factor: float) -> Scenario:
     """The share of discharges due on a Saturday or Sunday that happen that day."""
     if not 0 <= factor <= 1:
-        raise ScenarioError(f"a weekend discharge share should be between 0 and 1 (found {factor})")
+        raise InvalidInputError(
+            f"a weekend discharge share should be between 0 and 1 (found {factor})"
+        )
     return s.replace(discharge=dataclasses.replace(s.discharge, weekend_factor=factor))

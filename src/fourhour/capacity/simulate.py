@@ -14,7 +14,8 @@ from fourhour.capacity import engine
 from fourhour.capacity.defaults import DEFAULT_REPLICATIONS
 from fourhour.capacity.inputs import engine_inputs
 from fourhour.capacity.results import CapacityResult
-from fourhour.capacity.scenario import Scenario, ScenarioError
+from fourhour.capacity.scenario import Scenario
+from fourhour.errors import InvalidInputError
 
 MAX_REPLICATIONS = 100_000
 PROGRESS_STEPS = 10
@@ -38,7 +39,7 @@ def simulate(
 ) -> CapacityResult:
     """Replications of the scenario; progress(done, total) after each batch."""
     if not 1 <= replications <= MAX_REPLICATIONS:
-        raise ScenarioError(
+        raise InvalidInputError(
             f"replications should be between 1 and {MAX_REPLICATIONS:,} (found {replications})"
         )
     inputs = engine_inputs(scenario)
@@ -67,8 +68,8 @@ def simulate(
 
 def warm_up_engine() -> None:
     """Compile the engine (or load it from numba's cache) on a tiny scenario."""
-    from fourhour.capacity.scenario import Period, default_scenario, with_total_beds
+    from fourhour.capacity.scenario import SimulationWindow, default_scenario, with_total_beds
 
     s = default_scenario()
-    s = with_total_beds(s.replace(period=Period(s.period.start, 1, 0, 0)), 10)
+    s = with_total_beds(s.replace(period=SimulationWindow(s.period.start, 1, 0, 0)), 10)
     engine.simulate_many(replication_seeds(0, 1), *engine_inputs(s).args())

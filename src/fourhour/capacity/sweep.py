@@ -13,7 +13,6 @@ import pandas as pd
 from fourhour.capacity.confidence import CONFIDENCE
 from fourhour.capacity.scenario import (
     Scenario,
-    ScenarioError,
     with_demand,
     with_discharge_earlier,
     with_length_of_stay,
@@ -22,6 +21,7 @@ from fourhour.capacity.scenario import (
     with_weekend_discharge,
 )
 from fourhour.capacity.simulate import simulate
+from fourhour.errors import InvalidInputError
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ def parse_range(text: str, lever: str) -> list[float]:
                 raise ValueError
             start, stop, step = parts
             if step <= 0 or stop < start:
-                raise ScenarioError(
+                raise InvalidInputError(
                     f"--{lever} {text}: the step should be positive and STOP at least START"
                 )
             count = math.floor((stop - start) / step + 1e-9) + 1
@@ -89,18 +89,18 @@ def parse_range(text: str, lever: str) -> list[float]:
         else:
             values = [float(p) for p in text.split(",") if p.strip()]
     except ValueError:
-        raise ScenarioError(
+        raise InvalidInputError(
             f"--{lever} {text!r} is not a range",
             hint=f"give START:STOP:STEP (e.g. {'500:700:20' if spec.whole else '0.8:1.2:0.05'}) "
             "or a comma-separated list",
         ) from None
     if not values or len(values) > MAX_STEPS:
-        raise ScenarioError(f"--{lever} {text}: between 1 and {MAX_STEPS} values, please")
+        raise InvalidInputError(f"--{lever} {text}: between 1 and {MAX_STEPS} values, please")
     if spec.whole:
         if any(v != int(v) or v < 1 for v in values):
-            raise ScenarioError(f"--{lever} {text}: whole numbers of at least 1, please")
+            raise InvalidInputError(f"--{lever} {text}: whole numbers of at least 1, please")
     elif lever != "discharge" and any(v < 0 for v in values):
-        raise ScenarioError(f"--{lever} {text}: values should not be negative")
+        raise InvalidInputError(f"--{lever} {text}: values should not be negative")
     return [round(v, 10) for v in values]
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -106,9 +107,9 @@ def validate(
     return pd.DataFrame(rows)
 
 
-def summarise(table: pd.DataFrame) -> dict[str, object]:
+def summarise(table: pd.DataFrame) -> dict[str, Any]:
     """How many trust-winters the model reproduces, and its misses by observed occupancy."""
-    ok = table[table.get("error").isna()] if "error" in table else table
+    ok = table[table["error"].isna()] if "error" in table else table
     both = ok["type1_within"].astype(bool) & ok["occupancy_within"].astype(bool)
     bands = []
     labels = [

@@ -9,7 +9,7 @@ import typer
 
 from fourhour.cli import app, console
 from fourhour.cli.options import WarehouseOption, output_option
-from fourhour.errors import QueryError
+from fourhour.errors import InvalidInputError
 from fourhour.measures.standard import THRESHOLD_PCT
 from fourhour.outputs import write_text_atomic
 from fourhour.periods import Period, parse_date, parse_month, week_ending
@@ -19,7 +19,7 @@ from fourhour.report.options import WORST_N
 
 def choose_period(week_ending_text: str | None, month_text: str | None) -> Period:
     if bool(week_ending_text) == bool(month_text):
-        raise QueryError("give exactly one of --week-ending YYYY-MM-DD or --month YYYY-MM")
+        raise InvalidInputError("give exactly one of --week-ending YYYY-MM-DD or --month YYYY-MM")
     if week_ending_text:
         return week_ending(parse_date(week_ending_text))
     assert month_text is not None
@@ -48,9 +48,9 @@ def bulletin(
     """England's four-hour performance for a week or month, against the 95% standard and the
     same period last year, with the providers below the threshold then and now."""
     if fmt not in FORMATS:
-        raise QueryError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+        raise InvalidInputError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
     if not 0 <= threshold <= 100:
-        raise QueryError(f"--threshold {threshold} is not a percentage between 0 and 100")
+        raise InvalidInputError(f"--threshold {threshold} is not a percentage between 0 and 100")
     from fourhour.report.bulletin import build_bulletin, render
     from fourhour.warehouse import open_warehouse
 

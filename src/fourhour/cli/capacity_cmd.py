@@ -10,12 +10,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.console import JustifyMethod
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from fourhour.capacity.defaults import DEFAULT_REPLICATIONS, ELECTIVE_BED_SHARE, TARGET_TYPE1_PCT
 from fourhour.cli import app, console
 from fourhour.cli.options import WarehouseOption, input_argument, input_option, output_option
+from fourhour.errors import InvalidInputError
 from fourhour.outputs import atomic_path
 
 if TYPE_CHECKING:
@@ -93,12 +95,13 @@ def _print_result(result: CapacityResult) -> None:
         highlight=False,
     )
     table = Table()
-    for title, justify in (
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
         ("measure", "left"),
         ("mean", "right"),
         ("interval", "right"),
         ("unit", "left"),
-    ):
+    )
+    for title, justify in columns:
         table.add_column(title, justify=justify)
     for r in result.summary().to_dict("records"):
         interval = (
@@ -260,7 +263,7 @@ def sweep_command(
     --provider and no lever: what it takes on each lever to reach --target."""
     from fourhour.capacity.chart import check_chart_path, save_chart, sweep_chart
     from fourhour.capacity.confidence import CONFIDENCE
-    from fourhour.capacity.scenario import ScenarioError, load_scenario
+    from fourhour.capacity.scenario import load_scenario
     from fourhour.capacity.sweep import (
         LEVERS,
         current_value,
@@ -283,17 +286,19 @@ def sweep_command(
         if v is not None
     }
     if len(given) > 1:
-        raise ScenarioError(f"sweep one lever at a time (given: --{', --'.join(given)})")
+        raise InvalidInputError(f"sweep one lever at a time (given: --{', --'.join(given)})")
     check_chart_path(out)
     if provider and scenarios:
-        raise ScenarioError("give scenario files or --provider, not both")
+        raise InvalidInputError("give scenario files or --provider, not both")
     if not provider and (winter or warehouse):
         if warehouse is not None:  # a bad path is named first, as everywhere
             from fourhour.warehouse.connection import check_warehouse_path
 
             check_warehouse_path(Path(warehouse), read_only=True)
         used = "--winter" if winter else "--warehouse"
-        raise ScenarioError(f"{used} goes with --provider CODE (the trust to calibrate and sweep)")
+        raise InvalidInputError(
+            f"{used} goes with --provider CODE (the trust to calibrate and sweep)"
+        )
     if provider:
         loaded = [_calibrated(provider, winter, warehouse, replications)]
         if not given:

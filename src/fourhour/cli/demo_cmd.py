@@ -34,6 +34,7 @@ def demo(
     from fourhour.ingest.synthetic import generate_weekly_returns
     from fourhour.report.bulletin import build_bulletin, render
     from fourhour.warehouse import open_warehouse
+    from fourhour.warehouse.connection import one_row
 
     data_dir = directory / "data"
     console.rule("[bold]fourhour demo[/] (synthetic data, not real NHS figures)")
@@ -42,9 +43,11 @@ def demo(
     warehouse = directory / "fourhour.duckdb"
     ingest(sorted(files, key=lambda p: ("Mapping" not in p.name, p.name)), warehouse)
     with open_warehouse(warehouse, read_only=True) as wh:
-        latest = wh.con.execute(
-            "SELECT max(period_end) FROM provider_returns WHERE granularity = 'week'"
-        ).fetchone()[0]
+        latest = one_row(
+            wh.con.execute(
+                "SELECT max(period_end) FROM provider_returns WHERE granularity = 'week'"
+            )
+        )[0]
         b = build_bulletin(wh, week_ending(latest))
     console.rule(f"Bulletin, week ending {latest}")
     typer.echo(render(b, "text"))

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from fourhour.cli import app, console
 from fourhour.cli.options import WarehouseOption, input_option, output_option
-from fourhour.errors import QueryError
+from fourhour.errors import InvalidInputError
 from fourhour.outputs import write_text_atomic
 from fourhour.oversight.statuses import LEVELS, STATUSES
 from fourhour.periods import parse_period
@@ -76,9 +76,11 @@ def escalate(
         )
     period = parse_period(week_ending_, month, quarter)
     if level not in LEVELS:
-        raise QueryError(f"unknown level {level!r}; expected one of {', '.join(LEVELS)}")
+        raise InvalidInputError(f"unknown level {level!r}; expected one of {', '.join(LEVELS)}")
     if fmt not in ESCALATION_FORMATS:
-        raise QueryError(f"unknown format {fmt!r}; expected one of {', '.join(ESCALATION_FORMATS)}")
+        raise InvalidInputError(
+            f"unknown format {fmt!r}; expected one of {', '.join(ESCALATION_FORMATS)}"
+        )
     loaded = load_escalation_rules(rules, period.granularity)
     if top is not None:
         from dataclasses import replace
@@ -124,9 +126,9 @@ def list_(
 ) -> None:
     """Escalations with their status, and the periods they opened and were last seen."""
     if level is not None and level not in LEVELS:
-        raise QueryError(f"unknown level {level!r}; expected one of {', '.join(LEVELS)}")
+        raise InvalidInputError(f"unknown level {level!r}; expected one of {', '.join(LEVELS)}")
     if status is not None and status not in STATUSES:
-        raise QueryError(f"unknown status {status!r}; expected one of {', '.join(STATUSES)}")
+        raise InvalidInputError(f"unknown status {status!r}; expected one of {', '.join(STATUSES)}")
     from fourhour.oversight.escalation_store import list_escalations
     from fourhour.oversight.explain import named
     from fourhour.warehouse import open_warehouse

@@ -11,6 +11,7 @@ import typer
 
 from fourhour.cli import app, console
 from fourhour.cli.options import WarehouseOption, input_option, output_option
+from fourhour.errors import InvalidInputError
 from fourhour.outputs import atomic_path, write_text_atomic
 
 evidence_app = typer.Typer(
@@ -68,12 +69,12 @@ def occupancy_command(
     from fourhour.capacity.chart import check_chart_path, save_chart
     from fourhour.capacity.evidence import REFERENCE_PCT, analyse, model_curve, occupancy_panel
     from fourhour.capacity.evidence_chart import evidence_chart
-    from fourhour.capacity.scenario import ScenarioError, load_scenario
+    from fourhour.capacity.scenario import load_scenario
     from fourhour.warehouse import open_warehouse
 
     check_chart_path(out)
     if model_replications < 0:
-        raise ScenarioError("--model-replications should be 0 or more")
+        raise InvalidInputError("--model-replications should be 0 or more")
     base = load_scenario(scenario) if model_replications else None
     with open_warehouse(warehouse, read_only=True) as wh:
         panel = occupancy_panel(wh.con, provider)

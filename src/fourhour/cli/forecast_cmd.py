@@ -15,7 +15,7 @@ from rich.table import Table
 
 from fourhour.cli import app, console, err_console
 from fourhour.cli.options import WarehouseOption, output_option
-from fourhour.errors import QueryError
+from fourhour.errors import InvalidInputError, QueryError
 from fourhour.outputs import atomic_path, write_text_atomic
 from fourhour.periods import parse_date, parse_month
 
@@ -105,9 +105,11 @@ def forecast(
     from fourhour.warehouse import open_warehouse
 
     if level not in LEVEL_CHOICES:
-        raise QueryError(f"unknown level {level!r}; expected one of {', '.join(LEVEL_CHOICES)}")
+        raise InvalidInputError(
+            f"unknown level {level!r}; expected one of {', '.join(LEVEL_CHOICES)}"
+        )
     if fmt not in FORMATS:
-        raise QueryError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+        raise InvalidInputError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
     granularity = "week" if weekly else "month"
     with open_warehouse(warehouse, read_only=True) as wh:
         result = run_forecast(
@@ -136,7 +138,9 @@ def forecast(
         _print_text(result, level, code)
     if chart:
         if shown_code is None:
-            raise QueryError("--chart draws one organisation: give --code (or --level england)")
+            raise InvalidInputError(
+                "--chart draws one organisation: give --code (or --level england)"
+            )
         from fourhour.forecast.chart import forecast_chart, save_chart
 
         with atomic_path(chart) as tmp:
@@ -268,7 +272,7 @@ def outlook(
     for r in ranked.itertuples(index=False):
         t.add_row(
             str(r.rank),
-            r.code,
+            str(r.code),
             str(r.name),
             f"{r.forecast_pct:.1f}",
             f"{r.lo80:.1f}-{r.hi80:.1f}",

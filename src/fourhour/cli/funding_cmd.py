@@ -11,7 +11,7 @@ from rich.table import Table
 from fourhour.cli import app, console
 from fourhour.cli.imports import FilesArgument, ReplaceOption, run_imports
 from fourhour.cli.options import WarehouseOption, input_option, output_option
-from fourhour.errors import QueryError
+from fourhour.errors import InvalidInputError
 from fourhour.outputs import write_text_atomic
 from fourhour.periods import parse_quarter
 from fourhour.report.options import FUNDING_FORMATS
@@ -101,9 +101,9 @@ def funding(
 
     for name, value in (("--what-if-standard", what_if_standard),):
         if value is not None and not 0 <= value <= 100:
-            raise QueryError(f"{name} {value} is not a percentage between 0 and 100")
+            raise InvalidInputError(f"{name} {value} is not a percentage between 0 and 100")
     if what_if_tolerance is not None and what_if_tolerance < 0:
-        raise QueryError(f"--what-if-tolerance {what_if_tolerance} should not be negative")
+        raise InvalidInputError(f"--what-if-tolerance {what_if_tolerance} should not be negative")
     q = parse_quarter(quarter)
     years, _ = load_funding_rules(rules)
     with open_warehouse(warehouse, read_only=True) as wh:

@@ -120,7 +120,7 @@ PER_FILE_UP_TO = 12  # beyond this many files, one row per layout and status
 
 
 def _rows(outcomes: list[IngestOutcome]) -> list[tuple[str, ...]]:
-    out = []
+    out: list[tuple[str, ...]] = []
     for o in outcomes:
         status = o.status
         if o.replaced_ingest_ids:
@@ -137,7 +137,7 @@ def _grouped(outcomes: list[IngestOutcome]) -> list[tuple[str, ...]]:
     groups: dict[tuple[str, str], list[IngestOutcome]] = {}
     for o in outcomes:
         groups.setdefault((o.layout, o.status), []).append(o)
-    out = []
+    out: list[tuple[str, ...]] = []
     for (layout, status), members in groups.items():
         names = sorted(Path(o.file).name for o in members)
         label = names[0] if len(names) == 1 else f"{len(names)} files"

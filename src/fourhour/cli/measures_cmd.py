@@ -10,7 +10,7 @@ from rich.table import Table
 
 from fourhour.cli import app, console
 from fourhour.cli.options import WarehouseOption, output_option
-from fourhour.errors import QueryError
+from fourhour.errors import InvalidInputError
 from fourhour.measures.standard import LEVELS
 from fourhour.outputs import atomic_path
 from fourhour.periods import (
@@ -26,7 +26,7 @@ from fourhour.periods import (
 def _period(week: str | None, month: str | None, quarter: str | None, fy: str | None) -> Period:
     given = [(v, f) for v, f in ((week, "week"), (month, "month"), (quarter, "q"), (fy, "fy")) if v]
     if len(given) != 1:
-        raise QueryError("give exactly one of --week-ending, --month, --quarter or --fy")
+        raise InvalidInputError("give exactly one of --week-ending, --month, --quarter or --fy")
     value, kind = given[0]
     if kind == "week":
         return week_ending(parse_date(value))
@@ -58,7 +58,7 @@ def measures(
     from fourhour.warehouse import open_warehouse
 
     if level not in LEVELS:
-        raise QueryError(f"unknown level {level!r}; expected one of {', '.join(LEVELS)}")
+        raise InvalidInputError(f"unknown level {level!r}; expected one of {', '.join(LEVELS)}")
     period = _period(week_ending_, month, quarter, fy)
     with open_warehouse(warehouse, read_only=True) as wh:
         frame = measure_table(wh, period, level)
@@ -119,10 +119,6 @@ def measure_notes(frame: Any, source: str) -> list[str]:
     if len(frame) and source == "week" and frame["granularity"].iloc[0] != "week":
         notes.append("Measured from the weekly returns of the weeks ending in the period.")
     return notes
-
-
-def _either(first: object, second: object) -> object:
-    return first if _ok(first) else second
 
 
 def _ok(v: object) -> bool:

@@ -32,7 +32,7 @@ WarehouseOption = Annotated[
 
 def _name(param: typer.CallbackParam) -> str:
     longs = [o for o in param.opts if o.startswith("--")]
-    return longs[0] if longs else (param.human_readable_name or "output")
+    return longs[0] if longs else (param.name or "output")
 
 
 def _paths(value: Any) -> list[Path]:

@@ -13,7 +13,7 @@ from fourhour.cli import app, console
 from fourhour.cli.imports import ReplaceOption, run_imports
 from fourhour.cli.ingest_cmd import ingest
 from fourhour.cli.options import WarehouseOption, input_argument
-from fourhour.errors import QueryError
+from fourhour.errors import InvalidInputError, QueryError
 from fourhour.periods import parse_date
 
 orgs_app = typer.Typer(help="Organisations: trusts, systems, regions and their names.")
@@ -67,7 +67,7 @@ def list_(
         ]
         if kind is not None and kind not in kinds:
             held = ", ".join(kinds) or "no organisations"
-            raise QueryError(f"unknown kind {kind!r}; the warehouse holds {held}")
+            raise InvalidInputError(f"unknown kind {kind!r}; the warehouse holds {held}")
         rows = wh.con.execute(
             """
             SELECT o.code, o.name, o.kind, o.code_source,
@@ -120,8 +120,8 @@ def _list_on(day: dt.date, warehouse: Path | None) -> None:
         table.add_column(column, overflow="fold")
     for r in parents.itertuples(index=False):
         table.add_row(
-            r.code,
-            names.get(r.code, ""),
+            str(r.code),
+            names.get(str(r.code), ""),
             f"{r.system_name} ({r.system_code})",
             f"{r.region_name} ({r.region_code})",
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -12,7 +13,7 @@ from rich.table import Table
 
 from fourhour.cli import app, console
 from fourhour.cli.options import WarehouseOption, input_argument, output_option
-from fourhour.errors import QueryError
+from fourhour.errors import InvalidInputError
 from fourhour.ingest.patients.volume import NATIONAL_YEAR
 from fourhour.measures.standard import LEVELS
 from fourhour.outputs import atomic_path, write_bytes_atomic
@@ -37,7 +38,7 @@ EngineOption = Annotated[
 
 def _engine(name: str):  # returns an Engine
     if name not in ENGINES:
-        raise QueryError(f"unknown engine {name!r}; expected one of {', '.join(ENGINES)}")
+        raise InvalidInputError(f"unknown engine {name!r}; expected one of {', '.join(ENGINES)}")
     from fourhour.measures.patient import duckdb_engine, spark_engine
 
     return duckdb_engine() if name == "duckdb" else spark_engine(setting("spark_master"))
@@ -64,7 +65,7 @@ def ingest(
     from fourhour.warehouse.patients import ingest_patients, stored_files
 
     if quarantine is not None and len(paths) > 1:
-        raise QueryError("--quarantine takes one input file at a time")
+        raise InvalidInputError("--quarantine takes one input file at a time")
     with open_warehouse(warehouse) as wh, Progress(
         TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,} rows"),
         TimeElapsedColumn(), console=console, transient=True,
@@ -72,7 +73,7 @@ def ingest(
         for path in paths:
             task = progress.add_task(path.name, total=None)
             outcome = ingest_patients(
-                wh, path, quarantine=quarantine, progress=lambda n, t=task: progress.advance(t, n)
+                wh, path, quarantine=quarantine, progress=partial(progress.advance, task)
             )
             if outcome.status == "ingested":  # the file's own cells, summed by every measure
                 progress.update(task, description=f"{path.name}: cells")
@@ -113,7 +114,7 @@ def measures(
     from fourhour.warehouse import open_warehouse
 
     if level not in LEVELS or period not in PERIODS:
-        raise QueryError(
+        raise InvalidInputError(
             f"--level is one of {', '.join(LEVELS)}; --period one of {', '.join(PERIODS)}"
         )
     eng = _engine(engine)
@@ -174,7 +175,7 @@ def to_returns(
     from fourhour.warehouse import open_warehouse
 
     if bool(week_ending_) == bool(month):
-        raise QueryError("give exactly one of --week-ending YYYY-MM-DD or --month YYYY-MM")
+        raise InvalidInputError("give exactly one of --week-ending YYYY-MM-DD or --month YYYY-MM")
     period = week_ending(parse_date(week_ending_)) if week_ending_ else parse_month(month or "")
     eng = _engine(engine)
     with open_warehouse(warehouse, read_only=True) as wh:
@@ -200,7 +201,7 @@ def generate(
     from fourhour.ingest.patients.synthetic import generate_year
 
     if fmt not in ("parquet", "csv"):
-        raise QueryError("--format is parquet or csv")
+        raise InvalidInputError("--format is parquet or csv")
     first = parse_date(start)
     with console.status(f"generating {rows:,} synthetic attendances..."):
         files = generate_year(

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 
 from fourhour.cli import app, console, err_console
 from fourhour.cli.bulletin_cmd import choose_period
@@ -36,7 +36,7 @@ class _LateProgress:
     def __init__(self) -> None:
         self.started = time.perf_counter()
         self.progress: Progress | None = None
-        self.task = None
+        self.task: TaskID | None = None
 
     def __call__(self, step: str) -> None:
         text = STEP_NAMES.get(step, step)
@@ -50,7 +50,7 @@ class _LateProgress:
             )
             self.progress.start()
             self.task = self.progress.add_task(text)
-        if self.progress is not None:
+        if self.progress is not None and self.task is not None:
             self.progress.update(self.task, description=text)
 
     def stop(self) -> None:

@@ -26,11 +26,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 import pandas as pd
 
+from fourhour.errors import InvalidInputError
 from fourhour.forecast.engine import QUANTILES, run_forecast
 from fourhour.forecast.history import (
     ENGLAND,
@@ -44,7 +45,16 @@ from fourhour.forecast.history import (
 )
 
 DATASETS = ("weekly", "monthly", "england")
-SETUP = {
+
+
+class Setup(TypedDict):
+    granularity: str
+    source: str  # "providers" or "england"
+    horizon: int  # periods ahead
+    every: int | None  # months between origins (weekly: one origin a year, in late September)
+
+
+SETUP: dict[str, Setup] = {
     "weekly": {"granularity": "week", "source": "providers", "horizon": 26, "every": None},
     "monthly": {"granularity": "month", "source": "providers", "horizon": 12, "every": 3},
     "england": {"granularity": "month", "source": "england", "horizon": 12, "every": 6},
@@ -108,7 +118,7 @@ def origins_for(wh, dataset: str) -> list[dt.date]:
             # The last Sunday of September: forecast the winter ahead.
             if p.month == 9 and (p + pd.Timedelta(days=7)).month == 10:
                 out.append(p.date())
-        elif (p.month - 3) % setup["every"] == 0:
+        elif setup["every"] and (p.month - 3) % setup["every"] == 0:
             out.append(p.date())
     return out
 
@@ -255,7 +265,7 @@ def summarise(scores: pd.DataFrame) -> pd.DataFrame:
                 "n": len(p),
                 "origins": p["origin"].nunique(),
             }
-            if measure.startswith("att"):
+            if str(measure).startswith("att"):
                 ok = p["scale"] > 0
                 row["mase"] = float((ae[ok] / p["scale"][ok]).mean())
                 row["mase_snaive"] = float((be[ok] / p["scale"][ok]).mean())
@@ -289,7 +299,7 @@ def backtest(
     frames, origins, notes = [], {}, []
     for dataset in datasets:
         if dataset not in SETUP:
-            raise ForecastError(f"unknown backtest data set {dataset!r}; expected {DATASETS}")
+            raise InvalidInputError(f"unknown backtest data set {dataset!r}; expected {DATASETS}")
         found = origins_for(wh, dataset)
         if max_origins is not None and len(found) > max_origins:
             # Keep the latest origins (an even spread would favour no season).

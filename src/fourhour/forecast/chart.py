@@ -12,8 +12,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from fourhour.errors import InvalidInputError
 from fourhour.forecast.engine import ForecastResult, node_index
-from fourhour.forecast.history import ForecastError
 from fourhour.forecast.reconcile import build_hierarchy
 
 FORMATS = (".svg", ".png", ".pdf", ".html", ".json")
@@ -83,7 +83,7 @@ def forecast_chart(result: ForecastResult, level: str, code: str) -> alt.VConcat
 def save_chart(chart: alt.TopLevelMixin, path: str | Path) -> Path:
     path = Path(path)
     if path.suffix.lower() not in FORMATS:
-        raise ForecastError(
+        raise InvalidInputError(
             f"cannot save a chart as {path.name!r}; expected a file ending {', '.join(FORMATS)}"
         )
     path.parent.mkdir(parents=True, exist_ok=True)

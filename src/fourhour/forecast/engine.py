@@ -11,12 +11,14 @@ each period come from joint normal draws of each organisation's attendances and 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from fourhour.errors import InvalidInputError
 from fourhour.forecast.history import (
     ENGLAND,
     FREQ,
@@ -94,8 +96,8 @@ class ForecastResult:
         }
 
 
-def _record(r: dict[str, Any]) -> dict[str, Any]:
-    out = {}
+def _record(r: dict[Hashable, Any]) -> dict[Hashable, Any]:
+    out: dict[Hashable, Any] = {}
     for k, v in r.items():
         if isinstance(v, pd.Timestamp | dt.date):
             out[k] = pd.Timestamp(v).date().isoformat()
@@ -126,16 +128,16 @@ def run_forecast(
 ) -> ForecastResult:
     """Forecast every trust, system, region and England `horizon` periods past `origin`."""
     if not 1 <= horizon <= MAX_HORIZON.get(granularity, 12):
-        raise ForecastError(
+        raise InvalidInputError(
             f"horizon {horizon} is out of range; expected 1-{MAX_HORIZON.get(granularity, 12)} "
             f"{granularity}s"
         )
     if method not in METHODS:
-        raise ForecastError(f"unknown reconciliation {method!r}; expected {', '.join(METHODS)}")
+        raise InvalidInputError(f"unknown reconciliation {method!r}; expected {', '.join(METHODS)}")
     if models is not None:
         unknown = [m for m in models if m not in MODEL_CHOICES]
         if unknown:
-            raise ForecastError(
+            raise InvalidInputError(
                 f"unknown model(s) {', '.join(unknown)}; expected {', '.join(MODEL_CHOICES)}"
             )
     if history is None:
@@ -168,7 +170,8 @@ def run_forecast(
         baselines[measure] = hier.S @ bmean[len(hier.nodes) - hier.n_bottom :]
         for uid, model in base.chosen.items():
             level, code = uid.split(":", 1)
-            row = {"level": level, "code": code, "measure": measure, "model": model}
+            row: dict[str, Any] = {"level": level, "code": code, "measure": measure}
+            row["model"] = model
             row.update({f"cv_mae_{m}": base.cv_mae.at[uid, m] for m in base.cv_mae.columns})
             chosen_rows.append(row)
 

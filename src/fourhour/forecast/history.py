@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from fourhour.errors import QueryError
+from fourhour.errors import InvalidInputError, QueryError
 from fourhour.warehouse import Warehouse
+from fourhour.warehouse.connection import one_row
 from fourhour.warehouse.hierarchy import provider_parents
 
 SEASON = {"month": 12, "week": 52}
@@ -75,9 +76,11 @@ def latest_origin(wh: Warehouse, granularity: str, source: str = "providers") ->
         if source == "providers"
         else ("published_totals", f" AND area = '{ENGLAND}'")
     )
-    row = wh.con.execute(
-        f"SELECT max(period_end) FROM {table} WHERE granularity = ?{extra}", [granularity]
-    ).fetchone()
+    row = one_row(
+        wh.con.execute(
+            f"SELECT max(period_end) FROM {table} WHERE granularity = ?{extra}", [granularity]
+        )
+    )
     if row[0] is None:
         what = "provider returns" if source == "providers" else "national totals"
         raise ForecastError(
@@ -133,7 +136,7 @@ def load_history(
 ) -> History:
     """Series up to and including `origin` (default: the latest period in the warehouse)."""
     if granularity not in SEASON:
-        raise ForecastError(f"unknown granularity {granularity!r}; expected month or week")
+        raise InvalidInputError(f"unknown granularity {granularity!r}; expected month or week")
     if origin is None:
         origin = latest_origin(wh, granularity, source)
     if source == "england":

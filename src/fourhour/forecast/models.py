@@ -34,7 +34,6 @@ class BaseForecasts:
     mean: np.ndarray  # series x h
     sd: np.ndarray  # series x h (normal approximation of the model's own intervals)
     baseline_mean: np.ndarray
-    baseline_sd: np.ndarray
     residuals: np.ndarray  # periods x series, in-sample one-step errors of the chosen model
     chosen: dict[str, str]
     cv_mae: pd.DataFrame  # series x model: mean absolute error over the rolling origins
@@ -67,7 +66,9 @@ def _needs(name: str, season: int) -> int:
 
 def _frame(values: pd.DataFrame) -> pd.DataFrame:
     """Wide (periods x series) to statsforecast's long frame."""
-    long = values.stack().rename("y").reset_index()
+    stacked = values.stack()
+    assert isinstance(stacked, pd.Series)  # one level of columns: stack() gives a Series
+    long = stacked.rename("y").reset_index()
     long.columns = ["ds", "unique_id", "y"]
     return long[["unique_id", "ds", "y"]]
 
@@ -93,12 +94,11 @@ def fit(
     out_mean = np.zeros((len(ids), h))
     out_sd = np.zeros((len(ids), h))
     base_mean = np.zeros((len(ids), h))
-    base_sd = np.zeros((len(ids), h))
     residuals = np.zeros((n_obs, len(ids)))
     chosen = {i: ("zero" if z else BASELINE) for i, z in zip(ids, flat, strict=True)}
     cv_mae = pd.DataFrame(index=ids, columns=[BASELINE, *names], dtype=float)
     if not active:
-        return BaseForecasts(ids, out_mean, out_sd, base_mean, base_sd, residuals, chosen, cv_mae)
+        return BaseForecasts(ids, out_mean, out_sd, base_mean, residuals, chosen, cv_mae)
 
     data = _frame(values[active])
     fallback = _model(BASELINE, season)
@@ -128,7 +128,7 @@ def fit(
             mae = errors.groupby("unique_id")[candidates].mean()
             cv_mae.loc[mae.index, candidates] = mae.to_numpy()
             best = mae.idxmin(axis=1)  # ties: the earlier column, the baseline first
-            chosen.update(best.to_dict())
+            chosen.update({str(uid): str(model) for uid, model in best.items()})
         # The final fit: each series with its chosen model and the baseline beside it.
         forecasts, fits = [], []
         groups: dict[str, list[str]] = {}
@@ -152,19 +152,20 @@ def fit(
     fc["unique_id"] = fc["unique_id"].astype(str)
     fitted["unique_id"] = fitted["unique_id"].astype(str)
     position = {i: k for k, i in enumerate(ids)}
-    for uid, rows in fc.groupby("unique_id", sort=False):
+    for key, rows in fc.groupby("unique_id", sort=False):
+        uid = str(key)
         k = position[uid]
         m = chosen[uid]
         out_mean[k], out_sd[k] = _mean_sd(rows, m)
         if not np.isfinite(out_sd[k]).all():
             raise RuntimeError(uid)
-        base_mean[k], base_sd[k] = _mean_sd(rows, BASELINE)
+        base_mean[k] = _mean_sd(rows, BASELINE)[0]
     for uid, rows in fitted.groupby("unique_id", sort=False):
         k = position[uid]
         resid = (rows["y"] - rows["chosen_fit"]).to_numpy(dtype=float)
         residuals[n_obs - len(resid) :, k] = resid
         residuals[: n_obs - len(resid), k] = np.nan
-    return BaseForecasts(ids, out_mean, out_sd, base_mean, base_sd, residuals, chosen, cv_mae)
+    return BaseForecasts(ids, out_mean, out_sd, base_mean, residuals, chosen, cv_mae)
 
 
 def _mean_sd(rows: pd.DataFrame, model: str) -> tuple[np.ndarray, np.ndarray]:

@@ -108,7 +108,7 @@ def winter_outlook(
     traj = probs.groupby(["level", "code"])["target_pct"].mean()
     rows = []
     for i, (level, code) in enumerate(result.nodes):
-        a, b = sums.at[(level, code), att_m], sums.at[(level, code), br_m]
+        a, b = sums[att_m].loc[(level, code)], sums[br_m].loc[(level, code)]
         if a <= 0:
             continue
         point = (a - b) / a * 100

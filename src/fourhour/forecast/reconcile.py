@@ -25,7 +25,6 @@ import pandas as pd
 from fourhour.forecast.history import ENGLAND
 
 METHODS = ("mint_shrink", "bottom_up")
-HIERARCHY_LEVELS = ("provider", "system", "region", "england")
 
 
 @dataclass(frozen=True)

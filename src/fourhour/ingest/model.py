@@ -27,24 +27,6 @@ COUNT_COLUMNS: tuple[str, ...] = (
     "booked_type3",
 )
 
-COUNT_LABELS: dict[str, str] = {
-    "att_type1": "type 1 attendances",
-    "att_type2": "type 2 attendances",
-    "att_type3": "type 3/4 attendances",
-    "br_type1": "type 1 attendances over 4 hours",
-    "br_type2": "type 2 attendances over 4 hours",
-    "br_type3": "type 3/4 attendances over 4 hours",
-    "adm_type1": "emergency admissions via type 1 A&E",
-    "adm_type2": "emergency admissions via type 2 A&E",
-    "adm_type3": "emergency admissions via type 3/4 A&E",
-    "adm_other": "other emergency admissions",
-    "dta_4_12h": "4-12 hour waits from decision to admit",
-    "dta_over_12h": "12+ hour waits from decision to admit",
-    "booked_type1": "type 1 booked appointment attendances",
-    "booked_type2": "type 2 booked appointment attendances",
-    "booked_type3": "type 3/4 booked appointment attendances",
-}
-
 TYPES: tuple[str, ...] = ("type1", "type2", "type3")
 
 # Columns of the returns frame besides the counts.

@@ -8,6 +8,7 @@ import io
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 from fourhour.errors import Location, ReaderError
@@ -110,6 +111,16 @@ def _open_csv(path: Path, data: bytes) -> Sheet:
     return Sheet(path, None, rows)
 
 
+def _xlsx_cell(value: object) -> Cell:
+    """openpyxl's value as a Cell: text, numbers, dates and blanks as they are; a Decimal as a
+    float; anything else (a time of day, a duration) as its text, which readers then report."""
+    if value is None or isinstance(value, str | int | float | dt.date):
+        return value
+    if isinstance(value, Decimal):
+        return float(value)
+    return str(value)
+
+
 def _open_xlsx(path: Path, data: bytes) -> list[Sheet]:
     import openpyxl
 
@@ -124,7 +135,7 @@ def _open_xlsx(path: Path, data: bytes) -> list[Sheet]:
     sheets: list[Sheet] = []
     try:
         for ws in book.worksheets:
-            rows = [list(r) for r in ws.iter_rows(values_only=True)]
+            rows = [[_xlsx_cell(v) for v in r] for r in ws.iter_rows(values_only=True)]
             sheets.append(Sheet(path, ws.title, rows))
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
         raise ReaderError(
@@ -142,7 +153,7 @@ def _open_xls(path: Path, data: bytes) -> list[Sheet]:
 
     try:
         book = xlrd.open_workbook(file_contents=data)
-    except (xlrd.XLRDError, AssertionError, IndexError, ValueError, EOFError) as exc:
+    except (xlrd.biffh.XLRDError, AssertionError, IndexError, ValueError, EOFError) as exc:
         raise ReaderError(
             Location(str(path)),
             f"the workbook cannot be opened ({type(exc).__name__}: {exc})",
@@ -156,7 +167,7 @@ def _open_xls(path: Path, data: bytes) -> list[Sheet]:
             for c in range(sh.ncols):
                 cell = sh.cell(r, c)
                 if cell.ctype == xlrd.XL_CELL_DATE:
-                    row.append(xlrd.xldate.xldate_as_datetime(cell.value, book.datemode))
+                    row.append(xlrd.xldate.xldate_as_datetime(float(cell.value), book.datemode))
                 elif (
                     cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK)
                     or cell.ctype == xlrd.XL_CELL_ERROR

@@ -20,7 +20,7 @@ from fourhour.ingest.source import Cell, is_blank, open_sheets
 from fourhour.ingest.values import norm_header
 
 
-def _key(text: object) -> str:
+def _key(text: Cell) -> str:
     return re.sub(r"[\s_]+", " ", norm_header(text)).strip()
 
 

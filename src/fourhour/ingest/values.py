@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from typing import Literal, overload
 
 from fourhour.errors import ReaderError
 from fourhour.ingest.source import Cell, Sheet
@@ -29,6 +30,14 @@ def _clean(cell: Cell) -> str | float | int | None:
     return cell
 
 
+@overload
+def parse_count(
+    cell: Cell, sheet: Sheet, row_index: int, column: str, *, allow_fraction: Literal[False] = ...
+) -> int | None: ...
+@overload
+def parse_count(
+    cell: Cell, sheet: Sheet, row_index: int, column: str, *, allow_fraction: Literal[True]
+) -> float | None: ...
 def parse_count(
     cell: Cell,
     sheet: Sheet,

@@ -16,7 +16,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from fourhour.errors import QueryError
+from fourhour.errors import InvalidInputError, QueryError
 from fourhour.measures.patient_definitions import (  # noqa: F401 - the public names
     BASES,
     BREACH_MINUTES,
@@ -110,10 +110,12 @@ def compute(
 def validate_request(levels: Sequence[str], periods: Sequence[str]) -> None:
     for level in levels:
         if level not in LEVELS:
-            raise QueryError(f"unknown level {level!r}; expected one of {', '.join(LEVELS)}")
+            raise InvalidInputError(f"unknown level {level!r}; expected one of {', '.join(LEVELS)}")
     for period in periods:
         if period not in PERIODS:
-            raise QueryError(f"unknown period {period!r}; expected one of {', '.join(PERIODS)}")
+            raise InvalidInputError(
+                f"unknown period {period!r}; expected one of {', '.join(PERIODS)}"
+            )
 
 
 def register_orgs(engine: Engine, mapping: pd.DataFrame) -> tuple[Organisations, ir.Table]:

@@ -151,9 +151,9 @@ class Organisations:
         return cls(f)
 
     def codes(self, level: str) -> dict[int, str]:
-        if level == "national":
-            return {}
         key = LEVEL_IDS[level]
+        if key is None:  # national
+            return {}
         col = {"pid": "code", "sid": "system_code", "rid": "region_code"}[key]
         return dict(zip(self.frame[key], self.frame[col], strict=True))
 

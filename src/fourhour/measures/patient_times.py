@@ -238,6 +238,7 @@ def _sql_time_quantiles(
     ibis_dialect = "pyspark" if engine.name == "spark" else engine.dialect
     tree = sqlglot.parse_one(str(ibis.to_sql(expr, dialect=ibis_dialect)), read=engine.dialect)
     select = tree if isinstance(tree, exp.Select) else tree.find(exp.Select)
+    assert select is not None, "Ibis compiles every query to a SELECT"
     columns = {
         p.alias_or_name: (p.this if isinstance(p, exp.Alias) else p) for p in select.expressions
     }

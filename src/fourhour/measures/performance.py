@@ -24,7 +24,7 @@ import datetime as dt
 
 import pandas as pd
 
-from fourhour.errors import QueryError
+from fourhour.errors import InvalidInputError
 from fourhour.measures.standard import (  # noqa: F401  (defined there, used here)
     BREACH_MINUTES,
     LEVELS,
@@ -33,6 +33,7 @@ from fourhour.measures.standard import (  # noqa: F401  (defined there, used her
 )
 from fourhour.periods import Period
 from fourhour.warehouse import Warehouse
+from fourhour.warehouse.connection import one_row
 from fourhour.warehouse.hierarchy import (
     UNMAPPED,
     hierarchy_notes,
@@ -76,11 +77,13 @@ def source_granularity(wh: Warehouse, period: Period) -> str:
     year from monthly returns, else from weekly returns of the weeks ending within it."""
     if period.granularity == "week":
         return "week"
-    monthly = wh.con.execute(
-        "SELECT count(*) FROM provider_returns WHERE granularity = 'month' "
-        "AND period_end BETWEEN ? AND ?",
-        [period.start, period.end],
-    ).fetchone()[0]
+    monthly = one_row(
+        wh.con.execute(
+            "SELECT count(*) FROM provider_returns WHERE granularity = 'month' "
+            "AND period_end BETWEEN ? AND ?",
+            [period.start, period.end],
+        )
+    )[0]
     return "month" if monthly else "week"
 
 
@@ -170,7 +173,7 @@ def _finish(frame: pd.DataFrame) -> pd.DataFrame:
 def measure_table(wh: Warehouse, period: Period, level: str = "provider") -> pd.DataFrame:
     """One row per organisation at `level` for `period`, with counts and performance by type."""
     if level not in LEVELS:
-        raise QueryError(f"unknown level {level!r}; expected one of {', '.join(LEVELS)}")
+        raise InvalidInputError(f"unknown level {level!r}; expected one of {', '.join(LEVELS)}")
     if level == "national":
         return england(wh, period)
     rows = _rows_sql(wh, period)
@@ -322,7 +325,7 @@ def worst_providers(
 ) -> tuple[pd.DataFrame, str]:
     """The n providers with the lowest performance (ties: more attendances first)."""
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise QueryError(
+        raise InvalidInputError(
             f"the number of worst providers must be a whole number of 1 or more, not {n}"
         )
     if table is None:

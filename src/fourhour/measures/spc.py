@@ -41,11 +41,12 @@ import datetime as dt
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, TypeGuard
 
 import numpy as np
 import pandas as pd
 from pandas.tseries.frequencies import to_offset
+from pandas.tseries.offsets import BaseOffset
 
 from fourhour.errors import InvalidInputError
 from fourhour.measures.spc_names import (
@@ -72,6 +73,7 @@ DEFAULT_RUN_POINTS = 7
 RUN_POINT_CHOICES = (6, 7)
 TOLERANCE = 1e-9  # relative: within this of a line counts as on it
 NAT = np.datetime64("NaT", "ns")
+NONE = np.array(None, dtype=object)  # None for np.where, as an array (numpy's types want one)
 
 IMPROVEMENTS = ("up", "down", "neutral")
 RULES = ("astronomical", "trend", "two_in_three", "shift")  # in priority order
@@ -252,7 +254,7 @@ class SpcOptions:
         return PRESET_RULES[self.preset]
 
 
-def _is_int(value: object) -> bool:
+def _is_int(value: object) -> TypeGuard[int | np.integer]:
     return isinstance(value, int | np.integer) and not isinstance(value, bool)
 
 
@@ -531,11 +533,11 @@ def _layout(inp: _Input, freq: Freq, rebase: Rebase, rules: Preset) -> _Layout:
     )
 
 
-def _offset(freq: str | pd.DateOffset | dt.timedelta) -> pd.DateOffset:
+def _offset(freq: str | pd.DateOffset | dt.timedelta) -> BaseOffset:
     with warnings.catch_warnings():  # "M" for month end is deprecated in favour of "ME"
         warnings.simplefilter("ignore", FutureWarning)
         try:
-            return to_offset(freq)
+            return to_offset(freq)  # type: ignore[arg-type]  # pandas-stubs omit timedelta
         except (ValueError, TypeError) as exc:
             raise SpcInputError(
                 f"{freq!r} is not a frequency pandas knows",
@@ -552,7 +554,7 @@ def _ordinals(
     offset = _offset(freq)
     if len(t) == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype="datetime64[ns]")
-    first, last = offset.rollback(pd.Timestamp(t.min())), pd.Timestamp(t.max())
+    first, last = pd.Timestamp(offset.rollback(pd.Timestamp(t.min()))), pd.Timestamp(t.max())
     step = _fixed_step(offset)
     if step is not None:  # weeks and fixed spans: no need for pandas' anchor-by-anchor loop
         anchors = np.arange(first.to_datetime64(), last.to_datetime64() + 1, step)
@@ -562,11 +564,12 @@ def _ordinals(
     return np.searchsorted(anchors, t, side="right").astype(np.int64), anchors
 
 
-def _fixed_step(offset: pd.DateOffset) -> np.timedelta64 | None:
+def _fixed_step(offset: BaseOffset) -> np.timedelta64 | None:
     """The constant span between anchors of a weekly or fixed (Tick) offset, else None."""
     if isinstance(offset, pd.offsets.Tick):
-        return pd.Timedelta(offset).to_timedelta64()
-    if isinstance(offset, pd.offsets.Week) and offset.weekday is not None:
+        return np.timedelta64(offset.nanos, "ns")
+    # pandas-stubs omit Week.weekday (None for a plain 7-day span; anchored weeks have one)
+    if isinstance(offset, pd.offsets.Week) and offset.weekday is not None:  # type: ignore[attr-defined]
         return np.timedelta64(7 * offset.n, "D").astype("timedelta64[ns]")
     return None
 
@@ -935,12 +938,12 @@ def _special_causes(
         reason[take] = flag.reason[free[flag.hit]]  # flag.reason is per hit, in order
         free &= ~take
     flagged = ~free
-    side = np.where(flagged, np.where(high, "high", "low"), None).astype(object)
+    side = np.where(flagged, np.where(high, "high", "low"), NONE).astype(object)
     if options.improvement == "neutral":
-        kind = np.where(flagged, "neither", None)
+        kind = np.where(flagged, "neither", NONE)
     else:
         good = high if options.improvement == "up" else ~high
-        kind = np.where(flagged, np.where(good, "improvement", "concern"), None)
+        kind = np.where(flagged, np.where(good, "improvement", "concern"), NONE)
     return {"rule": rule, "special_cause": kind.astype(object), "side": side, "reason": reason}
 
 
@@ -1025,7 +1028,7 @@ def _variation_icon(
     kind, side = causes["special_cause"][last], causes["side"][last]
     flagged = pd.notna(causes["rule"][last])
     named = "special_cause_" + kind.astype(str).astype(object) + "_" + side.astype(str)
-    return np.where(shown, np.where(flagged, named, COMMON_CAUSE), None).astype(object)
+    return np.where(shown, np.where(flagged, named, COMMON_CAUSE), NONE).astype(object)
 
 
 def _assurance_icon(
@@ -1045,7 +1048,7 @@ def _assurance_icon(
     else:
         icon = np.select([above, below], ["pass", "fail"], "hit_and_miss")
     usable = shown & (options.improvement != "neutral")
-    return np.where(usable, icon.astype(object), None)
+    return np.where(usable, icon.astype(object), NONE)
 
 
 def _targets(target: Target, codes: np.ndarray) -> np.ndarray:
@@ -1161,4 +1164,4 @@ def _notes(facts: dict[str, np.ndarray], options: SpcOptions) -> np.ndarray:
         np.isfinite(facts["target"]) & (options.improvement == "neutral"),
         "no assurance icon for a neutral measure",
     )
-    return np.where(notes == "", None, notes).astype(object)
+    return np.where(notes == "", NONE, notes).astype(object)

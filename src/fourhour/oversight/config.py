@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from fourhour.errors import FourhourError
+from fourhour.errors import ConfigError
 
 RULE_NAMES = (
     "below_standard",
@@ -29,10 +29,8 @@ RULE_NAMES = (
 )
 
 
-class RulesError(FourhourError):
+class RulesError(ConfigError):
     """A rules file is missing, malformed or names a setting fourhour does not know."""
-
-    exit_code = 2
 
 
 def default_text(name: str) -> str:

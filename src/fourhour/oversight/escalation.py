@@ -16,13 +16,14 @@ the same result, which is what makes a run reproducible and a re-run a no-op.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from fourhour.errors import QueryError
+from fourhour.errors import InvalidInputError, QueryError
 from fourhour.measures.performance import left_out_sql
 from fourhour.measures.spc import SpcOptions, xmr
 from fourhour.oversight.config import EscalationRules
@@ -38,6 +39,7 @@ from fourhour.periods import (
     window_label,
 )
 from fourhour.warehouse import Warehouse
+from fourhour.warehouse.connection import one_row
 from fourhour.warehouse.hierarchy import (
     SYSTEM_KIND_NAMES,
     UNMAPPED,
@@ -123,7 +125,7 @@ def _int(value: Any) -> int | None:
     return int(value)
 
 
-def _system_row(r: dict[str, Any]) -> dict[str, Any]:
+def _system_row(r: dict[Hashable, Any]) -> dict[str, Any]:
     return {
         "rank": int(r["rank"]),
         "code": r["system_code"],
@@ -169,11 +171,13 @@ def _rows(wh: Warehouse, periods: list[Period]) -> pd.DataFrame:
 
 
 def _months_held(wh: Warehouse, period: Period) -> int:
-    return wh.con.execute(
-        "SELECT count(DISTINCT period_end) FROM provider_returns WHERE granularity = 'month' "
-        "AND period_end BETWEEN ? AND ?",
-        [period.start, period.end],
-    ).fetchone()[0]
+    return one_row(
+        wh.con.execute(
+            "SELECT count(DISTINCT period_end) FROM provider_returns WHERE granularity = 'month' "
+            "AND period_end BETWEEN ? AND ?",
+            [period.start, period.end],
+        )
+    )[0]
 
 
 def _left_out(wh: Warehouse, window: list[Period]) -> list[str]:
@@ -229,7 +233,9 @@ def _window(matrix: pd.DataFrame, j: int, n: int) -> tuple[pd.Series, pd.Series]
 def _spc_concern(perf: pd.DataFrame, j: int, min_points: int, freq: str) -> pd.DataFrame:
     """Special cause of concern at period j, from each system's series up to period j."""
     history = perf.iloc[:, : j + 1]
-    long = history.stack(future_stack=True).rename("value").reset_index()
+    stacked = history.stack(future_stack=True)
+    assert isinstance(stacked, pd.Series)  # one level of columns: stack() gives a Series
+    long = stacked.rename("value").reset_index()
     long.columns = ["code", "period_end", "value"]
     long = long[long["value"].notna()]
     if long.empty:
@@ -245,9 +251,15 @@ def _spc_concern(perf: pd.DataFrame, j: int, min_points: int, freq: str) -> pd.D
     )
 
 
-def score_period(m: dict[str, pd.DataFrame], j: int, rules: EscalationRules) -> pd.DataFrame:
+def score_period(
+    m: dict[str, pd.DataFrame],
+    j: int,
+    rules: EscalationRules,
+    forecast_miss: pd.Series | None = None,
+) -> pd.DataFrame:
     """Score every system for the window ending at period index j (rules resolved for the
-    granularity of the matrices' columns)."""
+    granularity of the matrices' columns); forecast_miss: the systems a forecast expects to
+    miss their trajectory (indexed like the matrices' rows), if a forecast was given."""
     n = rules.periods
     year = PER_YEAR[rules.granularity]
     att, n_att = _window(m["att"], j, n)
@@ -297,7 +309,9 @@ def score_period(m: dict[str, pd.DataFrame], j: int, rules: EscalationRules) -> 
     fired["special_cause"] = concern
     # Forward-looking (fourhour.forecast.outlook.forecast_miss_systems): fired per system, when
     # the caller passes it to evaluate(); never fires otherwise.
-    fired["forecast_miss"] = m.get("forecast_miss", pd.Series(False, index=t.index))
+    fired["forecast_miss"] = (
+        pd.Series(False, index=t.index) if forecast_miss is None else forecast_miss
+    )
 
     score = pd.Series(0.0, index=t.index)
     names = []
@@ -356,7 +370,7 @@ def evaluate(
     if not isinstance(period, Period):
         period = week_ending(period)
     if level not in LEVELS:
-        raise QueryError(f"unknown level {level!r}; expected one of {', '.join(LEVELS)}")
+        raise InvalidInputError(f"unknown level {level!r}; expected one of {', '.join(LEVELS)}")
     rules = rules.for_granularity(period.granularity)
     g = period.granularity
     if g == "quarter":
@@ -405,10 +419,9 @@ def evaluate(
     notes += hierarchy_notes(active, "region", period.end)
     columns = pd.DatetimeIndex([pd.Timestamp(p.end) for p in periods])
     m = _matrices(rows, parents, columns, basis)
+    miss = None
     if forecast_miss is not None:
-        m["forecast_miss"] = (
-            forecast_miss.astype(bool).reindex(m["att"].index, fill_value=False).astype(bool)
-        )
+        miss = forecast_miss.astype(bool).reindex(m["att"].index, fill_value=False).astype(bool)
     elif rules.rules["forecast_miss"].enabled:
         notes.append(
             "the forecast_miss rule is switched on but no forecast was given; it did not run"
@@ -422,10 +435,10 @@ def evaluate(
         )
 
     # The period itself and the preceding ones, for recovery streaks.
-    current = score_period(m, j, rules)
+    current = score_period(m, j, rules, miss)
     recovered = pd.DataFrame(index=current["system_code"])
     for k in range(rules.recovery_periods):
-        scores = current if k == 0 else score_period(m, j - k, rules)
+        scores = current if k == 0 else score_period(m, j - k, rules, miss)
         blocking = [f"rule_{b}" for b in rules.blocking_rules if f"rule_{b}" in scores]
         ok = ~scores["summoned"] & ~scores[blocking].any(axis=1) & scores["perf"].notna()
         recovered[k] = pd.Series(ok.to_numpy(), index=scores["system_code"]).reindex(
@@ -485,7 +498,7 @@ def _drivers(
     return [
         {
             "code": code,
-            "name": names.get(code),
+            "name": names.get(str(code)),
             "attendances": int(r[att_col]),
             "breaches": int(r[br_col]),
             "performance_pct": round(float(r["perf"]), 2),
@@ -497,7 +510,7 @@ def _drivers(
 
 def _summons_entry(
     wh: Warehouse,
-    row: dict[str, Any],
+    row: dict[Hashable, Any],
     rows: pd.DataFrame,
     parents: pd.DataFrame,
     period: Period,
@@ -567,7 +580,7 @@ def _summons_entry(
     return entry
 
 
-def _rule_detail(name: str, row: dict[str, Any], rules: EscalationRules) -> str:
+def _rule_detail(name: str, row: dict[Hashable, Any], rules: EscalationRules) -> str:
     p = rules.rules[name].params
     perf = row["perf"]
     unit = {"week": "weeks", "month": "months", "quarter": "quarters"}[rules.granularity]

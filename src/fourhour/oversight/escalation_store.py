@@ -27,11 +27,12 @@ from typing import Any
 
 import duckdb
 
-from fourhour.errors import QueryError
+from fourhour.errors import InvalidInputError, QueryError
 from fourhour.oversight.escalation import EscalationResult
 from fourhour.oversight.statuses import LIVE, STATUSES
 from fourhour.periods import Period
 from fourhour.warehouse import Warehouse
+from fourhour.warehouse.connection import one_row
 
 AUTO_EVENTS = ("opened", "summoned_again", "recovering", "relapsed", "de-escalated")
 
@@ -55,9 +56,9 @@ def record_run(wh: Warehouse, result: EscalationResult) -> RunOutcome:
     end, level, granularity = result.period_end, result.level, result.granularity
     key = [level, granularity, end]
     with wh.transaction() as con:
-        latest = con.execute(
-            "SELECT max(period_end) FROM escalation_runs WHERE level = ?", [level]
-        ).fetchone()[0]
+        latest = one_row(
+            con.execute("SELECT max(period_end) FROM escalation_runs WHERE level = ?", [level])
+        )[0]
         stored = con.execute(
             "SELECT result_sha256 FROM escalation_runs "
             "WHERE level = ? AND granularity = ? AND period_end = ?",
@@ -128,10 +129,12 @@ def _event(
     note: str | None = None,
     granularity: str | None = None,
 ) -> dict[str, Any]:
-    seq = con.execute(
-        "SELECT coalesce(max(seq), 0) + 1 FROM escalation_history WHERE escalation_id = ?",
-        [escalation_id],
-    ).fetchone()[0]
+    seq = one_row(
+        con.execute(
+            "SELECT coalesce(max(seq), 0) + 1 FROM escalation_history WHERE escalation_id = ?",
+            [escalation_id],
+        )
+    )[0]
     con.execute(
         "INSERT INTO escalation_history (escalation_id, seq, period_end, status, event, note, "
         "granularity) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -169,7 +172,7 @@ def _apply(con: duckdb.DuckDBPyConnection, result: EscalationResult) -> list[dic
             else:
                 events.append(_event(con, eid, end, status, "summoned_again", _rank_note(entry), g))
         else:
-            eid = con.execute("SELECT nextval('escalation_id_seq')").fetchone()[0]
+            eid = one_row(con.execute("SELECT nextval('escalation_id_seq')"))[0]
             con.execute(
                 "INSERT INTO escalations (escalation_id, system_code, system_name, "
                 "opened_period_end, status, level, opened_granularity) "
@@ -206,7 +209,7 @@ def update_status(
     wh: Warehouse, escalation_id: int, status: str, note: str | None, period: Period | None
 ) -> dict[str, Any]:
     if status not in STATUSES:
-        raise QueryError(f"unknown status {status!r}; expected one of {', '.join(STATUSES)}")
+        raise InvalidInputError(f"unknown status {status!r}; expected one of {', '.join(STATUSES)}")
     with wh.transaction() as con:
         found = con.execute(
             "SELECT status FROM escalations WHERE escalation_id = ?", [escalation_id]

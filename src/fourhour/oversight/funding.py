@@ -35,6 +35,7 @@ from fourhour.oversight.explain import explain_funding
 from fourhour.oversight.leaders import accountable
 from fourhour.periods import Period, fy_start_year, quarter_containing
 from fourhour.warehouse import Warehouse
+from fourhour.warehouse.connection import one_row
 from fourhour.warehouse.hierarchy import (
     hierarchy_notes,
     names_for,
@@ -151,11 +152,13 @@ def _months(q: Period) -> list[dt.date]:
 
 def _monthly_counts(wh: Warehouse, q: Period) -> tuple[pd.DataFrame, str]:
     """Per assessed trust (successor code) per month: attendances and breaches."""
-    monthly = wh.con.execute(
-        "SELECT count(*) FROM provider_returns WHERE granularity = 'month' "
-        "AND period_end BETWEEN ? AND ?",
-        [q.start, q.end],
-    ).fetchone()[0]
+    monthly = one_row(
+        wh.con.execute(
+            "SELECT count(*) FROM provider_returns WHERE granularity = 'month' "
+            "AND period_end BETWEEN ? AND ?",
+            [q.start, q.end],
+        )
+    )[0]
     granularity = "month" if monthly else "week"
     frame = wh.con.execute(
         f"""

@@ -20,12 +20,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from fourhour.periods import fy_start_year
 from fourhour.warehouse import Warehouse
+from fourhour.warehouse.connection import one_row
 
 REGION_CODES = {
     "London": "Y56",
@@ -109,7 +111,7 @@ q1_paid_for_agreeing_trajectory = true
 """
 
 
-def _csv(rows: list[list[object]]) -> str:
+def _csv(rows: Sequence[Sequence[object]]) -> str:
     out = io.StringIO()
     csv.writer(out, lineterminator="\n").writerows(rows)
     return out.getvalue()
@@ -165,9 +167,9 @@ def generate_oversight_inputs(wh: Warehouse, out_dir: Path, seed: int = 2014) ->
             leaders.append(["regional_director", rc, person(), "2016-04-01", ""])
     for system_code in sorted({p[2] for p in providers}):
         leaders.append(["system_chair", system_code, person(), "2022-07-01", ""])
-    latest = wh.con.execute(
-        "SELECT max(period_end) FROM provider_returns WHERE granularity = 'week'"
-    ).fetchone()[0]
+    latest = one_row(
+        wh.con.execute("SELECT max(period_end) FROM provider_returns WHERE granularity = 'week'")
+    )[0]
     fy = fy_start_year(latest)  # trajectories for the latest year, from the year before
     change = dt.date(fy, 10, 1)
     for i, (code, *_rest) in enumerate(providers):

@@ -25,7 +25,7 @@ import pandas as pd
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from fourhour.errors import QueryError
+from fourhour.errors import InvalidInputError, QueryError
 from fourhour.measures import STANDARD_PCT, THRESHOLD_PCT, measure_table
 from fourhour.measures.spc import DEFAULT_PRESET, PRESET_RULES, Preset, SpcOptions, SpcResult
 from fourhour.periods import Period
@@ -43,6 +43,7 @@ from fourhour.report.series import (
 )
 from fourhour.report.templating import environment
 from fourhour.warehouse import Warehouse
+from fourhour.warehouse.connection import one_row
 from fourhour.warehouse.hierarchy import names_for, parents_sql, provider_parents
 
 BASIS_LABELS = {"all_types": "all types", "type1": "type 1 (major A&E)"}
@@ -408,8 +409,8 @@ def _icon_rows(ctx: BoardContext) -> list[dict]:
     rows = []
     for r in ctx.compared.itertuples(index=False):
         s = summary.loc[r.code] if r.code in summary.index else None
-        v_key = None if s is None else s["variation_icon"]
-        a_key = None if s is None else s["assurance_icon"]
+        v_key = summary["variation_icon"].get(r.code)
+        a_key = summary["assurance_icon"].get(r.code)
         kind = None
         if v_key:
             kind = "common_cause" if v_key == "common_cause" else v_key.split("_")[2]
@@ -630,14 +631,16 @@ def resolve_focus(
 ) -> Focus | None:
     """The provider or system named on the command line, or a clear error."""
     if provider and system:
-        raise QueryError("give at most one of --provider CODE or --system CODE")
+        raise InvalidInputError("give at most one of --provider CODE or --system CODE")
     if provider:
         code = provider.strip().upper()
-        row = wh.con.execute(
-            "SELECT count(*) FILTER (WHERE granularity = ?) FROM provider_returns "
-            "WHERE org_code = ?",
-            [period.granularity, code],
-        ).fetchone()
+        row = one_row(
+            wh.con.execute(
+                "SELECT count(*) FILTER (WHERE granularity = ?) FROM provider_returns "
+                "WHERE org_code = ?",
+                [period.granularity, code],
+            )
+        )
         if not row[0]:
             raise QueryError(
                 f"no provider with code {code!r} has {period.granularity}ly returns in the "
@@ -683,7 +686,7 @@ def build_report(
     SPC charts and icons under `spc_preset` (`fourhour.measures.spc.PRESETS`)."""
     SpcOptions(preset=spc_preset)  # an unknown preset is an input error before any reading
     if period.granularity not in HISTORY:
-        raise QueryError(f"board reports are weekly or monthly, not by {period.granularity}")
+        raise InvalidInputError(f"board reports are weekly or monthly, not by {period.granularity}")
     step = progress or (lambda _: None)
     clock = _Clock()
     step("bulletin")
@@ -766,7 +769,7 @@ def output_path(out: Path | None, period: Period) -> Path:
         tag = period.end.isoformat() if period.granularity == "week" else f"{period.start:%Y-%m}"
         return Path(f"report-{tag}.html")
     if out.suffix.lower() not in REPORT_FORMATS:
-        raise QueryError(
+        raise InvalidInputError(
             f"cannot write a report to {out.name!r}; expected a file ending .html or .pdf"
         )
     return out

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fourhour.errors import QueryError
+from fourhour.errors import InvalidInputError, QueryError
 from fourhour.measures import (
     STANDARD_PCT,
     THRESHOLD_PCT,
@@ -31,6 +31,7 @@ from fourhour.report.options import BULLETIN_FORMATS as FORMATS
 from fourhour.report.options import WORST_N
 from fourhour.report.templating import environment
 from fourhour.warehouse import Warehouse
+from fourhour.warehouse.connection import one_row
 
 
 def _num(value: Any) -> int | float | None:
@@ -68,7 +69,7 @@ def _has_data(row: pd.Series) -> bool:
 def _provider_list(frame: pd.DataFrame, basis: str, with_attendances: bool = False) -> list:
     out = []
     for r in frame.itertuples(index=False):
-        item = {
+        item: dict[str, Any] = {
             "code": r.code,
             "name": r.name,
             "performance_pct": float(getattr(r, f"{basis}_performance_pct")),
@@ -88,7 +89,7 @@ def build_bulletin(
 ) -> dict:
     """The bulletin for `period` as the stable JSON-ready dictionary."""
     if isinstance(worst_n, bool) or not isinstance(worst_n, int) or worst_n < 1:
-        raise QueryError(f"--worst {worst_n} is not a number of providers; give 1 or more")
+        raise InvalidInputError(f"--worst {worst_n} is not a number of providers; give 1 or more")
     now = england(wh, period).iloc[0]
     if not _has_data(now):
         raise QueryError(
@@ -176,25 +177,31 @@ def _provider_returns(wh: Warehouse, period: Period) -> dict:
 
 
 def is_synthetic(wh: Warehouse) -> bool:
-    row = wh.con.execute(
-        "SELECT count(*) FILTER (WHERE file ILIKE '%SYNTHETIC%'), count(*) FROM ingest_log"
-    ).fetchone()
+    row = one_row(
+        wh.con.execute(
+            "SELECT count(*) FILTER (WHERE file ILIKE '%SYNTHETIC%'), count(*) FROM ingest_log"
+        )
+    )
     return bool(row[0]) and row[0] == row[1]
 
 
 def _coverage_hint(wh: Warehouse, granularity: str) -> str:
     if granularity == "week":
-        row = wh.con.execute(
-            "SELECT min(period_end), max(period_end) FROM provider_returns "
-            "WHERE granularity = 'week'"
-        ).fetchone()
+        row = one_row(
+            wh.con.execute(
+                "SELECT min(period_end), max(period_end) FROM provider_returns "
+                "WHERE granularity = 'week'"
+            )
+        )
         kind = "weeks ending"
     else:
-        row = wh.con.execute(
-            "SELECT min(period_start), max(period_end) FROM (SELECT period_start, period_end "
-            "FROM provider_returns WHERE granularity = 'month' UNION ALL SELECT period_start, "
-            "period_end FROM published_totals WHERE granularity = 'month')"
-        ).fetchone()
+        row = one_row(
+            wh.con.execute(
+                "SELECT min(period_start), max(period_end) FROM (SELECT period_start, period_end "
+                "FROM provider_returns WHERE granularity = 'month' UNION ALL SELECT period_start, "
+                "period_end FROM published_totals WHERE granularity = 'month')"
+            )
+        )
         kind = "months"
     if row[0] is None:
         return f"no {granularity}ly returns are stored yet; run `fourhour ingest FILE...`"
@@ -227,6 +234,6 @@ def render(b: dict, fmt: str) -> str:
     if fmt == "json":
         return json.dumps(b, indent=2) + "\n"
     if fmt not in FORMATS:
-        raise QueryError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+        raise InvalidInputError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
     suffix = {"text": "txt", "markdown": "md", "html": "html"}[fmt]
     return environment().get_template(f"bulletin.{suffix}.j2").render(**_context(b))

@@ -22,14 +22,14 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final, Literal
 
 import altair as alt
 import numpy as np
 import pandas as pd
 import vl_convert as vlc
 
-from fourhour.errors import QueryError
+from fourhour.errors import InvalidInputError, QueryError
 from fourhour.measures.performance import STANDARD_PCT, THRESHOLD_PCT
 from fourhour.report.icons import (
     COMMON,
@@ -57,14 +57,13 @@ NHS_RED = "#DA291C"
 PALE_GREY = "#E8EDEE"
 
 # Making Data Count colours, named once in fourhour.report.icons
-CONCERN_LIGHT = "#FFB81C"
 TARGET = NHS_RED
 
 POINT_KINDS = ("Common cause", "Improvement", "Concern", "Neither")
 POINT_COLOURS = (COMMON, IMPROVEMENT, CONCERN, NEITHER)
 
 VL_VERSION = ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
-LOCALE = "en-GB"
+LOCALE: Final = "en-GB"
 FORMATS = (".svg", ".png", ".pdf", ".html", ".json")
 
 # z for two-sided 95% and 99.8% limits (normal quantiles 0.975 and 0.999)
@@ -153,7 +152,7 @@ def place_periods(frame: pd.DataFrame, unit: str | None = None) -> tuple[pd.Data
     Adds `x` (the position) and `period` ("December 2018", "week ending 4 Jan 2015")."""
     unit = unit or infer_unit(frame["period_end"])
     if unit not in UNITS:
-        raise QueryError(f"charts are weekly or monthly, not by {unit}")
+        raise InvalidInputError(f"charts are weekly or monthly, not by {unit}")
     out = frame.copy()
     ends = as_dates(out["period_end"])
     if unit == "month":
@@ -465,7 +464,7 @@ def spc_chart(
 
     values = frame["value"].to_numpy(dtype=float)
     bounds = np.concatenate(
-        [frame[c].to_numpy(dtype=float) for c in ("ucl", "lcl") if c in frame] or [[]]
+        [frame[c].to_numpy(dtype=float) for c in ("ucl", "lcl") if c in frame] or [np.empty(0)]
     )
     domain = _y_domain(
         [*values, *bounds[np.isfinite(bounds)]], [target] if target is not None else []
@@ -1025,10 +1024,11 @@ def funnel_chart(
         .encode(y=alt.Y("y:Q", scale=yscale))
     )
     # The standard labelled at the left, England at the right: they are often close.
-    for value, text, colour, align, xpos in (
+    labels: list[tuple[float, str, str, Literal["left", "right"], float]] = [
         (standard, f"{standard:g}% standard", TARGET, "left", 4),
         (100 * p0, f"{centre} {pct(100 * p0)}", TEXT, "right", WIDTH - 4),
-    ):
+    ]
+    for value, text, colour, align, xpos in labels:
         layers.append(
             alt.Chart(pd.DataFrame({"y": [value], "t": [text]}))
             .mark_text(align=align, dy=-6, fontSize=9, fontWeight="bold", color=colour)
@@ -1142,10 +1142,10 @@ def funnel_description(
     chosen = frame[frame["code"] == highlight] if highlight else frame.iloc[:0]
     if len(chosen):
         c = chosen.iloc[0]
-        where = {"Below": "below the lower", "Above": "above the upper", "Within": "within the"}
+        side = {"Below": "below the lower", "Above": "above the upper", "Within": "within the"}
         text += (
             f" Ringed: {c['name']} ({c['code']}), {pct(float(c['pct']))} of "
-            f"{c['attendances']:,.0f} attendances, {where[c['position']]} 99.8% limits."
+            f"{c['attendances']:,.0f} attendances, {side[c['position']]} 99.8% limits."
         )
     return text
 
@@ -1212,7 +1212,7 @@ def league_chart(
         if highlight and (frame["code"] == highlight).any()
         else None
     )
-    bold = (
+    bold: dict[str, Any] = (
         {
             "labelFontWeight": alt.ExprRef(
                 f"datum.value === {json.dumps(chosen_label)} ? 'bold' : 'normal'"
@@ -1387,11 +1387,15 @@ def save(chart: alt.TopLevelMixin, path: str | Path, *, scale: float = 2.0) -> P
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
-        raise QueryError(
+        raise InvalidInputError(
             f"cannot save a chart as {path.name!r}; expected a file ending {', '.join(FORMATS)}"
         )
     spec = _spec(chart)
-    options = {"vl_version": VL_VERSION, "format_locale": LOCALE, "time_format_locale": LOCALE}
+    options: dict[str, Any] = {
+        "vl_version": VL_VERSION,
+        "format_locale": LOCALE,
+        "time_format_locale": LOCALE,
+    }
     if suffix == ".svg":
         path.write_text(vlc.vegalite_to_svg(spec, **options), encoding="utf-8")
     elif suffix == ".png":

@@ -35,17 +35,6 @@ TINTS = {
     MID_GREY: "#FFFFFF",
 }
 
-VARIATION_KEYS = (
-    "common_cause",
-    "special_cause_concern_high",
-    "special_cause_concern_low",
-    "special_cause_improvement_high",
-    "special_cause_improvement_low",
-    "special_cause_neither_high",
-    "special_cause_neither_low",
-)
-ASSURANCE_KEYS = ("pass", "fail", "hit_and_miss")
-
 _XS = (12, 16, 20, 24, 28, 32, 36)  # the seven points of the little run chart
 _FLAT = (26, 22, 27, 23, 26, 21, 25)
 _RISING = (31, 32, 30, 31, 25, 20, 15)

@@ -7,7 +7,7 @@ import io
 import json
 from typing import Any
 
-from fourhour.errors import QueryError
+from fourhour.errors import InvalidInputError
 from fourhour.report.options import ESCALATION_FORMATS, FUNDING_FORMATS
 from fourhour.report.templating import environment
 
@@ -43,7 +43,9 @@ def render_escalation(
     d: dict[str, Any], fmt: str, *, events: list[dict] | None = None, synthetic: bool = False
 ) -> str:
     if fmt not in ESCALATION_FORMATS:
-        raise QueryError(f"unknown format {fmt!r}; expected one of {', '.join(ESCALATION_FORMATS)}")
+        raise InvalidInputError(
+            f"unknown format {fmt!r}; expected one of {', '.join(ESCALATION_FORMATS)}"
+        )
     if fmt == "json":
         return json.dumps({**d, "events": events or []}, indent=2, default=str) + "\n"
     suffix = "txt" if fmt == "text" else "html"
@@ -58,7 +60,9 @@ def render_funding(
     d: dict[str, Any], fmt: str, *, synthetic: bool = False, explain: bool = True
 ) -> str:
     if fmt not in FUNDING_FORMATS:
-        raise QueryError(f"unknown format {fmt!r}; expected one of {', '.join(FUNDING_FORMATS)}")
+        raise InvalidInputError(
+            f"unknown format {fmt!r}; expected one of {', '.join(FUNDING_FORMATS)}"
+        )
     if fmt == "json":
         return json.dumps(d, indent=2, default=str) + "\n"
     trusts = sorted(d["trusts"], key=lambda r: (r["status"], r["name"] or "", r["code"]))

@@ -31,17 +31,21 @@ def returns_csv(table: pd.DataFrame, period: Period, names: dict[str, str]) -> b
     return provider_sheet_csv(
         (
             ProviderReturn(
-                code=r.code,
+                code=r["code"],
                 region="",
-                name=names.get(r.code) or r.code,
-                attendances=(r.type1_attendances, r.type2_attendances, r.type3_attendances),
-                breaches=(r.type1_breaches, r.type2_breaches, r.type3_breaches),
-                admissions=(r.type1_admitted, r.type2_admitted, r.type3_admitted),
+                name=names.get(r["code"]) or r["code"],
+                attendances=(
+                    r["type1_attendances"],
+                    r["type2_attendances"],
+                    r["type3_attendances"],
+                ),
+                breaches=(r["type1_breaches"], r["type2_breaches"], r["type3_breaches"]),
+                admissions=(r["type1_admitted"], r["type2_admitted"], r["type3_admitted"]),
                 other_admissions=None,
-                dta_over_4h=r.dta_4_12h + r.dta_over_12h,
-                dta_over_12h=r.dta_over_12h,
+                dta_over_4h=r["dta_4_12h"] + r["dta_over_12h"],
+                dta_over_12h=r["dta_over_12h"],
             )
-            for r in rows.itertuples(index=False)
+            for r in rows.to_dict("records")
         ),
         title=TITLE,
         period=label,

@@ -14,7 +14,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from fourhour.errors import QueryError
+from fourhour.errors import InvalidInputError
 from fourhour.measures.performance import STANDARD_PCT, _aggregates, _finish, england
 from fourhour.measures.spc import DEFAULT_PRESET, SpcOptions, SpcResult, xmr
 from fourhour.periods import Period, month, week_ending
@@ -53,7 +53,7 @@ def periods_back(period: Period, count: int) -> list[Period]:
             out.append(month(year, m))
             year, m = (year, m - 1) if m > 1 else (year - 1, 12)
         return out[::-1]
-    raise QueryError(f"board reports are weekly or monthly, not by {period.granularity}")
+    raise InvalidInputError(f"board reports are weekly or monthly, not by {period.granularity}")
 
 
 def _window(period: Period, count: int) -> tuple[dt.date, dt.date]:
@@ -101,7 +101,7 @@ def org_series(
     """Providers (or systems, with the mapping in force at the end of `period`), one row per
     organisation and period: code, period_end, counts and performance by type."""
     if level not in LEVELS:
-        raise QueryError(f"unknown level {level!r}; expected one of {', '.join(LEVELS)}")
+        raise InvalidInputError(f"unknown level {level!r}; expected one of {', '.join(LEVELS)}")
     start, end = _window(period, count)
     where = "r.granularity = ? AND r.period_end BETWEEN ? AND ?"
     params: list = [period.granularity, start, end]

@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -17,6 +18,15 @@ from fourhour.warehouse.migrations import MIGRATIONS
 SCHEMA_TABLE = "schema_migrations"
 LOCK_POLL_S = 0.2
 _LOCK_WAIT = next(s for s in SETTINGS if s.name == "lock_wait")
+
+
+def one_row(result: duckdb.DuckDBPyConnection) -> tuple[Any, ...]:
+    """The one row of a query that always returns one (an aggregate such as count(*), or
+    nextval); a WarehouseError, not a TypeError on None, if it returned none."""
+    row = result.fetchone()
+    if row is None:
+        raise WarehouseError("the warehouse returned no row where a query always returns one")
+    return row
 
 
 class Warehouse:
@@ -63,7 +73,7 @@ class Warehouse:
                 "WHERE table_schema = 'main' ORDER BY table_name"
             ).fetchall()
         ]
-        return {n: self.con.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0] for n in names}
+        return {n: one_row(self.con.execute(f'SELECT count(*) FROM "{n}"'))[0] for n in names}
 
 
 def _migrate(con: duckdb.DuckDBPyConnection) -> None:

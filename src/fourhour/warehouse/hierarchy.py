@@ -29,7 +29,7 @@ import pandas as pd
 from fourhour.errors import Location, ReaderError
 from fourhour.ingest.org_facts import era_case_sql, era_of
 from fourhour.ingest.tables import Column, date, nonempty_text, one_of, org_code, read_table
-from fourhour.warehouse.connection import Warehouse
+from fourhour.warehouse.connection import Warehouse, one_row
 from fourhour.warehouse.load import rekey_named_systems
 from fourhour.warehouse.reference import (
     ROW,
@@ -178,7 +178,7 @@ def _store_successions(
 
 def _store_organisations(con: duckdb.DuckDBPyConnection, ingest_id: int) -> int:
     """Add providers, systems and regions named by the mapping that are not yet known."""
-    before = con.execute("SELECT count(*) FROM organisations").fetchone()[0]
+    before = one_row(con.execute("SELECT count(*) FROM organisations"))[0]
     con.execute(
         """
         INSERT INTO organisations (code, name, kind, name_as_of)
@@ -190,7 +190,7 @@ def _store_organisations(con: duckdb.DuckDBPyConnection, ingest_id: int) -> int:
         ) WHERE code NOT IN (SELECT code FROM organisations) GROUP BY code
         """
     )
-    return con.execute("SELECT count(*) FROM organisations").fetchone()[0] - before
+    return one_row(con.execute("SELECT count(*) FROM organisations"))[0] - before
 
 
 def successor_sql(on: dt.date) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from fourhour.errors import IngestError, Location, ReaderError
 from fourhour.ingest.model import COUNT_COLUMNS, TOTAL_ONLY_COLUMNS, TYPES, ReadResult
 from fourhour.ingest.org_facts import code_relations, is_name_code, name_code, ods_title
 from fourhour.ingest.read import read_file
-from fourhour.warehouse.connection import Warehouse
+from fourhour.warehouse.connection import Warehouse, one_row
 from fourhour.warehouse.names import name_key, shipped_aliases, surrogate_code
 
 RETURN_KEYS = ("granularity", "period_end", "org_code")
@@ -58,21 +57,6 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def ingest_paths(
-    wh: Warehouse,
-    paths: Iterable[str | Path],
-    progress: Callable[[Path, IngestOutcome], None] | None = None,
-) -> list[IngestOutcome]:
-    """Ingest each file in turn, each in its own transaction. Stops at the first bad file."""
-    outcomes = []
-    for p in paths:
-        outcome = ingest_file(wh, Path(p))
-        outcomes.append(outcome)
-        if progress:
-            progress(Path(p), outcome)
-    return outcomes
-
-
 def ingest_file(wh: Warehouse, path: Path) -> IngestOutcome:
     """Read, validate and store one file atomically. Raises ReaderError/IngestError on bad input."""
     sha = sha256_of(path)
@@ -94,7 +78,7 @@ def _store(
         + sum(len(f) for f in result.extra_tables.values()),
         notes=list(result.notes),
     )
-    ingest_id = con.execute("SELECT nextval('ingest_id_seq')").fetchone()[0]
+    ingest_id = one_row(con.execute("SELECT nextval('ingest_id_seq')"))[0]
     changed = _store_organisations(con, result, ingest_id)
     returns = _resolve_codes(con, path, result, outcome)
     _validate_returns(path, result, returns)
@@ -240,12 +224,14 @@ def _store_organisations(
             ["child_code", "relation", "as_of"], keep="last"
         )
         con.register("incoming_rel", rel)
-        before = con.execute("SELECT count(*) FROM org_relations").fetchone()[0]
-        changed_rows = con.execute(
-            "SELECT count(*) FROM incoming_rel i JOIN org_relations r USING "
-            "(child_code, relation, as_of) WHERE r.parent_code IS DISTINCT FROM i.parent_code "
-            "OR r.parent_name IS DISTINCT FROM i.parent_name"
-        ).fetchone()[0]
+        before = one_row(con.execute("SELECT count(*) FROM org_relations"))[0]
+        changed_rows = one_row(
+            con.execute(
+                "SELECT count(*) FROM incoming_rel i JOIN org_relations r USING "
+                "(child_code, relation, as_of) WHERE r.parent_code IS DISTINCT FROM i.parent_code "
+                "OR r.parent_name IS DISTINCT FROM i.parent_name"
+            )
+        )[0]
         con.execute(
             "INSERT INTO org_relations SELECT child_code, relation, parent_code, parent_name, "
             f"as_of, {int(ingest_id)} FROM incoming_rel ON CONFLICT (child_code, relation, as_of) "
@@ -254,7 +240,7 @@ def _store_organisations(
             "excluded.parent_code OR org_relations.parent_name IS DISTINCT FROM "
             "excluded.parent_name"
         )
-        after = con.execute("SELECT count(*) FROM org_relations").fetchone()[0]
+        after = one_row(con.execute("SELECT count(*) FROM org_relations"))[0]
         con.unregister("incoming_rel")
         changed |= after != before or changed_rows > 0
     return changed
@@ -322,12 +308,14 @@ def _store_names(con: duckdb.DuckDBPyConnection, result: ReadResult, returns: pd
     )
     con.register("incoming_names", frame)
     try:
-        changed = con.execute(
-            """
+        changed = one_row(
+            con.execute(
+                """
             SELECT count(*) FROM incoming_names i LEFT JOIN org_names n USING (code, name, source)
             WHERE n.code IS NULL OR i.seen_from < n.seen_from OR i.seen_to > n.seen_to
             """
-        ).fetchone()[0]
+            )
+        )[0]
         con.execute(
             """
             INSERT INTO org_names SELECT code, name, source, seen_from, seen_to
@@ -450,13 +438,15 @@ def _upsert(
     differs = " OR ".join(f"t.{v} IS DISTINCT FROM i.{v}" for v in values) or "false"
     if keep_when:
         differs = f"({differs}) AND NOT ({keep_when})"
-    counts = con.execute(
-        f"SELECT count(*) FILTER (WHERE t.{keys[0]} IS NULL), "
-        f"count(*) FILTER (WHERE t.{keys[0]} IS NOT NULL AND ({differs})), "
-        f"count(*) FILTER (WHERE t.{keys[0]} IS NOT NULL AND NOT ({differs})), "
-        f"list(DISTINCT t.ingest_id) FILTER (WHERE t.{keys[0]} IS NOT NULL AND ({differs})) "
-        f"FROM incoming i LEFT JOIN {table} t ON {join}"
-    ).fetchone()
+    counts = one_row(
+        con.execute(
+            f"SELECT count(*) FILTER (WHERE t.{keys[0]} IS NULL), "
+            f"count(*) FILTER (WHERE t.{keys[0]} IS NOT NULL AND ({differs})), "
+            f"count(*) FILTER (WHERE t.{keys[0]} IS NOT NULL AND NOT ({differs})), "
+            f"list(DISTINCT t.ingest_id) FILTER (WHERE t.{keys[0]} IS NOT NULL AND ({differs})) "
+            f"FROM incoming i LEFT JOIN {table} t ON {join}"
+        )
+    )
     inserted, replaced, same, earlier = counts
     if replaced:
         sets = ", ".join(f"{v} = i.{v}" for v in (*extra_columns, *values))
@@ -552,11 +542,13 @@ def rekey_named_systems(con: duckdb.DuckDBPyConnection, pairs: pd.DataFrame) -> 
         if not isinstance(name, str) or not name or not code or is_name_code(code):
             continue
         old = [name, name_code(name)]
-        moved += con.execute(
-            "SELECT count(*) FROM escalations WHERE level = 'system' "
-            "AND system_code IN (SELECT unnest(?))",
-            [old],
-        ).fetchone()[0]
+        moved += one_row(
+            con.execute(
+                "SELECT count(*) FROM escalations WHERE level = 'system' "
+                "AND system_code IN (SELECT unnest(?))",
+                [old],
+            )
+        )[0]
         con.execute(
             "UPDATE escalations SET system_code = ? WHERE level = 'system' "
             "AND system_code IN (SELECT unnest(?))",

@@ -19,14 +19,18 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
 import pyarrow.parquet as pq
 
 from fourhour.errors import IngestError, Location, ReaderError
 from fourhour.ingest.patients.reader import BATCH_ROWS, Rejects, iter_batches, validate
 from fourhour.ingest.patients.schema import STORED
-from fourhour.warehouse.connection import Warehouse
+from fourhour.warehouse.connection import Warehouse, one_row
 from fourhour.warehouse.load import sha256_of
+
+if TYPE_CHECKING:
+    from _csv import Writer  # csv.writer's class, named only in the type stubs
 
 
 @dataclass
@@ -56,8 +60,8 @@ class _Quarantine:
     def __init__(self, path: Path | None) -> None:
         self.path = path
         self.count = 0
-        self._fh = None
-        self._writer = None
+        self._fh: TextIO | None = None
+        self._writer: Writer | None = None
 
     def add(self, rejects: Rejects) -> None:
         if self.path is None:
@@ -93,7 +97,7 @@ def ingest_patients(
         return PatientIngest(str(path), "unchanged", ingest_id=known[0])
     folder = store_dir(wh)
     folder.mkdir(parents=True, exist_ok=True)
-    ingest_id = wh.con.execute("SELECT nextval('ingest_id_seq')").fetchone()[0]
+    ingest_id = one_row(wh.con.execute("SELECT nextval('ingest_id_seq')"))[0]
     name = f"attendances-{ingest_id:06d}.parquet"
     tmp = folder / f".{name}.tmp"
     quarantined = _Quarantine(quarantine)
@@ -131,10 +135,12 @@ def ingest_patients(
                 Location(str(path)), "no valid attendances to store", expected="at least one row"
             )
         with wh.transaction() as con:
-            summary = con.execute(
-                f"SELECT min(arrival), max(arrival), count(DISTINCT provider_code) "
-                f"FROM read_parquet({parquet_list([tmp])})"
-            ).fetchone()
+            summary = one_row(
+                con.execute(
+                    f"SELECT min(arrival), max(arrival), count(DISTINCT provider_code) "
+                    f"FROM read_parquet({parquet_list([tmp])})"
+                )
+            )
             con.execute(
                 "INSERT INTO patient_files (ingest_id, file, sha256, stored_as, rows_stored, "
                 "rows_rejected, quarantine, arrival_from, arrival_to, providers) "

@@ -17,7 +17,7 @@ import duckdb
 import pandas as pd
 
 from fourhour.errors import Location, ReaderError
-from fourhour.warehouse.connection import Warehouse
+from fourhour.warehouse.connection import Warehouse, one_row
 from fourhour.warehouse.load import sha256_of
 
 ROW = "_row"  # the incoming frame's 1-based source row, used in messages, never stored
@@ -58,7 +58,7 @@ def store_reference(
     outcome = ImportOutcome(str(path), what, len(frame))
     sha = sha256_of(path)
     with wh.transaction() as con:
-        ingest_id = con.execute("SELECT nextval('ingest_id_seq')").fetchone()[0]
+        ingest_id = one_row(con.execute("SELECT nextval('ingest_id_seq')"))[0]
         con.register("incoming_ref", frame)
         try:
             on = " AND ".join(f"i.{k} = t.{k}" for k in keys)
@@ -87,11 +87,13 @@ def store_reference(
                     f"DELETE FROM {table} t WHERE EXISTS (SELECT 1 FROM incoming_ref i "
                     f"WHERE {on} AND NOT ({same}))"
                 )
-            new = con.execute(
-                f"INSERT INTO {table} ({', '.join(columns)}, ingest_id) "
-                f"SELECT {', '.join(f'i.{c}' for c in columns)}, {ingest_id} FROM incoming_ref i "
-                f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {on})"
-            ).fetchone()[0]
+            new = one_row(
+                con.execute(
+                    f"INSERT INTO {table} ({', '.join(columns)}, ingest_id) "
+                    f"SELECT {', '.join(f'i.{c}' for c in columns)}, {ingest_id} "
+                    f"FROM incoming_ref i WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {on})"
+                )
+            )[0]
             outcome.inserted = int(new) - outcome.replaced
         finally:
             con.unregister("incoming_ref")

@@ -4,6 +4,7 @@ static files, security headers, token checks, audit, and one error shape."""
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -14,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.staticfiles import StaticFiles
 
-from fourhour.errors import FourhourError
+from fourhour.errors import ConfigError, FourhourError
 from fourhour.web.config import WebConfig
 from fourhour.web.errors import error_body, status_of
 from fourhour.web.requests import HeadAsGet, reject_unknown_parameters
@@ -23,6 +24,7 @@ from fourhour.web.security.headers import SecurityHeaders
 from fourhour.web.site import STATIC, VENDOR, Site
 
 log = logging.getLogger("fourhour.web")
+CONFIG_MESSAGE = "a rules file the server was started with is not valid; the server log says why"
 API_PREFIX = "/api/v1"
 API_DESCRIPTION = """\
 Four-hour A&E performance in the English NHS, as published returns aggregate it: England,
@@ -57,7 +59,7 @@ def create_app(config: WebConfig) -> FastAPI:
     site = Site(config)
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if config.prewarm:
             from fourhour.web.prewarm import start_prewarm
 
@@ -99,6 +101,9 @@ def create_app(config: WebConfig) -> FastAPI:
 
     @app.exception_handler(FourhourError)
     async def fourhour_error(request: Request, exc: FourhourError) -> Response:
+        if isinstance(exc, ConfigError):  # the operator's file: its path stays in the log
+            log.error("%s %s: %s", request.method, request.url.path, exc.message)
+            return _error_response(request, status_of(exc), CONFIG_MESSAGE, None)
         return _error_response(request, status_of(exc), exc.message, exc.hint)
 
     @app.exception_handler(RequestValidationError)

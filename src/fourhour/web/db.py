@@ -24,6 +24,7 @@ import duckdb
 
 from fourhour.errors import WarehouseBusyError, WarehouseError
 from fourhour.warehouse import Warehouse, open_warehouse
+from fourhour.warehouse.connection import one_row
 from fourhour.web.config import WebConfig
 from fourhour.web.errors import WarehouseBusy
 
@@ -122,7 +123,7 @@ class WarehouseAccess:
             return self._version
         with self.warehouse() as wh:
             try:
-                version = wh.con.execute(VERSION_SQL).fetchone()
+                version = one_row(wh.con.execute(VERSION_SQL))
             except duckdb.Error as exc:  # pragma: no cover - a damaged warehouse
                 raise WarehouseError(f"cannot read the warehouse: {exc}") from None
         self._version, self._version_read = tuple(version), now

@@ -1,19 +1,24 @@
 """Errors at the HTTP edge: every fourhour error becomes one JSON shape (API) or one page
-(HTML), with a 4xx status for what the client asked and 503 while the warehouse is busy. No
-stack trace ever reaches a client; unexpected errors are logged and answered with a 500 that
-says only that."""
+(HTML), with a status by its kind: 400 for invalid input, 404 for what the warehouse does not
+hold, 500 for a rules or configuration file the server was given, 503 while the warehouse is
+busy. No stack trace ever reaches a client; unexpected errors are logged and answered with a
+500 that says only that."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fourhour.errors import FourhourError, InvalidInputError, QueryError, WarehouseError
+from fourhour.errors import (
+    ConfigError,
+    FourhourError,
+    InvalidInputError,
+    QueryError,
+    WarehouseError,
+)
 
 
-class BadParameter(QueryError):
+class BadParameter(InvalidInputError):
     """A query or path parameter that is not valid (a date, code, number or choice)."""
-
-    status = 400
 
     def __init__(self, name: str, message: str, *, hint: str | None = None) -> None:
         super().__init__(f"{name}: {message}", hint=hint)
@@ -24,12 +29,6 @@ class NotFound(QueryError):
     """The organisation, escalation or period asked for is not in the warehouse."""
 
     status = 404
-
-
-class Unauthorised(FourhourError):
-    """A token was presented that is unknown, malformed or revoked."""
-
-    status = 401
 
 
 class Forbidden(FourhourError):
@@ -44,19 +43,23 @@ class WarehouseBusy(WarehouseError):
     status = 503
 
 
+STATUS_BY_KIND: tuple[tuple[type[FourhourError], int], ...] = (
+    (InvalidInputError, 400),  # an option or value that is not valid (an SPC option too)
+    (QueryError, 404),  # not found: no returns for the period, no such code or record
+    (ConfigError, 500),  # the rules or scenario file the server runs with is not valid
+    (WarehouseError, 503),  # missing, busy or of a newer schema: try again later
+)
+
+
 def status_of(exc: FourhourError) -> int:
-    """The HTTP status for a fourhour error: its own, else 400 for an invalid option or value
-    (such as an SPC option), 404 for a query the warehouse cannot answer (no returns for that
-    period, no such code), 400 for other input, 503 for the warehouse."""
+    """The HTTP status for a fourhour error: its own (403), else by its kind
+    (STATUS_BY_KIND), else 400 (a file the request named that cannot be read)."""
     own = getattr(exc, "status", None)
     if own:
         return int(own)
-    if isinstance(exc, InvalidInputError):
-        return 400
-    if isinstance(exc, WarehouseError):
-        return 503
-    if isinstance(exc, QueryError):
-        return 404
+    for kind, status in STATUS_BY_KIND:
+        if isinstance(exc, kind):
+            return status
     return 400
 
 

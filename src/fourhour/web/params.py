@@ -7,13 +7,12 @@ import datetime as dt
 import math
 import re
 
-from fourhour.errors import QueryError
+from fourhour.errors import InvalidInputError
 from fourhour.periods import Period, month, parse_quarter, week_ending
 from fourhour.web.data.periods import Held
 from fourhour.web.errors import BadParameter, NotFound
 
 CODE = re.compile(r"^[A-Za-z0-9]{2,12}$")
-CODE_PATTERN = CODE.pattern
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 MONTH_PATTERN = r"^\d{4}-\d{2}$"
 MAX_TEXT = 40  # no parameter needs more; longer values are refused before parsing
@@ -115,17 +114,6 @@ def _months_hint(held: Held) -> str:
     return f"months held run from {held.months[0]:%Y-%m} to {held.months[-1]:%Y-%m}"
 
 
-def parse_code(name: str, value: str | None) -> str | None:
-    if value is None or value == "":
-        return None
-    text = _text(name, value)
-    if not CODE.match(text):
-        raise BadParameter(
-            name, f"{text!r} is not an organisation code; expected 2-12 letters and digits"
-        )
-    return text.upper()
-
-
 def parse_int(name: str, value: str | int | None, low: int, high: int, default: int) -> int:
     if value is None or value == "":
         return default
@@ -173,7 +161,7 @@ def parse_quarter_param(name: str, value: str) -> Period:
     _check_year(name, text, int(found.group(1)))
     try:
         return parse_quarter(text)
-    except QueryError as exc:  # pragma: no cover - the pattern admits only valid quarters
+    except InvalidInputError as exc:  # pragma: no cover - the pattern admits only valid quarters
         raise BadParameter(name, exc.message) from None
 
 

@@ -18,7 +18,8 @@ from fourhour.web.errors import BadParameter
 
 def declared_parameters(route: APIRoute) -> frozenset[str]:
     """The query parameter names (aliases) a route declares, its dependencies' included."""
-    names, pending = set(), [route.dependant]
+    names: set[str] = set()
+    pending = [route.dependant]
     while pending:
         dependant = pending.pop()
         names.update(p.alias for p in dependant.query_params)

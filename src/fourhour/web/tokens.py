@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from fourhour.errors import QueryError
+from fourhour.errors import InvalidInputError, QueryError
 
 if TYPE_CHECKING:
     from fourhour.warehouse import Warehouse
@@ -62,15 +62,17 @@ def looks_like_token(text: str) -> bool:
 def create_token(wh: Warehouse, name: str, role: str) -> tuple[Token, str]:
     """A new token for `name` with `role`: the stored record and the token itself (shown once)."""
     if role not in ROLES:
-        raise QueryError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
+        raise InvalidInputError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
     if not _NAME.match(name):
-        raise QueryError(
+        raise InvalidInputError(
             f"{name!r} is not a usable token name",
             hint="1-80 letters, digits, spaces and . _ @ -, starting with a letter or digit",
         )
+    from fourhour.warehouse.connection import one_row  # DuckDB: not for `tokens --help`
+
     secret = PREFIX + secrets.token_urlsafe(TOKEN_BYTES)
     with wh.transaction() as con:
-        token_id = con.execute("SELECT nextval('api_token_id_seq')").fetchone()[0]
+        token_id = one_row(con.execute("SELECT nextval('api_token_id_seq')"))[0]
         con.execute(
             "INSERT INTO api_tokens (id, name, role, sha256) VALUES (?, ?, ?, ?)",
             [token_id, name, role, digest(secret)],

@@ -235,10 +235,11 @@ def _columns(sheet: Sheet, index: int, first: int, part: Part) -> list[Column]:
 
 
 def _is_column_numbers(values: list[Cell]) -> bool:
-    numbers = [v for v in values if not is_blank(v)]
+    cells = [v for v in values if not is_blank(v)]
+    numbers = [v for v in cells if isinstance(v, int)]
     return (
         len(numbers) >= 2
-        and all(isinstance(v, int) for v in numbers)
+        and len(numbers) == len(cells)
         and all(a < b for a, b in itertools.pairwise(numbers))
     )
 

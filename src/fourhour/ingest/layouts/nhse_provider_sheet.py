@@ -41,7 +41,7 @@ from fourhour.ingest.layouts.common import (
 )
 from fourhour.ingest.model import COUNT_COLUMNS, ReadResult, returns_frame, totals_frame
 from fourhour.ingest.regions import canonical_region
-from fourhour.ingest.source import Sheet, is_blank
+from fourhour.ingest.source import Cell, Sheet, is_blank
 from fourhour.ingest.values import norm_header, parse_count
 
 TYPE_HEADERS = {
@@ -311,7 +311,9 @@ def _system_mapping(sheets: list[Sheet], providers: set[str]) -> tuple[list[dict
             for cell in row[lookup_col + 1 :]:
                 if text(cell):
                     codes.setdefault(_icb_key(cell), icb)
-    relations, icbs, seen = [], {}, {}
+    relations: list[dict] = []
+    icbs: dict[str, str] = {}
+    seen: dict[str, str] = {}
     for index, row in header.data_rows():
         code, icb_name = text(row[code_col]).upper(), text(row[icb_col])
         if code not in providers or not icb_name:
@@ -340,7 +342,7 @@ def _system_mapping(sheets: list[Sheet], providers: set[str]) -> tuple[list[dict
     return relations, icbs
 
 
-def _icb_key(name: object) -> str:
+def _icb_key(name: Cell) -> str:
     return re.sub(r"[^a-z0-9]", "", text(name).lower())
 
 

@@ -38,7 +38,7 @@ from fourhour.ingest.layouts.common import (
 from fourhour.ingest.model import RELATION_COLUMNS, ReadResult
 from fourhour.ingest.org_facts import era_of, ods_title
 from fourhour.ingest.regions import canonical_region
-from fourhour.ingest.source import Sheet, is_blank
+from fourhour.ingest.source import Cell, Sheet, is_blank
 
 _DATE_IN_NAME = re.compile(r"(?<!\d)(20\d{2})(?:[-_](\d{2}))?(?!\d)")
 _MONTH_NAME_YEAR = re.compile(r"(?<![a-z])([a-z]{3,9})[-_ ]*(20\d{2})(?!\d)", re.I)
@@ -49,10 +49,10 @@ def as_of_from_name(path: Path) -> dt.date | None:
         number = MONTHS.get(m[1].lower())
         if number:
             return dt.date(int(m[2]), number, 1)
-    m = _DATE_IN_NAME.search(path.stem)
-    if not m:
+    found = _DATE_IN_NAME.search(path.stem)
+    if not found:
         return None
-    return dt.date(int(m[1]), int(m[2]) if m[2] else 4, 1)
+    return dt.date(int(found[1]), int(found[2]) if found[2] else 4, 1)
 
 
 def _reader(
@@ -193,7 +193,7 @@ _YYYYMMDD = re.compile(r"^\d{8}$")
 ETR_NAME, ETR_REGION, ETR_GEOGRAPHY, ETR_OPENED, ETR_CLOSED = 1, 2, 3, 10, 11
 
 
-def _etr_date(sheet: Sheet, index: int, cell: object, column: str) -> dt.date | None:
+def _etr_date(sheet: Sheet, index: int, cell: Cell, column: str) -> dt.date | None:
     value = text(cell)
     if not value:
         return None

@@ -93,11 +93,13 @@ IDENTITY = ("code", "name", "date", "region")
 _TIME = re.compile(r"^(.*?)[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$")
 _CODE = re.compile(r"^[A-Z0-9]{3,6}$")
 
+_PLAIN_QUOTES = str.maketrans("’‘“”", "''\"\"")
+
 
 def key(cell: Cell) -> str:
     """Header text for matching: norm_header with typographic quotes made plain."""
     text = norm_header(cell)
-    return text.translate(str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"'}))
+    return text.translate(_PLAIN_QUOTES)
 
 
 def detect(sheets: list[Sheet]) -> bool:
@@ -122,12 +124,12 @@ def counts(cells: list[Cell], rows: np.ndarray, sheet: Sheet, label: str) -> pd.
     number = pd.to_numeric(raw, errors="coerce").astype(float)
     other = number.isna() & raw.notna()
     other &= ~raw.isin(["", "-"])
-    for at in np.flatnonzero(other.to_numpy()):
+    for at in np.flatnonzero(other.to_numpy()).tolist():
         value = parse_count(cells[at], sheet, int(rows[at]), label)
         number.iat[at] = np.nan if value is None else value
     bad = ~np.isfinite(number.fillna(0)) | (number < 0) | (number % 1 > 0)
     if bad.any():
-        at = int(np.argmax(bad.to_numpy()))
+        at = int(np.argmax(np.asarray(bad)))
         parse_count(cells[at], sheet, int(rows[at]), label)  # raises with the right message
         raise ReaderError(
             sheet.location(int(rows[at]), label), "not a count", value=cells[at], expected="a count"
@@ -201,14 +203,13 @@ def _raise_conflict(
     for k, v in zip(keys, first_key, strict=True):
         group = group[group[k] == v]
     values = group[m].dropna()
-    row_a = int(group.at[values.index[0], "row"])
-    row_b = int(group.at[values.index[(values != values.iloc[0]).to_numpy().argmax()], "row"])
+    row_a = int(group["row"].loc[values.index[0]])
+    row_b = int(group["row"].loc[values.index[(values != values.iloc[0]).to_numpy().argmax()]])
     raise ReaderError(
         sheet.location(row_b, labels.get(m, m)),
         f"{', '.join(map(str, first_key))} appears on rows {row_a + 1} and {row_b + 1} with "
         "different figures",
-        value=f"{int(group.at[values.index[0], m])} and "
-        f"{int(values[values != values.iloc[0]].iloc[0])}",
+        value=f"{int(values.iloc[0])} and {int(values[values != values.iloc[0]].iloc[0])}",
         expected="one row per organisation and day (or repeated rows that agree)",
     )
 
@@ -320,7 +321,7 @@ def read(sheets: list[Sheet], path: Path) -> ReadResult:
     if bad_code.any():
         at = frame.index[bad_code][0]
         raise ReaderError(
-            sheet.location(int(frame.at[at, "row"]), labels["code"]),
+            sheet.location(int(frame["row"].loc[at]), labels["code"]),
             "not an ODS code",
             value=frame.at[at, "code"],
             expected="a trust's ODS code such as RXQ, or '-' on the ENGLAND row",
@@ -339,11 +340,11 @@ def read(sheets: list[Sheet], path: Path) -> ReadResult:
     national = frame[is_national]
     national, _ = combine_duplicates(national.copy(), ["date", "name"], measures, sheet, labels)
     if national["date"].duplicated().any():
-        at = national[national["date"].duplicated(keep=False)].sort_values("row")
+        twice = national[national["date"].duplicated(keep=False)].sort_values("row")
         raise ReaderError(
-            sheet.location(int(at["row"].iloc[1]), labels["name"]),
-            f"two England total rows for {at['date'].iloc[0]} (rows {int(at['row'].iloc[0]) + 1} "
-            f"and {int(at['row'].iloc[1]) + 1})",
+            sheet.location(int(twice["row"].iloc[1]), labels["name"]),
+            f"two England total rows for {twice['date'].iloc[0]} "
+            f"(rows {int(twice['row'].iloc[0]) + 1} and {int(twice['row'].iloc[1]) + 1})",
             expected="one ENGLAND row per day",
         )
     notes += cross_check(trusts, national, measures, labels)

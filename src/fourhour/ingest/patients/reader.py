@@ -247,8 +247,8 @@ def validate(raw: pa.Table, first_row: int) -> Batch:
     take = pa.array(bad_idx, pa.int64())
     rejects = Rejects(
         rows=pc.take(rows, take),
-        columns=[columns[i] for i in bad_idx],  # type: ignore[misc]
-        reasons=[reasons[i] for i in bad_idx],  # type: ignore[misc]
+        columns=[columns[i] for i in bad_idx],
+        reasons=[reasons[i] for i in bad_idx],
         raw=raw.take(take),
     )
     return Batch(table.filter(valid_mask), rejects)

@@ -31,7 +31,6 @@ REQUIRED = (
     "departure",
     "disposal",
 )
-OPTIONAL = ("decision_to_admit", "age_band", "acuity")
 COLUMNS = (*REQUIRED[:5], "decision_to_admit", *REQUIRED[5:], "age_band", "acuity")
 
 STORED = pa.schema(

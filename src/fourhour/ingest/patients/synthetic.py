@@ -323,7 +323,9 @@ def records_matching_returns(
 
 def _count(row: dict[str, object], key: str) -> int:
     value = row.get(key)
-    return 0 if value is None or value != value else max(int(value), 0)  # type: ignore[arg-type]
+    if not isinstance(value, int | float | np.number) or value != value:  # None or NaN
+        return 0
+    return max(int(value), 0)
 
 
 def _matching_group(

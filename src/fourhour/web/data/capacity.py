@@ -153,15 +153,16 @@ def compare(levers: Levers, replications: int) -> dict[str, Any]:
     ss = scen.summary().set_index("measure")
     rows = []
     for m in SHOWN:
+        b, sc = bs.loc[m], ss.loc[m]
         rows.append(
             {
-                "measure": bs.loc[m, "label"],
-                "unit": bs.loc[m, "unit"],
-                "baseline": float(bs.loc[m, "mean"]),
-                "scenario": float(ss.loc[m, "mean"]),
-                "scenario_low": float(ss.loc[m, "low"]),
-                "scenario_high": float(ss.loc[m, "high"]),
-                "difference": float(ss.loc[m, "mean"] - bs.loc[m, "mean"]),
+                "measure": b["label"],
+                "unit": b["unit"],
+                "baseline": float(b["mean"]),
+                "scenario": float(sc["mean"]),
+                "scenario_low": float(sc["low"]),
+                "scenario_high": float(sc["high"]),
+                "difference": float(sc["mean"] - b["mean"]),
             }
         )
     table = Table(

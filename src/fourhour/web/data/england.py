@@ -109,11 +109,11 @@ def below_table(b: dict, key: str) -> Table:
 def trend_table(frame: pd.DataFrame, key: str, period: Period, basis: str) -> Table:
     rows = [
         {
-            "period_end": r.period_end.date(),
-            "performance_pct": r.value,
-            "last_year_pct": r.last_year_value,
+            "period_end": r["period_end"].date(),
+            "performance_pct": r["value"],
+            "last_year_pct": r["last_year_value"],
         }
-        for r in frame.itertuples(index=False)
+        for r in frame.to_dict("records")
     ]
     unit = period.granularity
     return Table(

@@ -7,12 +7,14 @@ from typing import Any
 
 from fourhour.capacity.evidence import REFERENCE_PCT, EvidenceError, analyse, occupancy_panel
 from fourhour.capacity.evidence_chart import evidence_chart
+from fourhour.warehouse import Warehouse
 from fourhour.web.data.tables import Column, Table
 from fourhour.web.figures import render
 
 
-def occupancy_evidence(wh) -> dict[str, Any] | None:
-    """Figure, tables and sentences; None when no trust-period has both halves."""
+def occupancy_evidence(wh: Warehouse) -> dict[str, Any]:
+    """Figure, tables and sentences; only {"missing": why} when no trust-period has both
+    halves."""
     try:
         panel = occupancy_panel(wh.con)
     except EvidenceError as exc:

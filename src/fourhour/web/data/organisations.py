@@ -9,7 +9,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fourhour.errors import QueryError
 from fourhour.ingest.org_facts import era_of
 from fourhour.measures import STANDARD_PCT, THRESHOLD_PCT, measure_table
 from fourhour.measures.performance import _aggregates, _finish
@@ -19,6 +18,7 @@ from fourhour.periods import Period
 from fourhour.report import charts
 from fourhour.report.series import HISTORY, org_series, performance_spc, periods_back
 from fourhour.warehouse import Warehouse
+from fourhour.warehouse.connection import one_row
 from fourhour.warehouse.hierarchy import UNMAPPED, parents_sql, provider_parents
 from fourhour.web.data.england import TYPE_LABELS
 from fourhour.web.data.periods import BASIS_LABELS, period_key
@@ -127,7 +127,7 @@ def _parents(wh: Warehouse, period: Period, level: str, codes: list[str]) -> pd.
     parents = provider_parents(wh, [p[0] for p in providers], period.end)
     by_system = (
         parents.groupby("system_code")[["region_code", "region_name"]]
-        .agg(lambda s: s.mode().iloc[0] if len(s.mode()) else None)
+        .agg(_most_common)
         .reset_index()
         .rename(columns={"system_code": "code"})
     )
@@ -289,21 +289,23 @@ def league_figure(data: dict[str, Any]) -> Figure | None:
 def _known(wh: Warehouse, level: str, code: str) -> bool:
     if level == "provider":
         return bool(
-            wh.con.execute(
-                "SELECT count(*) FROM provider_returns WHERE org_code = ?", [code]
-            ).fetchone()[0]
+            one_row(
+                wh.con.execute("SELECT count(*) FROM provider_returns WHERE org_code = ?", [code])
+            )[0]
         )
     if code == UNMAPPED:
         return True
     column = "system_code" if level == "system" else "region_code"
     relation = ("'system', 'area_team'") if level == "system" else "'region'"
     return bool(
-        wh.con.execute(
-            f"SELECT (SELECT count(*) FROM org_hierarchy WHERE {column} = $1) + "
-            f"(SELECT count(*) FROM org_relations WHERE relation IN ({relation}) "
-            "AND coalesce(parent_code, parent_name) = $1)",
-            [code],
-        ).fetchone()[0]
+        one_row(
+            wh.con.execute(
+                f"SELECT (SELECT count(*) FROM org_hierarchy WHERE {column} = $1) + "
+                f"(SELECT count(*) FROM org_relations WHERE relation IN ({relation}) "
+                "AND coalesce(parent_code, parent_name) = $1)",
+                [code],
+            )
+        )[0]
     )
 
 
@@ -385,10 +387,17 @@ def _types_table(row: dict[str, Any], key: str, label: str, period: Period) -> T
 WEEKLY_TYPE1_ONLY_UNTIL = 2015  # the weekly situation reports (2010-2015): type 1 only
 
 
-def _blank_note(rows: list[dict], keys: tuple[str, ...], why: str | None) -> str | None:
-    """A note on blank cells, only where the table has some, with the reason where known."""
+def _most_common(values: pd.Series) -> Any:
+    """The most frequent value (the first of a tie), None for none."""
+    mode = values.mode()
+    return mode.iloc[0] if len(mode) else None
+
+
+def _blank_note(rows: list[dict], keys: tuple[str, ...], why: str | None) -> str:
+    """A note on blank cells, only where the table has some ('' otherwise), with the reason
+    where known."""
     if not any(r.get(k) is None for r in rows for k in keys):
-        return None
+        return ""
     return (
         f"Blank: not published for the period ({why})."
         if why
@@ -580,8 +589,3 @@ def trajectory(wh: Warehouse, code: str, period: Period) -> Table:
         [{"month": m.strftime("%Y-%m"), "trajectory_pct": float(p)} for m, p in rows],
         sortable=False,
     )
-
-
-def check_level(level: str) -> None:
-    if level not in LEVELS:  # pragma: no cover - routes pass known levels
-        raise QueryError(f"unknown level {level!r}")

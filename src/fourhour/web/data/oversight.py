@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fourhour.errors import FourhourError
+from fourhour.errors import FourhourError, QueryError
 from fourhour.oversight.config import load_escalation_rules, load_funding_rules
 from fourhour.oversight.escalation import evaluate
 from fourhour.oversight.escalation_store import attach_status, list_escalations, show_escalation
@@ -140,7 +140,7 @@ def escalations(wh: Warehouse) -> Table:
 def escalation(wh: Warehouse, escalation_id: int) -> dict[str, Any]:
     try:
         e = show_escalation(wh, escalation_id)
-    except FourhourError:
+    except QueryError:
         raise NotFound(
             f"no escalation {escalation_id}", hint="see /oversight for the escalations held"
         ) from None

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from fourhour.periods import Period, month, week_ending
 from fourhour.warehouse import Warehouse
+from fourhour.warehouse.connection import one_row
 
 BASIS_LABELS = {"all_types": "all types", "type1": "type 1 (major A&E)"}
 
@@ -38,6 +40,7 @@ class Held:
     def nearest(self, period: Period, among: tuple[dt.date, ...] | None = None) -> list[Period]:
         """Up to two periods of `period`'s granularity that the warehouse holds (or of those
         `among`, e.g. an organisation's own): the nearest before and the nearest after."""
+        make: Callable[[dt.date], Period]
         if period.granularity == "week":
             days, make, key = self.weeks, week_ending, period.end
         else:
@@ -86,9 +89,11 @@ def held(wh: Warehouse) -> Held:
             "WHERE granularity = 'month' AND area = 'ENGLAND' ORDER BY 1"
         ).fetchall()
     ]
-    counts = wh.con.execute(
-        "SELECT count(*) FILTER (WHERE file ILIKE '%SYNTHETIC%'), count(*) FROM ingest_log"
-    ).fetchone()
+    counts = one_row(
+        wh.con.execute(
+            "SELECT count(*) FILTER (WHERE file ILIKE '%SYNTHETIC%'), count(*) FROM ingest_log"
+        )
+    )
     synthetic = bool(counts[0]) and counts[0] == counts[1]
     return Held(tuple(weeks), tuple(months), synthetic)
 

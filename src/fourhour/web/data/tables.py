@@ -36,7 +36,7 @@ class Table:
     name: str  # the ?download= name and the element id
     caption: str
     columns: list[Column]
-    rows: list[dict[str, Any]]
+    rows: list[dict[Any, Any]]  # column name -> value (pandas' records have Hashable keys)
     note: str = ""
     sortable: bool = True
     meta: dict[str, Any] = field(default_factory=dict)

@@ -400,8 +400,9 @@ async def funding(
             q = parse_quarter_param("quarter", quarter)
         else:
             latest = choose_period(site.held(), None, None)
-            q = oversight_data.ledger_quarter(latest, site.config.funding_rules)
-            q = q or oversight_data.default_quarter(latest)  # 404s: no rules for its year
+            q = oversight_data.ledger_quarter(
+                latest, site.config.funding_rules
+            ) or oversight_data.default_quarter(latest)  # 404s: no rules for its year
         return _json(views.funding(site, q))
 
     return await site.cached_response(request, build)
@@ -479,16 +480,24 @@ async def whoami(request: Request) -> Response:
     )
 
 
-def _lever(description: str) -> Any:
-    return Annotated[str | None, Query(description=description, max_length=40)]
-
-
-Beds = _lever("Core beds, 10-5000.")
-LosDays = _lever("Mean length of stay, 0.5-30 days.")
-DischargeFrom = _lever("Hour discharges start, 0-23.")
-DischargeTo = _lever("Hour discharges end, 1-24.")
-ArrivalsPerDay = _lever("A&E arrivals a day, 10-2000.")
-StreamingPct = _lever("Minor cases streamed to the UTC, 0-100%.")
+LEVER_LENGTH = 40  # the longest lever value read: a number, never this long
+Beds = Annotated[str | None, Query(description="Core beds, 10-5000.", max_length=LEVER_LENGTH)]
+LosDays = Annotated[
+    str | None, Query(description="Mean length of stay, 0.5-30 days.", max_length=LEVER_LENGTH)
+]
+DischargeFrom = Annotated[
+    str | None, Query(description="Hour discharges start, 0-23.", max_length=LEVER_LENGTH)
+]
+DischargeTo = Annotated[
+    str | None, Query(description="Hour discharges end, 1-24.", max_length=LEVER_LENGTH)
+]
+ArrivalsPerDay = Annotated[
+    str | None, Query(description="A&E arrivals a day, 10-2000.", max_length=LEVER_LENGTH)
+]
+StreamingPct = Annotated[
+    str | None,
+    Query(description="Minor cases streamed to the UTC, 0-100%.", max_length=LEVER_LENGTH),
+]
 
 
 @router.get(

@@ -36,7 +36,9 @@ def levers_from(params: dict[str, str | None]) -> tuple[capacity.Levers, bool]:
     values: dict[str, Any] = {}
     for name, (_, _, low, high, whole) in LIMITS.items():
         if whole:
-            values[name] = parse_int(name, params.get(name), int(low), int(high), defaults[name])
+            values[name] = parse_int(
+                name, params.get(name), int(low), int(high), int(defaults[name])
+            )
         else:
             values[name] = parse_float(name, params.get(name), low, high, defaults[name])
     if values["discharge_from"] >= values["discharge_to"]:

@@ -3,7 +3,7 @@ page per organisation."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 from starlette.requests import Request
@@ -120,7 +120,7 @@ async def _detail(
                 title=f"{org}: no figures for the {period.label}",
             )
         tables = dict(d["tables"])
-        context = {}
+        context: dict[str, Any] = {}
         if level == "provider":
             tables["trajectory"] = views.trajectory(site, org, period)
             quarter = oversight_data.default_quarter(period)

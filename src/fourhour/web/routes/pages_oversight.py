@@ -98,8 +98,9 @@ async def funding_page(
             q = parse_quarter_param("quarter", quarter)
         else:
             latest = choose_period(held, None, None)
-            q = oversight_data.ledger_quarter(latest, site.config.funding_rules)
-            q = q or oversight_data.default_quarter(latest)  # 404s: no rules for its year
+            q = oversight_data.ledger_quarter(
+                latest, site.config.funding_rules
+            ) or oversight_data.default_quarter(latest)  # 404s: no rules for its year
         ledger = views.funding(site, q)
         tables = oversight_data.funding_tables(ledger, _period_in(held, q))
         for table in tables.values():
