@@ -56,10 +56,13 @@ def ingest(
     ] = None,
     warehouse: WarehouseOption = None,
 ) -> None:
-    """Validate and store attendances (see docs/patients.md for the columns). Each file is all
-    or nothing unless --quarantine is given; re-ingesting a stored file changes nothing."""
+    """Validate and store attendances (see docs/patients.md for the columns), and count each
+    file's cells (per provider, day, week, month and minute) that every measure rolls up. Each
+    file is all or nothing unless --quarantine is given; re-ingesting a stored file changes
+    nothing."""
+    from fourhour.measures.patient_cells import build_cells
     from fourhour.warehouse import open_warehouse
-    from fourhour.warehouse.patients import ingest_patients
+    from fourhour.warehouse.patients import ingest_patients, stored_files
 
     if quarantine is not None and len(paths) > 1:
         raise InvalidInputError("--quarantine takes one input file at a time")
@@ -72,6 +75,10 @@ def ingest(
             outcome = ingest_patients(
                 wh, path, quarantine=quarantine, progress=partial(progress.advance, task)
             )
+            if outcome.status == "ingested":  # the file's own cells, summed by every measure
+                progress.update(task, description=f"{path.name}: cells")
+                name = f"attendances-{outcome.ingest_id:06d}.parquet"
+                build_cells(next(f for f in stored_files(wh) if f.name == name))
             progress.remove_task(task)
             line = f"{path}: [bold]{outcome.status}[/]"
             if outcome.status == "ingested":

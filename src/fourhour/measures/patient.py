@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import ibis.expr.types as ir
+import numpy as np
 import pandas as pd
 
 from fourhour.errors import InvalidInputError, QueryError
@@ -31,8 +32,7 @@ from fourhour.measures.patient_definitions import (  # noqa: F401 - the public n
     TYPES,
     Organisations,
     _period_end,
-    count_cube,
-    counts_from_cube,
+    daily_counts,
     enrich,
     near_four_hours,
     roll_up,
@@ -72,23 +72,10 @@ def compute(
 
     `mapping` has one row per provider: code, system_code, region_code (UNMAPPED where none).
     """
-    for level in levels:
-        if level not in LEVELS:
-            raise InvalidInputError(f"unknown level {level!r}; expected one of {', '.join(LEVELS)}")
-    for period in periods:
-        if period not in PERIODS:
-            raise InvalidInputError(
-                f"unknown period {period!r}; expected one of {', '.join(PERIODS)}"
-            )
+    validate_request(levels, periods)
     timings: dict[str, float] = {}
     start = time.perf_counter()
-    orgs = Organisations.from_mapping(mapping)
-    org_table = engine.register(
-        "fourhour_orgs",
-        orgs.frame.rename(columns={"code": "org_code"})[["org_code", "pid", "sid", "rid"]].astype(
-            {"pid": "int16", "sid": "int16", "rid": "int16"}
-        ),
-    )
+    orgs, org_table = register_orgs(engine, mapping)
     enriched = enrich(attendances, org_table)
     unknown = enriched.filter(enriched.pid.isnull()).count().to_pyarrow().as_py()
     if unknown:
@@ -101,7 +88,7 @@ def compute(
         enriched = enriched.cache()
     timings["load"] = time.perf_counter() - start
     start = time.perf_counter()
-    cube = counts_from_cube(count_cube(enriched).to_pandas())
+    cube = daily_counts(enriched).to_pandas()
     table = roll_up(cube, orgs, COUNT_COLUMNS, levels, periods)
     for c in COUNT_COLUMNS:
         table[c] = table[c].astype("int64")
@@ -117,6 +104,40 @@ def compute(
         times = _sql_time_quantiles(engine, enriched, orgs, levels, periods)
         near = _near_four_hours(enriched, orgs, levels, periods)
     timings["times"] = time.perf_counter() - start
+    return finish(engine, table, times, near, timings)
+
+
+def validate_request(levels: Sequence[str], periods: Sequence[str]) -> None:
+    for level in levels:
+        if level not in LEVELS:
+            raise InvalidInputError(f"unknown level {level!r}; expected one of {', '.join(LEVELS)}")
+    for period in periods:
+        if period not in PERIODS:
+            raise InvalidInputError(
+                f"unknown period {period!r}; expected one of {', '.join(PERIODS)}"
+            )
+
+
+def register_orgs(engine: Engine, mapping: pd.DataFrame) -> tuple[Organisations, ir.Table]:
+    """Integer ids for the mapping's organisations, and the table of them on the engine."""
+    orgs = Organisations.from_mapping(mapping)
+    org_table = engine.register(
+        "fourhour_orgs",
+        orgs.frame.rename(columns={"code": "org_code"})[["org_code", "pid", "sid", "rid"]].astype(
+            {"pid": "int16", "sid": "int16", "rid": "int16"}
+        ),
+    )
+    return orgs, org_table
+
+
+def finish(
+    engine: Engine,
+    table: pd.DataFrame,
+    times: pd.DataFrame,
+    near: pd.DataFrame,
+    timings: dict[str, float],
+) -> PatientMeasures:
+    """The counts with their times and percentages, in the one order every engine gives."""
     table = table.merge(times, on=["level", "granularity", "code", "period_start"], how="left")
     for c in QUANTILES:
         table[c] = table[c].astype("float64")
@@ -125,18 +146,44 @@ def compute(
         table[f"{prefix}performance_pct"] = ((att - br) / att * 100).where(att > 0)
     order = ["level", "granularity", "code", "period_start", "period_end"]
     table = table[order + [c for c in table.columns if c not in order]]
-    table = table.sort_values(order[:4], key=_level_order).reset_index(drop=True)
-    near["departures"] = near["departures"].astype("int64")
-    near["minutes"] = near["minutes"].astype("int64")
-    near["period_end"] = [
-        _period_end(g, s) for g, s in zip(near["granularity"], near["period_start"], strict=True)
-    ]
-    near = near[["level", "granularity", "code", "period_start", "period_end", "minutes",
-                 "departures"]]  # fmt: skip
-    near = near.sort_values(
-        ["level", "granularity", "code", "period_start", "minutes"], key=_level_order
-    ).reset_index(drop=True)
+    table = _sorted(table, order[:4])
+    near = _near_in_order(near)
     return PatientMeasures(table, near, engine.name, timings)
+
+
+def _near_in_order(near: pd.DataFrame) -> pd.DataFrame:
+    """The departures by minute with their period ends, in the order of `_sorted`, built a
+    column at a time (the table is long: keep one copy of it at most)."""
+    keys = ["level", "granularity", "code", "period_start", "minutes"]
+    codes = [_codes(near[k]) for k in keys]
+    order = np.lexsort(codes[::-1])
+    g_codes, g_names = pd.factorize(near["granularity"])
+    s_codes, s_values = pd.factorize(near["period_start"])
+    pair = g_codes.astype(np.int64) * len(s_values) + s_codes
+    uniq, inverse = np.unique(pair, return_inverse=True)
+    ends = np.array(
+        [_period_end(g_names[u // len(s_values)], s_values[u % len(s_values)]) for u in uniq],
+        dtype=object,
+    )
+    columns = {}
+    for k in ["level", "granularity", "code", "period_start"]:
+        columns[k] = near[k].to_numpy()[order]
+    columns["period_end"] = ends[inverse][order]
+    columns["minutes"] = near["minutes"].to_numpy().astype("int64")[order]
+    columns["departures"] = near["departures"].to_numpy().astype("int64")[order]
+    return pd.DataFrame(columns)
+
+
+def _codes(col: pd.Series) -> np.ndarray:
+    col = _level_order(col)
+    return pd.factorize(col, sort=True)[0] if col.dtype == object else col.to_numpy()
+
+
+def _sorted(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Rows by level and period in the order of LEVELS and PERIODS, then the other keys (one
+    stable sort on integer codes: quick for the long departures-by-minute table)."""
+    codes = [_codes(frame[k]) for k in keys]
+    return frame.iloc[np.lexsort(codes[::-1])].reset_index(drop=True)
 
 
 def _level_order(col: pd.Series) -> pd.Series:
@@ -147,11 +194,17 @@ def _level_order(col: pd.Series) -> pd.Series:
     return col
 
 
-def organisation_mapping(wh: Any, files: Sequence[Any], engine: Engine) -> pd.DataFrame:
+def organisation_mapping(
+    wh: Any, files: Sequence[Any], engine: Engine, seen: tuple[list[str], Any] | None = None
+) -> pd.DataFrame:
     """Each provider in the records with its system and region, as in force on the last day of
-    arrivals (UNMAPPED where the warehouse knows none)."""
+    arrivals (UNMAPPED where the warehouse knows none). `seen`: the providers and the last day
+    of arrivals where already known (from the cells), else read from the records."""
     from fourhour.warehouse.hierarchy import provider_parents
 
+    if seen is not None:
+        codes, last = seen
+        return provider_parents(wh, sorted(codes), last)[["code", "system_code", "region_code"]]
     con = engine.backend.con if engine.name == "duckdb" else None
     paths = [str(f) for f in files]
     if con is not None:
@@ -172,10 +225,25 @@ def measure_patients(
     *,
     levels: Sequence[str] = LEVELS,
     periods: Sequence[str] = PERIODS,
+    source: str = "cells",
 ) -> PatientMeasures:
-    """Every measure from the warehouse's patient store, on the given engine (exact)."""
+    """Every measure from the warehouse's patient store, on the given engine (exact): a
+    roll-up of the cells built at ingest (patient_cells.py), never re-reading the records;
+    `source="records"` computes the identical table from the records instead."""
+    from fourhour.measures.patient_cells import compute_from_cells, ensure_cells, providers_seen
     from fourhour.warehouse.patients import require_patients
 
     files = require_patients(wh)
-    mapping = organisation_mapping(wh, files, engine)
-    return compute(engine, read_attendances(engine, files), mapping, levels=levels, periods=periods)
+    if source not in ("cells", "records"):
+        raise QueryError(f"unknown source {source!r}; expected cells or records")
+    if source == "cells":
+        try:
+            ensure_cells(files)  # stores made before cells existed: built once, then kept
+        except OSError:  # a read-only store without cells: measured from the records
+            source = "records"
+    if source == "records":
+        mapping = organisation_mapping(wh, files, engine)
+        attendances = read_attendances(engine, files)
+        return compute(engine, attendances, mapping, levels=levels, periods=periods)
+    mapping = organisation_mapping(wh, files, engine, seen=providers_seen(engine, files))
+    return compute_from_cells(engine, files, mapping, levels=levels, periods=periods)

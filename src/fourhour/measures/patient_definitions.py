@@ -15,8 +15,9 @@ This module is the one home of what each patient-level measure counts:
   years start on 1 April); providers roll up to systems and regions with the mapping in force at
   the end of the latest day measured; England is every attendance.
 
-The per-attendance quantities (`enrich`) and the count cube are Ibis expressions that either
-engine executes; `roll_up` sums the small cube to every level and period, the same for both.
+The per-attendance quantities (`quantities`, `enrich`), the daily counts and the minute
+histograms are Ibis expressions that either engine executes; `roll_up` sums the small table of
+daily counts to every level and period, the same for both.
 """
 
 from __future__ import annotations
@@ -72,20 +73,19 @@ BASES = {
 # ------------------------------------------------------------------------------ definitions
 
 
-def enrich(t: ir.Table, orgs: ir.Table) -> ir.Table:
-    """The per-attendance quantities every measure is built from, with the provider's id."""
+def quantities(t: ir.Table) -> ir.Table:
+    """The per-attendance quantities every measure is built from, by provider code."""
     seconds = t.departure.epoch_seconds() - t.arrival.epoch_seconds()
     dta_seconds = t.departure.epoch_seconds() - t.decision_to_admit.epoch_seconds()
     minutes = (seconds // 60).cast("int32")
     dta_wait = (dta_seconds // 60).cast("int32")
-    joined = t.left_join(orgs, t.provider_code == orgs.org_code)
-    admitted = joined.admitted
-    return joined.select(
-        pid=joined.pid.cast("int16"),
-        day=joined.arrival.date(),
+    admitted = t.admitted
+    return t.select(
+        provider_code=t.provider_code,
+        day=t.arrival.date(),
         minutes=minutes,
         type_group=ibis.cases(
-            (joined.department_type == 1, 1), (joined.department_type == 2, 2), else_=3
+            (t.department_type == 1, 1), (t.department_type == 2, 2), else_=3
         ).cast("int8"),
         admitted=admitted,
         breach=minutes > BREACH_MINUTES,
@@ -98,28 +98,31 @@ def enrich(t: ir.Table, orgs: ir.Table) -> ir.Table:
     )
 
 
-def count_cube(t: ir.Table) -> ir.Table:
-    """Attendances per provider, day and combination of the flags every count is made of."""
-    keys = ["pid", "day", "type_group", "admitted", "breach", "over_12h", "dta_band"]
-    return t.group_by(keys).aggregate(n=t.count())
+def enrich(t: ir.Table, orgs: ir.Table) -> ir.Table:
+    """`quantities` with the provider's integer id (null where the mapping lacks it)."""
+    q = quantities(t)
+    joined = q.left_join(orgs, q.provider_code == orgs.org_code)
+    return joined.select(joined.pid.cast("int16").name("pid"), *q.columns[1:])
 
 
-def counts_from_cube(cube: pd.DataFrame) -> pd.DataFrame:
-    """Each additive measure per cube row: the attendances that meet its definition."""
-    n = cube["n"].astype("int64")
-    out = pd.DataFrame({"pid": cube["pid"], "day": cube["day"]})
-    out["attendances"] = n
-    out["breaches"] = n * cube["breach"]
-    out["over_12h_from_arrival"] = n * cube["over_12h"]
-    out["admitted"] = n * cube["admitted"]
-    out["dta_4_12h"] = n * (cube["dta_band"] == 1)
-    out["dta_over_12h"] = n * (cube["dta_band"] == 2)
+def daily_counts(t: ir.Table, by: str = "pid") -> ir.Table:
+    """Each additive measure per provider and day of arrival: the attendances that meet its
+    definition (COUNT_COLUMNS, in that order). Counts add up exactly to every level and period."""
+    counts = {
+        "attendances": t.count(),
+        "breaches": t.count(where=t.breach),
+        "over_12h_from_arrival": t.count(where=t.over_12h),
+        "admitted": t.count(where=t.admitted),
+        "dta_4_12h": t.count(where=t.dta_band == 1),
+        "dta_over_12h": t.count(where=t.dta_band == 2),
+    }
     for key, group in (("type1", 1), ("type2", 2), ("type3", 3)):
-        of_type = cube["type_group"] == group
-        out[f"{key}_attendances"] = n * of_type
-        out[f"{key}_breaches"] = n * (of_type & cube["breach"])
-        out[f"{key}_admitted"] = n * (of_type & cube["admitted"])
-    return out
+        of_type = t.type_group == group
+        counts[f"{key}_attendances"] = t.count(where=of_type)
+        counts[f"{key}_breaches"] = t.count(where=of_type & t.breach)
+        counts[f"{key}_admitted"] = t.count(where=of_type & t.admitted)
+    assert tuple(counts) == COUNT_COLUMNS
+    return t.group_by([by, "day"]).aggregate(**{k: v.cast("int64") for k, v in counts.items()})
 
 
 def near_four_hours(t: ir.Table, period: str) -> ir.Table:

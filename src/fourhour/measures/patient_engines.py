@@ -9,6 +9,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
+import pyarrow as pa
 
 
 @dataclass
@@ -26,6 +27,12 @@ class Engine:
         else:
             self.backend._session.createDataFrame(frame).createOrReplaceTempView(name)
         return self.backend.table(name)
+
+    def arrow(self, expr: ir.Table) -> pa.Table:
+        """An expression's result as Arrow (Spark: collected as Arrow batches, not rows)."""
+        if self.name == "duckdb":
+            return expr.to_pyarrow()
+        return self.backend._session.sql(self.backend.compile(expr)).toArrow()
 
     def sql(self, query: str) -> pd.DataFrame:
         if self.name == "duckdb":
@@ -51,8 +58,10 @@ def spark_engine(master: str) -> Engine:
         SparkSession.builder.master(master)
         .appName("fourhour")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.shuffle.partitions", "8")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.driver.memory", "2g")
         .config("spark.sql.warehouse.dir", "/tmp/fourhour-spark-warehouse")
         .getOrCreate()

@@ -1,8 +1,9 @@
 """Time in department: exact quantiles and the near-four-hours distribution, every level and
-period at once. Quantiles cannot roll up from counts: Spark (and DuckDB for smaller volumes)
-computes them in SQL with GROUPING SETS compiled from the Ibis definitions; DuckDB reads each
-attendance's minutes once above DENSE_FROM_ROWS and computes the identical quantiles from dense
-per-minute histograms (quantiles.py)."""
+period at once. From the cells built at ingest (patient_cells.py), or from the records: Spark
+(and DuckDB for smaller volumes) computes them in SQL with GROUPING SETS compiled from the Ibis
+definitions; DuckDB above DENSE_FROM_ROWS counts the records per provider, week or month, type
+1 or not and minute, as the cells do, and reads the identical quantiles off those counts
+(`histogram_times`, quantiles.py)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,8 @@ from fourhour.measures.patient_definitions import (
 )
 from fourhour.measures.patient_engines import Engine
 
+FIRST_MONDAY = dt.date(1969, 12, 29)  # week number 0
+
 
 def _dense_times(
     engine: Engine,
@@ -36,25 +39,74 @@ def _dense_times(
     levels: Sequence[str],
     periods: Sequence[str],
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """DuckDB: exact quantiles and the near-four-hours distribution from dense per-minute
-    histograms (quantiles.py). DuckDB computes each attendance's histogram cell (provider x
-    week or month x type 1 or not x minute) in parallel; NumPy counts the cells; minutes at or
-    beyond the cap are kept exactly, aside."""
+    """DuckDB, from the records: the same exact quantiles and near-four-hours distribution as
+    from the cells built at ingest (patient_cells.py): DuckDB counts the attendances per
+    provider, week or month, type 1 or not and minute, and `histogram_times` reads them off."""
     con = engine.backend.con
     name = "fourhour_enriched"  # materialised by compute()
-    cap = dense_quantiles.CAP
     d0, d1 = con.execute(f'SELECT min(day), max(day) FROM "{name}"').fetchone()
-    day0 = (d0 - dt.date(1970, 1, 1)).days
-    day1 = (d1 - dt.date(1970, 1, 1)).days
     bases = {
-        "week": ((day0 + 3) // 7, (day1 + 3) // 7, "((day - DATE '1970-01-01')::INT + 3) // 7"),
+        "week": (
+            (d0 - FIRST_MONDAY).days // 7,
+            (d1 - FIRST_MONDAY).days // 7,
+            f"(day - DATE '{FIRST_MONDAY}')::INT // 7",
+        ),
         "month": (
             d0.year * 12 + d0.month - 1,
             d1.year * 12 + d1.month - 1,
             "year(day) * 12 + month(day) - 1",
         ),
     }
-    n_p = len(orgs.frame)
+    times: list[pd.DataFrame] = []
+    near: list[pd.DataFrame] = []
+    cap = dense_quantiles.CAP
+    for base, (first, last, sql) in bases.items():
+        wanted = [p for p in periods if (p == "week") == (base == "week")]
+        if not wanted:
+            continue
+        width = last - first + 1
+        cell = f"((pid * {width} + {sql} - {first}) * 2 + (type_group = 1)::INT)::BIGINT"
+        inside = con.execute(
+            f'SELECT {cell} * {cap} + minutes AS key, count(*) AS n FROM "{name}" '
+            f"WHERE minutes < {cap} GROUP BY ALL"
+        ).fetchnumpy()
+        spill = con.execute(
+            f'SELECT {cell} AS cell, minutes, count(*) AS n FROM "{name}" '
+            f"WHERE minutes >= {cap} GROUP BY ALL"
+        ).fetchnumpy()
+        dense = np.bincount(
+            inside["key"], weights=inside["n"], minlength=len(orgs.frame) * width * 2 * cap
+        )
+        histogram_times(
+            dense.reshape(-1, width, 2, cap),
+            *(np.asarray(spill[c]) for c in ("cell", "minutes", "n")),
+            base_first=first, orgs=orgs, levels=levels, periods=wanted, times=times, near=near,
+        )  # fmt: skip
+    return join_times(times), pd.concat(near, ignore_index=True)
+
+
+def histogram_times(
+    dense: np.ndarray,
+    s_cell: np.ndarray,
+    s_min: np.ndarray,
+    s_n: np.ndarray,
+    *,
+    base_first: int,
+    orgs: Organisations,
+    levels: Sequence[str],
+    periods: Sequence[str],
+    times: list[pd.DataFrame],
+    near: list[pd.DataFrame],
+) -> None:
+    """Exact quantiles and departures near four hours, every level and period, from counts.
+
+    `dense[pid, slot, type1, minute]` counts the attendances of provider id `pid`, in week (or
+    month) `base_first + slot` (weeks since Monday 29 December 1969, or year x 12 + month - 1),
+    type 1 or not, who spent `minute` (below quantiles.CAP) in the department; the others are
+    `s_n` attendances of `s_min` minutes in cell `(pid x width + slot) x 2 + type1`. Each
+    level, period and subset (all types, type 1) is one histogram per group, read off by
+    quantiles.py. Appends to `times` and `near`."""
+    n_p, width, _, cap = dense.shape
     owners = {
         "provider": np.arange(n_p),
         "system": orgs.frame["sid"].to_numpy(),
@@ -62,85 +114,73 @@ def _dense_times(
         "national": np.zeros(n_p, dtype=np.int64),
     }
     lo, hi = NEAR_FOUR_HOURS
-    times, near = [], []
-    spans = {b: last - first + 1 for b, (first, last, _) in bases.items()}
-    cells = {
-        b: f"((pid * {spans[b]} + ({sql} - {first})) * 2 + (type_group = 1)::INT)"
-        for b, (first, _, sql) in bases.items()
+    s_cell = s_cell.astype(np.int64)
+    s_type1 = s_cell % 2 == 1
+    s_pid, s_slot = (s_cell // 2) // width, (s_cell // 2) % width
+    subsets = {  # (provider x slot x minute, which spilled cells)
+        "": (dense[:, :, 0, :] + dense[:, :, 1, :], np.ones(len(s_cell), dtype=bool)),
+        "type1_": (dense[:, :, 1, :], s_type1),
     }
-    inner = name
-    wanted_bases = [b for b in bases if any((p == "week") == (b == "week") for p in periods)]
-    # One scan: each attendance's cell in the weekly and the monthly histograms.
-    index = con.execute(
-        "SELECT "
-        + ", ".join(f"({cells[b]} * {cap} + minutes)::INT AS {b}" for b in wanted_bases)
-        + f" FROM {inner} WHERE minutes < {cap}"
-    ).fetchnumpy()
-    over = con.execute(
-        "SELECT minutes, "
-        + ", ".join(f"{cells[b]}::INT AS {b}" for b in wanted_bases)
-        + f" FROM {inner} WHERE minutes >= {cap}"
-    ).fetchnumpy()
-    for base in wanted_bases:
-        first, span = bases[base][0], spans[base]
-        wanted = [p for p in periods if (p == "week") == (base == "week")]
-        dense = np.bincount(index.pop(base), minlength=n_p * span * 2 * cap).reshape(
-            n_p, span, 2, cap
-        )
-        o_cell, o_min = over[base].astype(np.int64), over["minutes"].astype(np.int64)
-        o_type1 = o_cell % 2 == 1
-        o_pid, o_slot = (o_cell // 2) // span, (o_cell // 2) % span
-        for level in levels:
-            owner = owners[level]
-            n_owner = int(owner.max()) + 1
-            by_owner = _sum_groups(dense, owner, n_owner, 0)  # [owner, slot, type1?, minute]
-            codes = orgs.codes(level)
-            for period in wanted:
-                slot_of, labels = _period_slots(period, first, span)
-                h2 = _sum_groups(by_owner, slot_of, len(labels), 1)
+    for level in levels:
+        owner = owners[level].astype(np.int64)
+        n_owner = int(owner.max()) + 1
+        codes = orgs.codes(level)
+        for prefix, (by_provider, spilled) in subsets.items():
+            by_owner = _sum_rows(by_provider, owner, n_owner)  # [owner, slot, minute]
+            for period in periods:
+                slot_of, labels = _period_slots(period, base_first, width)
+                h = _sum_rows(by_owner, slot_of, len(labels), axis=1).reshape(-1, cap)
                 names = np.repeat([codes.get(o, "ENGLAND") for o in range(n_owner)], len(labels))
                 starts = np.array(labels * n_owner, dtype=object)
-                subsets = {"type1": (h2[:, :, 1, :], o_type1)}
-                subsets["all"] = (h2[:, :, 0, :] + subsets["type1"][0], np.ones_like(o_type1))
-                for subset, (h, o_mask) in subsets.items():
-                    og = owner[o_pid[o_mask]] * len(labels) + slot_of[o_slot[o_mask]]
-                    q = dense_quantiles.quantiles(
-                        h.reshape(-1, cap), og, o_min[o_mask], (0.5, 0.95)
-                    )
-                    prefix = "" if subset == "all" else "type1_"
-                    frame = pd.DataFrame(
-                        {
-                            "level": level,
-                            "granularity": period,
-                            "code": names,
-                            "period_start": starts,
-                            prefix + "median_minutes": q[:, 0],
-                            prefix + "p95_minutes": q[:, 1],
-                        }
-                    ).dropna(subset=[prefix + "median_minutes"])
-                    times.append(frame.set_index(["level", "granularity", "code", "period_start"]))
-                    if subset == "all":
-                        window = h[:, :, lo : hi + 1].reshape(-1, hi - lo + 1)
-                        rows, cols = np.nonzero(window)
-                        near.append(
-                            pd.DataFrame(
-                                {
-                                    "level": level,
-                                    "granularity": period,
-                                    "code": names[rows],
-                                    "period_start": starts[rows],
-                                    "minutes": cols + lo,
-                                    "departures": window[rows, cols],
-                                }
-                            )
+                group = owner[s_pid[spilled]] * len(labels) + slot_of[s_slot[spilled]]
+                q = dense_quantiles.quantiles(h, group, s_min[spilled], (0.5, 0.95), s_n[spilled])
+                frame = pd.DataFrame(
+                    {
+                        "level": level,
+                        "granularity": period,
+                        "code": names,
+                        "period_start": starts,
+                        prefix + "median_minutes": q[:, 0],
+                        prefix + "p95_minutes": q[:, 1],
+                    }
+                ).dropna(subset=[prefix + "median_minutes"])
+                times.append(frame.set_index(["level", "granularity", "code", "period_start"]))
+                if prefix == "":
+                    window = h[:, lo : hi + 1]
+                    rows, cols = np.nonzero(window)
+                    near.append(
+                        pd.DataFrame(
+                            {
+                                "level": level,
+                                "granularity": period,
+                                "code": names[rows],
+                                "period_start": starts[rows],
+                                "minutes": cols + lo,
+                                "departures": window[rows, cols],
+                            }
                         )
-        del dense
-    all_times = pd.concat(
-        [pd.concat([t for t in times if "median_minutes" in t]),
-         pd.concat([t for t in times if "type1_median_minutes" in t])],
-        axis=1,
-    ).reset_index()  # fmt: skip
-    return all_times, pd.concat(near, ignore_index=True)
+                    )
+
+
+def _sum_rows(arr: np.ndarray, labels: np.ndarray, n: int, axis: int = 0) -> np.ndarray:
+    """Sum the slices of `arr` along `axis` (0 or 1) that share a label (0..n-1)."""
+    if len(labels) == n and np.array_equal(labels, np.arange(n)):
+        return arr
+    shape = list(arr.shape)
+    shape[axis] = n
+    out = np.zeros(shape, dtype=arr.dtype)
+    for i, label in enumerate(labels):
+        if axis == 0:
+            out[label] += arr[i]
+        else:
+            out[:, label] += arr[:, i]
+    return out
+
+
+def join_times(times: list[pd.DataFrame]) -> pd.DataFrame:
+    """The all-types and type 1 quantile frames side by side, one row per group."""
+    parts = [pd.concat([t for t in times if col in t]) for col in QUANTILES if "median" in col]
+    return pd.concat(parts, axis=1).reset_index()
 
 
 def _near_four_hours(
@@ -157,27 +197,10 @@ def _near_four_hours(
     return near.drop(columns=["period_end"])
 
 
-def _sum_groups(arr: np.ndarray, labels: np.ndarray, n: int, axis: int) -> np.ndarray:
-    """Sum slices of `arr` along `axis` that share a label (0..n-1); identity when 1:1."""
-    if len(labels) == n and np.array_equal(labels, np.arange(n)):
-        return arr
-    order = np.argsort(labels, kind="stable")
-    sorted_labels = labels[order]
-    starts = np.flatnonzero(np.r_[True, sorted_labels[1:] != sorted_labels[:-1]])
-    summed = np.add.reduceat(np.take(arr, order, axis=axis), starts, axis=axis)
-    out_shape = list(arr.shape)
-    out_shape[axis] = n
-    out = np.zeros(out_shape, dtype=arr.dtype)
-    index: list[slice | np.ndarray] = [slice(None)] * arr.ndim
-    index[axis] = sorted_labels[starts]
-    out[tuple(index)] = summed
-    return out
-
-
 def _period_slots(period: str, first: int, span: int) -> tuple[np.ndarray, list[dt.date]]:
     """For each week or month slot, the index of its period, and each period's first day."""
     if period == "week":
-        starts = [dt.date(1969, 12, 29) + dt.timedelta(weeks=int(first + i)) for i in range(span)]
+        starts = [FIRST_MONDAY + dt.timedelta(weeks=int(first + i)) for i in range(span)]
         return np.arange(span), starts
     months = [dt.date((first + i) // 12, (first + i) % 12 + 1, 1) for i in range(span)]
     if period == "month":

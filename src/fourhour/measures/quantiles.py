@@ -25,20 +25,29 @@ def histograms(group: np.ndarray, minutes: np.ndarray, n_groups: int, cap: int =
 
 
 def quantiles(
-    dense: np.ndarray, over_g: np.ndarray, over_m: np.ndarray, qs: tuple[float, ...]
+    dense: np.ndarray,
+    over_g: np.ndarray,
+    over_m: np.ndarray,
+    qs: tuple[float, ...],
+    over_n: np.ndarray | None = None,
 ) -> np.ndarray:
     """Exact interpolated quantiles per group: an array [n_groups, len(qs)] (NaN if empty).
-    `over_g`/`over_m`: the group and minutes of every value at or beyond the cap, any order."""
+    `over_g`/`over_m`: the group and minutes of the values at or beyond the cap, any order;
+    `over_n`: how many values each of those stands for (one each by default)."""
     n_groups, cap = dense.shape
-    over_counts = np.bincount(over_g, minlength=n_groups)
-    cum = np.cumsum(dense, axis=1)
-    inside = cum[:, -1]
+    over_g = over_g.astype(np.int64)
+    over_n = np.ones(len(over_g), np.int64) if over_n is None else over_n.astype(np.int64)
+    over_counts = np.bincount(over_g, weights=over_n, minlength=n_groups).astype(np.int64)
+    cum = np.cumsum(dense, axis=1)  # integers, or float64 counts (exact below 2**53)
+    inside = cum[:, -1].astype(np.int64)
     n = inside + over_counts
     # A strictly increasing flat array: group g's cumulative counts shifted by g x (big).
     big = int(n.max()) + 1 if n_groups else 1
-    flat = (cum + (np.arange(n_groups, dtype=np.int64) * big)[:, None]).ravel()
+    cum += (np.arange(n_groups, dtype=cum.dtype) * big)[:, None]
+    flat = cum.ravel()
     out = np.full((n_groups, len(qs)), np.nan)
     has = n > 0
+    spilled: tuple[np.ndarray, ...] | None = None
     for j, q in enumerate(qs):
         pos = q * (n - 1)
         lo = np.floor(pos).astype(np.int64)
@@ -46,18 +55,22 @@ def quantiles(
 
         def value(k: np.ndarray) -> np.ndarray:
             # the k-th smallest (0-based): first minute whose cumulative count exceeds k
+            nonlocal spilled
             k = np.where(has, k, 0)
             in_dense = k < inside
             idx = np.searchsorted(flat, k + np.arange(n_groups) * big, side="right")
             v = (idx % cap).astype(np.float64)
             spill = ~in_dense & has
-            if spill.any():  # sort only the long stays of the groups that need them
-                sel = np.isin(over_g, np.flatnonzero(spill))
-                sg, sm = over_g[sel], over_m[sel]
-                order = np.lexsort((sm, sg))
-                sg, sm = sg[order], sm[order]
-                first = np.searchsorted(sg, np.arange(n_groups))
-                v[spill] = sm[first[spill] + (k[spill] - inside[spill])]
+            if spill.any():  # sort only the long stays, once
+                if spilled is None:
+                    order = np.lexsort((over_m, over_g))
+                    sg, sm, sw = over_g[order], over_m[order], np.cumsum(over_n[order])
+                    first = np.searchsorted(sg, np.arange(n_groups))
+                    before = np.where(first > 0, sw[np.maximum(first - 1, 0)], 0)
+                    spilled = (sm, sw, before)
+                sm, sw, before = spilled
+                rank = k[spill] - inside[spill] + before[spill]
+                v[spill] = sm[np.searchsorted(sw, rank, side="right")]
             return v
 
         v_lo, v_hi = value(lo), value(hi)
