@@ -120,4 +120,8 @@ def test_the_same_figures_as_before_the_speed_up(
         capture_output=True,
         check=False,
     )
-    assert fingerprints(old) == fingerprints(ingested)
+    before, now = fingerprints(old), fingerprints(ingested)
+    # Tables and migrations added since (the web's stored pages, 0009) are not the ingest's
+    # figures: compare every table the earlier code stored, migrations aside.
+    shared = sorted(set(before) - {"schema_migrations"})
+    assert {t: before[t] for t in shared} == {t: now.get(t) for t in shared}

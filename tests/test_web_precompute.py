@@ -158,7 +158,7 @@ def test_the_ingest_command_precomputes_and_precompute_alone_finds_nothing_new(
         with pytest.raises(SystemExit) as info:
             main([*argv, "-w", str(target)])
         assert (info.value.code or 0) == 0
-        outputs.append(capsys.readouterr().out)
+        outputs.append(" ".join(capsys.readouterr().out.split()))  # as one line, unwrapped
     # Three leagues and England for April 2025 (no shipped funding rules cover 2025-26).
     assert "web pages: 4 computed" in outputs[0], outputs[0]
     assert "web pages: 0 computed" in outputs[1] and "4 unchanged" in outputs[1], outputs[1]
