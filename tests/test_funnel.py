@@ -19,6 +19,7 @@ def test_normal_quantiles_are_named_once_and_right() -> None:
     assert pytest.approx(normal.inv_cdf(0.975), abs=1e-12) == funnel.Z95
     assert pytest.approx(normal.inv_cdf(0.999), abs=1e-12) == funnel.Z998
     assert pytest.approx(normal.inv_cdf(0.95), abs=1e-12) == funnel.Z_ONE_SIDED_95
+    assert pytest.approx(normal.inv_cdf(0.90), abs=1e-12) == funnel.Z80
 
 
 def test_binomial_limit_by_hand() -> None:

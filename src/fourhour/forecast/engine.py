@@ -31,11 +31,11 @@ from fourhour.forecast.history import (
 )
 from fourhour.forecast.models import BASELINE, MODEL_CHOICES, fit
 from fourhour.forecast.reconcile import METHODS, Hierarchy, build_hierarchy, reconcile
+from fourhour.measures.funnel import Z80, Z95
 from fourhour.measures.performance import STANDARD_PCT
 
 SEED = 20141214
 N_DRAWS = 1000
-Z80, Z95 = 1.2815515655446004, 1.959963984540054
 QUANTILES = {"lo95": 0.025, "lo80": 0.10, "hi80": 0.90, "hi95": 0.975}
 MAX_HORIZON = {"month": 12, "week": 26}
 LEVEL_ORDER = {"england": 0, "region": 1, "system": 2, "provider": 3}

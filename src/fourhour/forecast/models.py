@@ -18,11 +18,11 @@ import numpy as np
 import pandas as pd
 
 from fourhour.forecast.history import FREQ, SEASON
+from fourhour.measures.funnel import Z95
 
 BASELINE = "snaive"
 MODEL_CHOICES = ("ets", "theta", "arima", "mstl")
 DEFAULT_MODELS = {"month": ("ets", "theta"), "week": ("theta", "mstl")}
-Z95 = 1.959963984540054
 N_WINDOWS = 2  # rolling origins per series for choosing its model
 
 

@@ -16,7 +16,9 @@ import pandas as pd
 from fourhour.errors import QueryError
 
 # Standard normal quantiles, each written once: NormalDist().inv_cdf(q) for q = 0.975 (two-sided
-# 95% limits), 0.999 (two-sided 99.8%) and 0.95 (the one-sided 95% test of over-dispersion).
+# 95% limits), 0.999 (two-sided 99.8%), 0.95 (the one-sided 95% test of over-dispersion) and
+# 0.90 (two-sided 80% intervals, as the forecasts give).
+Z80 = 1.2815515655446004
 Z95 = 1.959963984540054
 Z998 = 3.090232306167813
 Z_ONE_SIDED_95 = 1.6448536269514722

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from fourhour.periods import Period, month, week_ending
+from fourhour.report.bulletin import is_synthetic
 from fourhour.warehouse import Warehouse
-from fourhour.warehouse.connection import one_row
 
 BASIS_LABELS = {"all_types": "all types", "type1": "type 1 (major A&E)"}
 
@@ -89,13 +89,7 @@ def held(wh: Warehouse) -> Held:
             "WHERE granularity = 'month' AND area = 'ENGLAND' ORDER BY 1"
         ).fetchall()
     ]
-    counts = one_row(
-        wh.con.execute(
-            "SELECT count(*) FILTER (WHERE file ILIKE '%SYNTHETIC%'), count(*) FROM ingest_log"
-        )
-    )
-    synthetic = bool(counts[0]) and counts[0] == counts[1]
-    return Held(tuple(weeks), tuple(months), synthetic)
+    return Held(tuple(weeks), tuple(months), is_synthetic(wh))
 
 
 def period_key(period: Period) -> str:
