@@ -56,6 +56,16 @@ def timed(argv: list[str], src: Path) -> float:
     return time.perf_counter() - started
 
 
+def same_figures(a: dict[str, tuple[int, int]], b: dict[str, tuple[int, int]]) -> bool:
+    """Every table both warehouses have is the same (migrations aside: an older baseline lacks
+    later tables, such as the web's stored pages, that the ingest does not fill)."""
+    shared = (set(a) & set(b)) - {"schema_migrations"}
+    extra = {
+        t: v for t, v in {**a, **b}.items() if t not in shared and v[0] and t != "schema_migrations"
+    }
+    return not extra and all(a[t] == b[t] for t in shared)
+
+
 def fingerprint(path: Path) -> dict[str, tuple[int, int]]:
     import duckdb
 
@@ -115,7 +125,9 @@ def main() -> None:
         current = runs[0][2]
         print(f"Ingest of all of {DATA} into a new warehouse (fresh process, start-up included):")
         for label, path, seconds, lavg in runs:
-            same = "same figures" if fingerprint(path) == reference else "FIGURES DIFFER"
+            same = (
+                "same figures" if same_figures(fingerprint(path), reference) else "FIGURES DIFFER"
+            )
             ratio = f"{seconds / current:.2f}x the current time"
             print(f"  {label:<42} {seconds:6.2f} s  ({lavg}; {ratio}; {same})")
         rows = sum(r for r, _ in reference.values())

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fourhour.errors import FourhourError
+from fourhour.errors import QueryError
 from fourhour.measures.spc_names import DEFAULT_PRESET
 from fourhour.periods import Period
 from fourhour.warehouse.hierarchy import names_for
@@ -146,10 +146,12 @@ def funding(site: Site, quarter: Period) -> dict[str, Any]:
 
 
 def funding_or_none(site: Site, quarter: Period) -> tuple[dict[str, Any] | None, str | None]:
-    """The ledger, or None and the reason it cannot be drawn up (no rules for that year...)."""
+    """The ledger, or None and the reason it cannot be drawn up (no rules for that year...).
+    Only 'not found' is a reason: a bad rules file or input is an error, never a page quietly
+    without its ledger."""
     try:
         return funding(site, quarter), None
-    except FourhourError as exc:
+    except QueryError as exc:
         return None, exc.message
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fourhour.errors import FourhourError, QueryError
+from fourhour.errors import QueryError
 from fourhour.oversight.config import load_escalation_rules, load_funding_rules
 from fourhour.oversight.escalation import evaluate
 from fourhour.oversight.escalation_store import attach_status, list_escalations, show_escalation
@@ -173,10 +173,7 @@ def ledger_quarter(latest: Period, rules_path: Path | None) -> Period | None:
     """The ledger for `latest`: its last complete quarter, else (no rules for that year) the
     last quarter of the latest year the rules cover before it; None if the rules cover none."""
     q = default_quarter(latest)
-    try:
-        years, _ = load_funding_rules(rules_path)
-    except FourhourError:
-        return None
+    years, _ = load_funding_rules(rules_path)  # a bad rules file is an error, not "no ledger"
     if fy_label(q) in years:
         return q
     earlier = sorted(y for y in years if y < fy_label(q))

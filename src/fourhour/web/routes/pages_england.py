@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from fourhour.errors import FourhourError
+from fourhour.errors import QueryError
 from fourhour.web import views
 from fourhour.web.params import choose_period
 from fourhour.web.routes.common import DownloadParam, MonthParam, WeekParam, site_of
@@ -44,7 +44,7 @@ async def england_page(
                 continue
             try:
                 block = views.england(site, period)
-            except FourhourError as exc:
+            except QueryError as exc:  # no returns for it; other errors are errors
                 blocks.append({"period": period, "missing": exc.message})
                 continue
             blocks.append(block)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query
 from starlette.requests import Request
 from starlette.responses import Response
 
-from fourhour.errors import FourhourError
+from fourhour.errors import QueryError
 from fourhour.periods import Period
 from fourhour.web import views
 from fourhour.web.data import oversight as oversight_data
@@ -38,7 +38,7 @@ async def oversight_page(
         payload, missing = None, None
         try:
             payload = views.summons(site, period, chosen)
-        except FourhourError as exc:
+        except QueryError as exc:  # nothing to score; other errors are errors
             missing = exc.message
         if payload is not None:
             tables["summons"] = oversight_data.summons_table(payload)
