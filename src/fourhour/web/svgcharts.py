@@ -10,7 +10,7 @@ the pages stay usable without JavaScript and every figure has its table beside i
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -231,31 +231,9 @@ def spc_figure(
         subtitle += f"; {limits.note}"
     body = _title_lines(heading, subtitle)
     bottom = TOP + PLOT_HEIGHT
-    for tick in _ticks(domain, 5):
-        y = sy(tick)
-        body.append(
-            f'<line x1="{PLOT_LEFT}" y1="{_f(y)}" x2="{PLOT_RIGHT}" y2="{_f(y)}" '
-            f'stroke="{charts.PALE_GREY}"/>'
-        )
-        body.append(_text(PLOT_LEFT - 6, y + 3.5, f"{tick:g}", size=10, anchor="end"))
-    body.append(
-        f'<text transform="translate(13 {_f(TOP + PLOT_HEIGHT / 2)}) rotate(-90)" '
-        f'font-size="10" fill="{charts.TEXT}" text-anchor="middle">'
-        f"{escape(measure[:1].upper() + measure[1:])} (%)</text>"
+    body += _time_axes(
+        domain, sy, sx, xs, frame["x"], period_unit, f"{measure[:1].upper()}{measure[1:]} (%)"
     )
-    body.append(
-        f'<line x1="{PLOT_LEFT}" y1="{bottom}" x2="{PLOT_RIGHT}" y2="{bottom}" '
-        f'stroke="{charts.SECONDARY}"/>'
-    )
-    for i in _x_label_positions(len(frame), 6):
-        x = sx(xs[i])
-        stamp = pd.Timestamp(frame["x"].iloc[i])
-        text = f"{stamp:%b %Y}" if period_unit == "month" else f"{stamp:%-d %b %Y}"
-        body.append(
-            f'<line x1="{_f(x)}" y1="{bottom}" x2="{_f(x)}" y2="{bottom + 4}" '
-            f'stroke="{charts.SECONDARY}"/>'
-        )
-        body.append(_text(x, bottom + 16, text, size=10, anchor="middle"))
     with_limits = frame[frame["mean"].notna()]
     for _, seg in with_limits.groupby("segment", sort=True):
         seg_x = [sx(xs[i]) for i in seg.index]
@@ -355,30 +333,7 @@ def trend_figure(
 
     body = _title_lines(title, f"{label[:1].upper()}{label[1:]}, by {unit_name}")
     bottom = TOP + PLOT_HEIGHT
-    for tick in _ticks(domain, 5):
-        y = sy(tick)
-        body.append(
-            f'<line x1="{PLOT_LEFT}" y1="{_f(y)}" x2="{PLOT_RIGHT}" y2="{_f(y)}" '
-            f'stroke="{charts.PALE_GREY}"/>'
-        )
-        body.append(_text(PLOT_LEFT - 6, y + 3.5, f"{tick:g}", size=10, anchor="end"))
-    body.append(
-        f'<text transform="translate(13 {_f(TOP + PLOT_HEIGHT / 2)}) rotate(-90)" '
-        f'font-size="10" fill="{charts.TEXT}" text-anchor="middle">Within four hours (%)</text>'
-    )
-    body.append(
-        f'<line x1="{PLOT_LEFT}" y1="{bottom}" x2="{PLOT_RIGHT}" y2="{bottom}" '
-        f'stroke="{charts.SECONDARY}"/>'
-    )
-    for i in _x_label_positions(len(frame), 6):
-        x = sx(xs[i])
-        stamp = pd.Timestamp(frame["x"].iloc[i])
-        text = f"{stamp:%b %Y}" if unit_name == "month" else f"{stamp:%-d %b %Y}"
-        body.append(
-            f'<line x1="{_f(x)}" y1="{bottom}" x2="{_f(x)}" y2="{bottom + 4}" '
-            f'stroke="{charts.SECONDARY}"/>'
-        )
-        body.append(_text(x, bottom + 16, text, size=10, anchor="middle"))
+    body += _time_axes(domain, sy, sx, xs, frame["x"], unit_name, "Within four hours (%)")
     y_standard = sy(standard)
     body.append(
         f'<line x1="{PLOT_LEFT}" y1="{_f(y_standard)}" x2="{PLOT_RIGHT}" y2="{_f(y_standard)}" '
@@ -434,3 +389,43 @@ def _polyline(points: list[str], colour: str, dash: str) -> str:
         f'<polyline points="{" ".join(points)}" fill="none" stroke="{colour}" '
         f'stroke-width="2"{dashes}/>'
     )
+
+
+def _time_axes(
+    domain: list[float],
+    sy: Callable[[float], float],
+    sx: Callable[[float], float],
+    xs: np.ndarray,
+    stamps: pd.Series,
+    unit: str,
+    y_title: str,
+) -> list[str]:
+    """A time-series chart's axes: y ticks and grid lines, the y title, the x axis and about
+    six dated x labels (months as 'Jan 2017', weeks by their last day)."""
+    out = []
+    bottom = TOP + PLOT_HEIGHT
+    for tick in _ticks(domain, 5):
+        y = sy(tick)
+        out.append(
+            f'<line x1="{PLOT_LEFT}" y1="{_f(y)}" x2="{PLOT_RIGHT}" y2="{_f(y)}" '
+            f'stroke="{charts.PALE_GREY}"/>'
+        )
+        out.append(_text(PLOT_LEFT - 6, y + 3.5, f"{tick:g}", size=10, anchor="end"))
+    out.append(
+        f'<text transform="translate(13 {_f(TOP + PLOT_HEIGHT / 2)}) rotate(-90)" '
+        f'font-size="10" fill="{charts.TEXT}" text-anchor="middle">{escape(y_title)}</text>'
+    )
+    out.append(
+        f'<line x1="{PLOT_LEFT}" y1="{bottom}" x2="{PLOT_RIGHT}" y2="{bottom}" '
+        f'stroke="{charts.SECONDARY}"/>'
+    )
+    for i in _x_label_positions(len(stamps), 6):
+        x = sx(xs[i])
+        stamp = pd.Timestamp(stamps.iloc[i])
+        text = f"{stamp:%b %Y}" if unit == "month" else f"{stamp:%-d %b %Y}"
+        out.append(
+            f'<line x1="{_f(x)}" y1="{bottom}" x2="{_f(x)}" y2="{bottom + 4}" '
+            f'stroke="{charts.SECONDARY}"/>'
+        )
+        out.append(_text(x, bottom + 16, text, size=10, anchor="middle"))
+    return out
