@@ -30,12 +30,12 @@ from typing import Any
 import pandas as pd
 
 from fourhour.errors import QueryError
+from fourhour.measures.performance import source_granularity
 from fourhour.oversight.config import FundingYear
 from fourhour.oversight.explain import explain_funding
 from fourhour.oversight.leaders import accountable
 from fourhour.periods import MONTHS_A_QUARTER, Period, fy_start_year, quarter_containing
 from fourhour.warehouse import Warehouse
-from fourhour.warehouse.connection import one_row
 from fourhour.warehouse.hierarchy import (
     hierarchy_notes,
     names_for,
@@ -155,14 +155,7 @@ def _months(q: Period) -> list[dt.date]:
 
 def _monthly_counts(wh: Warehouse, q: Period) -> tuple[pd.DataFrame, str]:
     """Per assessed trust (successor code) per month: attendances and breaches."""
-    monthly = one_row(
-        wh.con.execute(
-            "SELECT count(*) FROM provider_returns WHERE granularity = 'month' "
-            "AND period_end BETWEEN ? AND ?",
-            [q.start, q.end],
-        )
-    )[0]
-    granularity = "month" if monthly else "week"
+    granularity = source_granularity(wh, q)  # monthly returns, else the weeks within it
     frame = wh.con.execute(
         f"""
         WITH succ AS ({successor_sql(q.end)})
