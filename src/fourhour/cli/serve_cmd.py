@@ -54,7 +54,10 @@ def serve(
     path = warehouse_path(warehouse)
     check_warehouse_path(path, read_only=True)
     config = WebConfig(
-        warehouse=path, funding_rules=funding_rules, escalation_rules=escalation_rules
+        warehouse=path,
+        funding_rules=funding_rules,
+        escalation_rules=escalation_rules,
+        freeze_cached=True,
     )
     application = create_app(config)
     if not _is_loopback(host):

@@ -25,3 +25,6 @@ class WebConfig:
     prewarm: bool = True
     # Serve the league tables the ingest precomputed (fourhour.web.precompute) when current.
     precomputed: bool = True
+    # Keep what the cache holds out of Python's full garbage collections (`ResultCache`):
+    # `fourhour serve` turns it on; a process that builds many sites (the tests) leaves it off.
+    freeze_cached: bool = False

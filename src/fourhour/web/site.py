@@ -103,7 +103,7 @@ class Site:
     def __init__(self, config: WebConfig) -> None:
         self.config = config
         self.access = WarehouseAccess(config)
-        self.cache = ResultCache(config.cache_entries)
+        self.cache = ResultCache(config.cache_entries, freeze=config.freeze_cached)
         self.audit = AuditLog(self.access)
         self.tokens = TokenCache(self.access)
         self.templates = environment()
