@@ -38,6 +38,7 @@ import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import ibis.expr.types as ir
 import numpy as np
@@ -55,7 +56,12 @@ from fourhour.measures.patient_definitions import (
     roll_up,
 )
 from fourhour.measures.patient_engines import Engine, duckdb_engine
-from fourhour.measures.patient_times import FIRST_MONDAY, histogram_times, join_times
+from fourhour.measures.patient_times import (
+    FIRST_MONDAY,
+    histogram_times,
+    join_times,
+    near_frame,
+)
 
 CELL_KINDS = ("counts", "weeks", "months")
 WEEKS_PER_BLOCK = 26  # weeks of histograms held in memory at once
@@ -175,7 +181,6 @@ def counts_from_cells(
         missing = int(cube.loc[cube["pid"].isna(), "attendances"].sum())
         raise QueryError(f"{missing:,} attendances have a provider missing from the mapping")
     cube["pid"] = cube["pid"].astype("int32")
-    cube["day"] = pd.to_datetime(cube["day"]).dt.date
     table = roll_up(cube.drop(columns=["provider_code"]), orgs, COUNT_COLUMNS, levels, periods)
     for c in COUNT_COLUMNS:
         table[c] = table[c].astype("int64")
@@ -226,8 +231,8 @@ def times_from_cells(
     four hours, for every level and period, from the minute cells, a block at a time."""
     cap = dense_quantiles.CAP
     n_p = len(orgs.frame)
-    times: list[pd.DataFrame] = []
-    near: list[pd.DataFrame] = []
+    times: list[dict[str, Any]] = []
+    near: list[dict[str, Any]] = []
     for base, kind in (("week", "weeks"), ("month", "months")):
         wanted = [p for p in periods if (p == "week") == (base == "week")]
         if not wanted:
@@ -249,7 +254,7 @@ def times_from_cells(
                 base_first=first, orgs=orgs, levels=levels, periods=wanted, times=times, near=near,
             )  # fmt: skip
             del dense
-    return join_times(times), pd.concat(near, ignore_index=True)
+    return join_times(times), near_frame(near)
 
 
 def compute_from_cells(

@@ -157,19 +157,21 @@ class Organisations:
         return dict(zip(self.frame[key], self.frame[col], strict=True))
 
 
-def _period_starts(days: pd.Series) -> dict[str, pd.Series]:
-    """The first day of each day's week, month, quarter and financial year (via its distinct
-    days, so that a long cube costs no more than the calendar)."""
-    distinct = pd.Series(pd.unique(days))
-    d = pd.to_datetime(distinct)
-    fy_year = d.dt.year - (d.dt.month < 4)
-    table = {
-        "week_start": (d - pd.to_timedelta(d.dt.weekday, unit="D")).dt.date,
-        "month_start": d.dt.to_period("M").dt.start_time.dt.date,
-        "quarter_start": d.dt.to_period("Q").dt.start_time.dt.date,
-        "fy_start": pd.to_datetime(fy_year.astype(str) + "-04-01").dt.date,
+def _period_starts(days: np.ndarray) -> dict[str, np.ndarray]:
+    """The first day of each day's week, month, quarter and financial year, as days since
+    1 January 1970 (a Thursday), from days given the same way."""
+    months = days.astype("datetime64[D]").astype("datetime64[M]")
+    m = months.astype(np.int64)  # months since January 1970
+
+    def first_day(x: np.ndarray) -> np.ndarray:
+        return x.astype("datetime64[D]").astype(np.int64)
+
+    return {
+        "week_start": days - (days + 3) % 7,  # Monday
+        "month_start": first_day(months),
+        "quarter_start": first_day(months - m % 3),
+        "fy_start": first_day(months - (m - 3) % 12),  # 1 April
     }
-    return {k: days.map(dict(zip(distinct, v, strict=True))) for k, v in table.items()}
 
 
 def _period_end(granularity: str, start: dt.date) -> dt.date:
@@ -188,13 +190,17 @@ def roll_up(
     periods: Sequence[str],
     extra: Sequence[str] = (),
 ) -> pd.DataFrame:
-    """Sum a per-provider, per-day cube to every level and period (counts add up exactly)."""
+    """Sum a per-provider, per-day cube to every level and period (counts add up exactly).
+    Days are grouped as whole numbers (days since 1970), not date objects."""
+    cube = cube.assign(
+        day=pd.to_datetime(cube["day"]).to_numpy().astype("datetime64[D]").astype(np.int64)
+    )
     cube = cube.groupby(["pid", "day", *extra], sort=False)[list(values)].sum().reset_index()
     ids = orgs.frame.set_index("pid")
     cube["sid"] = ids["sid"].reindex(cube["pid"]).to_numpy()
     cube["rid"] = ids["rid"].reindex(cube["pid"]).to_numpy()
-    for key, starts in _period_starts(cube["day"]).items():
-        cube[key] = starts.to_numpy()
+    for key, starts in _period_starts(cube["day"].to_numpy()).items():
+        cube[key] = starts
     parts = []
     for level in levels:
         id_col = LEVEL_IDS[level]
@@ -208,6 +214,10 @@ def roll_up(
             g = g.rename(columns={PERIOD_KEYS[period]: "period_start"})
             parts.append(g.drop(columns=[id_col] if id_col else []))
     out = pd.concat(parts, ignore_index=True)
+    starts = out["period_start"].to_numpy()
+    firsts = np.unique(starts)
+    as_date = dict(zip(firsts, firsts.astype("datetime64[D]").astype(object), strict=True))
+    out["period_start"] = [as_date[s] for s in starts]
     out["period_end"] = [
         _period_end(g, s) for g, s in zip(out["granularity"], out["period_start"], strict=True)
     ]

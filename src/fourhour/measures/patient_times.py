@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
@@ -57,8 +58,8 @@ def _dense_times(
             "year(day) * 12 + month(day) - 1",
         ),
     }
-    times: list[pd.DataFrame] = []
-    near: list[pd.DataFrame] = []
+    times: list[dict[str, Any]] = []
+    near: list[dict[str, Any]] = []
     cap = dense_quantiles.CAP
     for base, (first, last, sql) in bases.items():
         wanted = [p for p in periods if (p == "week") == (base == "week")]
@@ -82,7 +83,7 @@ def _dense_times(
             *(np.asarray(spill[c]) for c in ("cell", "minutes", "n")),
             base_first=first, orgs=orgs, levels=levels, periods=wanted, times=times, near=near,
         )  # fmt: skip
-    return join_times(times), pd.concat(near, ignore_index=True)
+    return join_times(times), near_frame(near)
 
 
 def histogram_times(
@@ -95,8 +96,8 @@ def histogram_times(
     orgs: Organisations,
     levels: Sequence[str],
     periods: Sequence[str],
-    times: list[pd.DataFrame],
-    near: list[pd.DataFrame],
+    times: list[dict[str, Any]],
+    near: list[dict[str, Any]],
 ) -> None:
     """Exact quantiles and departures near four hours, every level and period, from counts.
 
@@ -105,7 +106,8 @@ def histogram_times(
     type 1 or not, who spent `minute` (below quantiles.CAP) in the department; the others are
     `s_n` attendances of `s_min` minutes in cell `(pid x width + slot) x 2 + type1`. Each
     level, period and subset (all types, type 1) is one histogram per group, read off by
-    quantiles.py. Appends to `times` and `near`."""
+    quantiles.py. Appends to `times` and `near` pieces of columns (`join_times` and
+    `near_frame` make each one frame)."""
     n_p, width, _, cap = dense.shape
     owners = {
         "provider": np.arange(n_p),
@@ -134,31 +136,30 @@ def histogram_times(
                 starts = np.array(labels * n_owner, dtype=object)
                 group = owner[s_pid[spilled]] * len(labels) + slot_of[s_slot[spilled]]
                 q = dense_quantiles.quantiles(h, group, s_min[spilled], (0.5, 0.95), s_n[spilled])
-                frame = pd.DataFrame(
+                keep = ~np.isnan(q[:, 0])
+                times.append(
                     {
+                        "prefix": prefix,
                         "level": level,
                         "granularity": period,
-                        "code": names,
-                        "period_start": starts,
-                        prefix + "median_minutes": q[:, 0],
-                        prefix + "p95_minutes": q[:, 1],
+                        "code": names[keep],
+                        "period_start": starts[keep],
+                        "median_minutes": q[keep, 0],
+                        "p95_minutes": q[keep, 1],
                     }
-                ).dropna(subset=[prefix + "median_minutes"])
-                times.append(frame.set_index(["level", "granularity", "code", "period_start"]))
+                )
                 if prefix == "":
                     window = h[:, lo : hi + 1]
                     rows, cols = np.nonzero(window)
                     near.append(
-                        pd.DataFrame(
-                            {
-                                "level": level,
-                                "granularity": period,
-                                "code": names[rows],
-                                "period_start": starts[rows],
-                                "minutes": cols + lo,
-                                "departures": window[rows, cols],
-                            }
-                        )
+                        {
+                            "level": level,
+                            "granularity": period,
+                            "code": names[rows],
+                            "period_start": starts[rows],
+                            "minutes": cols + lo,
+                            "departures": window[rows, cols],
+                        }
                     )
 
 
@@ -177,10 +178,38 @@ def _sum_rows(arr: np.ndarray, labels: np.ndarray, n: int, axis: int = 0) -> np.
     return out
 
 
-def join_times(times: list[pd.DataFrame]) -> pd.DataFrame:
-    """The all-types and type 1 quantile frames side by side, one row per group."""
-    parts = [pd.concat([t for t in times if col in t]) for col in QUANTILES if "median" in col]
+def _columns(pieces: list[dict[str, Any]], columns: Sequence[str]) -> pd.DataFrame:
+    """One frame from pieces of columns: a piece's `level` and `granularity` are one value
+    for all its rows, its other columns arrays of equal length."""
+    sizes = [len(p["code"]) for p in pieces]
+    data: dict[str, Any] = {}
+    for c in columns:
+        if c in ("level", "granularity"):
+            data[c] = np.repeat(np.array([p[c] for p in pieces], dtype=object), sizes)
+        else:
+            data[c] = np.concatenate([p[c] for p in pieces]) if pieces else np.array([])
+    return pd.DataFrame(data)
+
+
+KEYS = ["level", "granularity", "code", "period_start"]
+
+
+def join_times(times: list[dict[str, Any]]) -> pd.DataFrame:
+    """The all-types and type 1 quantiles (`histogram_times`' pieces) side by side, one row
+    per group."""
+    parts = []
+    for prefix in ("", "type1_"):
+        frame = _columns(
+            [t for t in times if t["prefix"] == prefix], [*KEYS, "median_minutes", "p95_minutes"]
+        )
+        names = {c: prefix + c for c in ("median_minutes", "p95_minutes")}
+        parts.append(frame.rename(columns=names).set_index(KEYS))
     return pd.concat(parts, axis=1).reset_index()
+
+
+def near_frame(near: list[dict[str, Any]]) -> pd.DataFrame:
+    """Departures by minute near four hours (`histogram_times`' pieces), one frame."""
+    return _columns(near, [*KEYS, "minutes", "departures"])
 
 
 def _near_four_hours(
