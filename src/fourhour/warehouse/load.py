@@ -612,21 +612,26 @@ def rekey_named_systems(con: duckdb.DuckDBPyConnection, pairs: pd.DataFrame) -> 
     while a system was known only by name keeps its history under the code. Returns how many
     escalations moved.
     """
-    moved = 0
+    if not one_row(con.execute("SELECT count(*) FROM escalations WHERE level = 'system'"))[0]:
+        return 0  # nothing recorded at system level (any fresh warehouse): nothing to move
+    moves = []
     for code, name in pairs[["code", "name"]].drop_duplicates().itertuples(index=False):
         if not isinstance(name, str) or not name or not code or is_name_code(code):
             continue
-        old = [name, name_code(name)]
-        moved += one_row(
-            con.execute(
-                "SELECT count(*) FROM escalations WHERE level = 'system' "
-                "AND system_code IN (SELECT unnest(?))",
-                [old],
-            )
-        )[0]
+        moves += [(name, code), (name_code(name), code)]
+    if not moves:
+        return 0
+    # The first code given for a name wins, as when the pairs were applied one by one.
+    frame = pd.DataFrame(moves, columns=["old", "new"]).drop_duplicates("old")  # noqa: F841
+    moved = one_row(
         con.execute(
-            "UPDATE escalations SET system_code = ? WHERE level = 'system' "
-            "AND system_code IN (SELECT unnest(?))",
-            [code, old],
+            "SELECT count(*) FROM escalations e JOIN frame m ON e.system_code = m.old "
+            "WHERE e.level = 'system'"
+        )
+    )[0]
+    if moved:
+        con.execute(
+            "UPDATE escalations e SET system_code = m.new FROM frame m "
+            "WHERE e.level = 'system' AND e.system_code = m.old"
         )
     return int(moved)
