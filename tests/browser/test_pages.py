@@ -147,3 +147,42 @@ def test_run_a_capacity_scenario(page) -> None:
     assert page.locator("#beds.nhsuk-input--error").count() == 1
     assert axe_violations(page) == []
     page.screenshot(path=SCREENSHOTS / "capacity-error.png", full_page=True)
+
+
+CHART_PAGES = ["england", "providers", "provider", "systems", "system", "regions", "region"]
+SHOWN_CHARTS = """() => [...document.querySelectorAll('figure.fh-chart')].map(f => {
+    const shown = [...f.querySelectorAll('svg.fh-chart__svg')]
+        .filter(s => getComputedStyle(s).display !== 'none');
+    return shown.map(s => ({
+        kind: s.classList.contains('fh-chart__svg--narrow') ? 'narrow' : 'wide',
+        width: s.getBoundingClientRect().width,
+        // rendered px per viewBox unit: the charts' text is 10-13 units
+        scale: s.getBoundingClientRect().width / s.viewBox.baseVal.width,
+        scrolls: f.scrollWidth > f.clientWidth + 1,
+    }));
+})"""
+
+
+@pytest.mark.parametrize("name", CHART_PAGES)
+def test_charts_are_redrawn_for_a_phone(browser, live_server: str, name: str) -> None:
+    """At 390 px each chart shows its phone drawing, whole and at about its own size (text
+    at least 9 px, no sideways scrolling); at 1280 px the wide one. One drawing at a time."""
+    for width, kind in ((390, "narrow"), (1280, "wide")):
+        context = browser.new_context(
+            base_url=live_server, viewport={"width": width, "height": 900}
+        )
+        page = context.new_page()
+        url = PAGES[name].format(**codes(page)) if "{" in PAGES[name] else PAGES[name]
+        assert page.goto(url).status == 200
+        charts = page.evaluate(SHOWN_CHARTS)
+        assert charts, f"{url}: no chart"
+        for shown in charts:
+            assert len(shown) == 1, f"{url} at {width} px: {len(shown)} drawings shown"
+            (chart,) = shown
+            assert chart["kind"] == kind, (url, width, chart)
+            assert not chart["scrolls"] and chart["width"] <= width, (url, width, chart)
+            assert chart["scale"] >= 0.9, (url, width, chart)  # 10-unit text >= 9 px
+        if width == 390:
+            SCREENSHOTS.mkdir(exist_ok=True)
+            page.screenshot(path=SCREENSHOTS / f"{name}-390.png", full_page=True)
+        context.close()

@@ -22,6 +22,8 @@ class Figure:
     svg: Markup
     description: str
     title: str
+    # The same chart drawn for a phone (fourhour.web.svgcharts): the page shows one of the two.
+    narrow: Markup | None = None
 
 
 def _unique_ids(svg: str, key: str) -> str:
