@@ -43,6 +43,7 @@ from fourhour.report.series import HISTORY, periods_back
 from fourhour.warehouse import Warehouse
 from fourhour.warehouse.connection import one_row
 from fourhour.warehouse.hierarchy import names_sql
+from fourhour.web.bulk import Bulk
 from fourhour.web.data import england as england_data
 from fourhour.web.data import organisations as orgs
 from fourhour.web.data import oversight as oversight_data
@@ -217,7 +218,7 @@ def precompute(
     }
     organisations = organisation_hashes(wh, list(named.values()))
     prune = only is None
-    england_done = _england(wh, england_periods, hashes, published, organisations, progress, prune)
+    england_todo = _england_todo(wh, england_periods, hashes, published, organisations, prune)
     funding_done = _funding(wh, [*periods.values(), *england_periods.values()], hashes, prune)
     stored = dict(
         (((lv, g, end), sha) for lv, g, end, sha in wh.con.execute(
@@ -230,12 +231,35 @@ def precompute(
             wanted[(level, g, end)] = inputs_sha256(level, period, hashes, organisations)
     todo = [key for key, sha in wanted.items() if stored.get(key) != sha]
     gone = [key for key in stored if key not in wanted] if prune else []
-    for n in range(0, len(todo), batch):
-        part = todo[n : n + batch]
-        computed = [(key, orgs.league(wh, _period(key[1], key[2]), key[0])) for key in part]
-        _store(wh, computed, wanted)
-        if progress:
-            progress(min(n + batch, len(todo)), len(todo))
+    total = len(todo) + len(england_todo.todo)
+    bulk = Bulk(
+        wh,
+        [_period(g, end) for _, g, end in todo],
+        [england_periods[key] for key in england_todo.todo],
+    )
+    try:
+        england_done = _england(wh, england_periods, england_todo, bulk, progress, total)
+        for n in range(0, len(todo), batch):
+            part = todo[n : n + batch]
+            computed = [
+                (
+                    key,
+                    orgs.league(
+                        wh,
+                        _period(key[1], key[2]),
+                        key[0],
+                        table_of=bulk.measure_table,
+                        series_of=bulk.level_series,
+                        parents_of=bulk.provider_parents,
+                    ),
+                )
+                for key in part
+            ]
+            _store(wh, computed, wanted)
+            if progress:
+                progress(len(england_todo.todo) + min(n + batch, len(todo)), total)
+    finally:
+        bulk.close()
     if gone:
         frame = pd.DataFrame(gone, columns=["level", "granularity", "period_end"])  # noqa: F841
         for table in ("web_league_rows", "web_leagues"):
@@ -273,16 +297,22 @@ def england_sha256(
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _england(
+@dataclass(frozen=True)
+class _Todo:
+    wanted: dict[tuple[str, dt.date], str]  # (granularity, period end) -> fingerprint
+    todo: list[tuple[str, dt.date]]  # those to compute
+    gone: list[tuple[str, dt.date]]  # those stored of periods no longer held
+
+
+def _england_todo(
     wh: Warehouse,
     periods: dict[tuple[str, dt.date], Period],
     hashes: dict[tuple[str, dt.date], str],
     published: dict[tuple[str, dt.date], str],
     organisations: dict[tuple, str],
-    progress: Callable[[int, int], None] | None,
     prune: bool = True,
-) -> tuple[int, int, int]:
-    """The England page's inputs for every period held whose fingerprint changed."""
+) -> _Todo:
+    """The England periods held whose fingerprint changed."""
     stored = dict(
         ((g, end), sha)
         for g, end, sha in wh.con.execute(
@@ -294,17 +324,35 @@ def _england(
     }
     todo = [key for key, sha in sorted(wanted.items()) if stored.get(key) != sha]
     gone = [key for key in stored if key not in wanted] if prune else []
-    for n, key in enumerate(todo, 1):
-        blob = pickle.dumps(england_data.england_inputs(wh, periods[key]))
+    return _Todo(wanted, todo, gone)
+
+
+def _england(
+    wh: Warehouse,
+    periods: dict[tuple[str, dt.date], Period],
+    work: _Todo,
+    bulk: Bulk,
+    progress: Callable[[int, int], None] | None,
+    total: int,
+) -> tuple[int, int, int]:
+    """Compute and store the England page's inputs of every period `work` names."""
+    for n, key in enumerate(work.todo, 1):
+        inputs = england_data.england_inputs(
+            wh,
+            periods[key],
+            england_of=bulk.england,
+            table_of=bulk.measure_table,
+            series_of=bulk.england_series,
+        )
         wh.con.execute(
             "INSERT OR REPLACE INTO web_england VALUES (?, ?, ?, ?, current_timestamp)",
-            [key[0], key[1], wanted[key], blob],
+            [key[0], key[1], work.wanted[key], pickle.dumps(inputs)],
         )
         if progress:
-            progress(n, len(todo))
-    for g, end in gone:
+            progress(n, total)
+    for g, end in work.gone:
         wh.con.execute("DELETE FROM web_england WHERE granularity = ? AND period_end = ?", [g, end])
-    return len(todo), len(wanted) - len(todo), len(gone)
+    return len(work.todo), len(work.wanted) - len(work.todo), len(work.gone)
 
 
 def stored_england(wh: Warehouse, period: Period) -> tuple | None:
