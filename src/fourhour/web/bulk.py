@@ -103,6 +103,8 @@ class Bulk:
 
     def _prepare(self) -> None:
         con = self.wh.con
+        if not self.tabled and not self.national:  # nothing to compute
+            return
         every = {**self.tabled, **self.national}
         frame = pd.DataFrame(  # noqa: F841 - read by DuckDB below
             [
@@ -111,7 +113,12 @@ class Bulk:
             ],
             columns=["q_key", "q_granularity", "q_start", "q_end", "q_source", "q_tabled"],
         )
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {PERIODS} AS SELECT * FROM frame")
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {PERIODS} AS SELECT q_key::VARCHAR AS q_key, "
+            "q_granularity::VARCHAR AS q_granularity, q_start::DATE AS q_start, "
+            "q_end::DATE AS q_end, q_source::VARCHAR AS q_source, q_tabled::BOOLEAN AS q_tabled "
+            "FROM frame"
+        )
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {NAMES} (q_key VARCHAR, code VARCHAR, name VARCHAR)"
         )
@@ -151,7 +158,7 @@ class Bulk:
         validity, a merger, the era's start, a relation's date, the first and last day a name
         of a parent was seen; a comparison `x <= day` changes at x, `day <= x` at x + 1)."""
         relations = "'system', 'area_team'" if level == "system" else "'region'"
-        parents = f"""
+        parents = """
             SELECT system_code FROM org_hierarchy UNION SELECT region_code FROM org_hierarchy
             UNION SELECT coalesce(parent_code, parent_name) FROM org_relations
         """
