@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import pandas as pd
 
@@ -36,11 +36,27 @@ from fourhour.measures.performance import (
     published_columns,
     published_or_none,
 )
+from fourhour.measures.spc import DEFAULT_PRESET, POINT_COLUMNS, SpcResult
 from fourhour.periods import Period
-from fourhour.report.series import HISTORY, england_series, england_sums, periods_back
+from fourhour.report.series import (
+    HISTORY,
+    england_series,
+    england_sums,
+    performance_spc,
+    periods_back,
+)
 from fourhour.warehouse import Warehouse
-from fourhour.warehouse.hierarchy import UNMAPPED, names_sql, parents_sql, provider_parents
+from fourhour.warehouse.hierarchy import (
+    UNMAPPED,
+    names_over_sql,
+    parents_sql,
+    provider_parents,
+)
+from fourhour.web.data.organisations import basis_of, level_series, spc_of
 
+SEP = "\x1f"  # joins a period's key and a code into one SPC series name
+SPC_BATCH = 40  # periods' histories per pass of the SPC engine
+EMPTY_POINTS = pd.DataFrame(columns=POINT_COLUMNS)
 NAMES = "fh_bulk_names"  # temporary tables, dropped by `close`
 PARENTS = "fh_bulk_parents"
 PERIODS = "fh_bulk_periods"
@@ -90,6 +106,7 @@ class Bulk:
         self._parents: dict[tuple[str, dt.date], pd.DataFrame] = {}
         self._series: dict[tuple[str, str], pd.DataFrame] = {}
         self._sums: dict[str, pd.DataFrame] = {}
+        self._spc: dict[tuple[str, str], tuple[str, SpcResult]] = {}
         self._prepare()
 
     # -------------------------------------------------------------------------- preparing
@@ -122,10 +139,8 @@ class Bulk:
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {NAMES} (q_key VARCHAR, code VARCHAR, name VARCHAR)"
         )
-        for k, p in self.tabled.items():
-            con.execute(
-                f"INSERT INTO {NAMES} SELECT '{k}', code, name FROM ({names_sql(p.start, p.end)})"
-            )
+        periods = f"SELECT q_key, q_start, q_end FROM {PERIODS} WHERE q_tabled"
+        con.execute(f"INSERT INTO {NAMES} SELECT * FROM ({names_over_sql(periods)})")
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {PARENTS} AS SELECT DATE '2000-01-01' AS q_end, "
             f"'system' AS q_level, * FROM ({parents_sql('system', dt.date(2000, 1, 1))}) LIMIT 0"
@@ -264,8 +279,6 @@ class Bulk:
 
     def level_series(self, wh: Warehouse, period: Period, count: int, level: str) -> pd.DataFrame:
         """As `organisations.level_series` for every organisation of `level`."""
-        from fourhour.web.data.organisations import level_series
-
         k = key_of(period)
         if k not in self.series_periods or count != HISTORY[period.granularity]:
             return level_series(wh, period, count, level)
@@ -324,6 +337,53 @@ class Bulk:
         ).df()
         frame["period_end"] = pd.to_datetime(frame["period_end"])
         return _finish(frame)
+
+    def spc_for(self, level: str) -> Callable[[pd.DataFrame, Period, str, str], SpcResult]:
+        """As `organisations.spc_of` for `level`: the SPC summary of every league period's
+        history, computed for many periods in one pass of the XmR engine (each organisation
+        of each period a series of its own, as the engine computes every one apart)."""
+
+        def spc_by(history: pd.DataFrame, period: Period, basis: str, preset: str) -> SpcResult:
+            k = key_of(period)
+            if preset != DEFAULT_PRESET or k not in self.series_periods:
+                return spc_of(history, period, basis, preset)
+            if (k, level) not in self._spc:
+                self._prepare_spc(period.granularity, level)
+            found = self._spc.get((k, level))
+            if found is None or found[0] != basis:
+                return spc_of(history, period, basis, preset)
+            return found[1]
+
+        return spc_by
+
+    def _prepare_spc(self, granularity: str, level: str) -> None:
+        todo: dict[str, list[tuple[str, pd.DataFrame]]] = {}
+        for k, p in self.series_periods.items():
+            if p.granularity != granularity:
+                continue
+            history = self.level_series(self.wh, p, HISTORY[granularity], level)
+            basis = basis_of(self.measure_table(self.wh, p, level))
+            column = f"{basis}_performance_pct"
+            part = history[["code", "period_end", column]]
+            todo.setdefault(basis, []).append((k, part.assign(code=k + SEP + part["code"])))
+        for basis, parts in todo.items():
+            column = f"{basis}_performance_pct"
+            for n in range(0, len(parts), SPC_BATCH):
+                batch = parts[n : n + SPC_BATCH]
+                frame = pd.concat([f for _, f in batch], ignore_index=True)
+                summary = performance_spc(frame, column, granularity).summary
+                split = summary["code"].str.split(SEP, n=1, expand=True)
+                summary = summary.assign(code=split[1])
+                for k, rows in summary.groupby(split[0], sort=False):
+                    self._spc[(str(k), level)] = (
+                        basis,
+                        SpcResult(points=EMPTY_POINTS, summary=rows.reset_index(drop=True)),
+                    )
+                for k, _ in batch:  # no organisation with a figure: an empty summary
+                    self._spc.setdefault(
+                        (k, level),
+                        (basis, SpcResult(points=EMPTY_POINTS, summary=summary.iloc[0:0])),
+                    )
 
     def england(self, wh: Warehouse, period: Period) -> pd.DataFrame:
         """As `measures.england`."""

@@ -42,7 +42,7 @@ from fourhour.periods import Period, month, week_ending
 from fourhour.report.series import HISTORY, periods_back
 from fourhour.warehouse import Warehouse
 from fourhour.warehouse.connection import one_row
-from fourhour.warehouse.hierarchy import names_sql
+from fourhour.warehouse.hierarchy import names_over_sql
 from fourhour.web.bulk import Bulk
 from fourhour.web.data import england as england_data
 from fourhour.web.data import organisations as orgs
@@ -147,14 +147,26 @@ def organisation_hashes(wh: Warehouse, periods: list[Period]) -> dict[tuple, str
     for sql in queries:
         for d, n, h in wh.con.execute(sql).fetchall():
             parts[d].append(f"{n}:{h}")
-    out = {}
-    for p in periods:  # the names as they were in the period (names_sql), one query each
-        n, h = one_row(
-            wh.con.execute(
-                f"SELECT count(*), bit_xor(hash(code, name)) FROM ({names_sql(p.start, p.end)})"
+    spans = sorted({(p.start, p.end) for p in periods})
+    spans_frame = pd.DataFrame(  # noqa: F841 - read by DuckDB below
+        [(i, start, end) for i, (start, end) in enumerate(spans)],
+        columns=["q_key", "q_start", "q_end"],
+    )
+    names = {  # the names as they were in each period (names_sql), all in one query
+        spans[int(i)]: f"{n}:{h}"
+        for i, n, h in wh.con.execute(
+            "SELECT q_key, count(*), bit_xor(hash(code, name)) FROM ("
+            + names_over_sql(
+                "SELECT q_key::BIGINT AS q_key, q_start::DATE AS q_start, q_end::DATE AS q_end "
+                "FROM spans_frame"
             )
-        )
-        out[(p.start, p.end)] = ";".join([*parts[p.end], f"names={n}:{h}"])
+            + ") GROUP BY q_key"
+        ).fetchall()
+    }
+    out = {}
+    for p in periods:
+        named = names.get((p.start, p.end), "0:None")
+        out[(p.start, p.end)] = ";".join([*parts[p.end], f"names={named}"])
     return out
 
 
@@ -251,6 +263,7 @@ def precompute(
                         table_of=bulk.measure_table,
                         series_of=bulk.level_series,
                         parents_of=bulk.provider_parents,
+                        spc_by=bulk.spc_for(key[0]),
                     ),
                 )
                 for key in part
@@ -334,22 +347,38 @@ def _england(
     bulk: Bulk,
     progress: Callable[[int, int], None] | None,
     total: int,
+    batch: int = 20,
 ) -> tuple[int, int, int]:
     """Compute and store the England page's inputs of every period `work` names."""
-    for n, key in enumerate(work.todo, 1):
-        inputs = england_data.england_inputs(
-            wh,
-            periods[key],
-            england_of=bulk.england,
-            table_of=bulk.measure_table,
-            series_of=bulk.england_series,
-        )
-        wh.con.execute(
-            "INSERT OR REPLACE INTO web_england VALUES (?, ?, ?, ?, current_timestamp)",
-            [key[0], key[1], work.wanted[key], pickle.dumps(inputs)],
-        )
+    for n in range(0, len(work.todo), batch):
+        part = work.todo[n : n + batch]
+        blobs = [
+            pickle.dumps(
+                england_data.england_inputs(
+                    wh,
+                    periods[key],
+                    england_of=bulk.england,
+                    table_of=bulk.measure_table,
+                    series_of=bulk.england_series,
+                )
+            )
+            for key in part
+        ]
+        wh.con.execute("BEGIN TRANSACTION")  # one commit a batch, not one a period
+        try:
+            wh.con.executemany(
+                "INSERT OR REPLACE INTO web_england VALUES (?, ?, ?, ?, current_timestamp)",
+                [
+                    [g, end, work.wanted[(g, end)], blob]
+                    for (g, end), blob in zip(part, blobs, strict=True)
+                ],
+            )
+            wh.con.execute("COMMIT")
+        except BaseException:
+            wh.con.execute("ROLLBACK")
+            raise
         if progress:
-            progress(n, total)
+            progress(n + len(part), total)
     for g, end in work.gone:
         wh.con.execute("DELETE FROM web_england WHERE granularity = ? AND period_end = ?", [g, end])
     return len(work.todo), len(work.wanted) - len(work.todo), len(work.gone)

@@ -158,20 +158,22 @@ def league(
     table_of: Callable[[Warehouse, Period, str], pd.DataFrame] = measure_table,
     series_of: Callable[[Warehouse, Period, int, str], pd.DataFrame] = level_series,
     parents_of: ParentsOf = provider_parents,
+    spc_by: Callable[[pd.DataFrame, Period, str, str], SpcResult] = spc_of,
 ) -> dict[str, Any]:
     """Every organisation at `level` for `period`, lowest performance first, with the same
     period last year and SPC icons from its history (target 95%) under the SPC `preset`.
 
-    `table_of`, `series_of` and `parents_of` give the measure table of a period, the
-    organisations' history (`level_series`) and providers' parents (`provider_parents`):
-    the web's precompute passes those it computed in bulk for every period at once."""
+    `table_of`, `series_of`, `parents_of` and `spc_by` give the measure table of a period,
+    the organisations' history (`level_series`), providers' parents (`provider_parents`) and
+    the SPC of the history (`spc_of`): the web's precompute passes those it computed in bulk
+    for every period at once (its SPC result has the summary only)."""
     table = table_of(wh, period, level)
     basis = basis_of(table)
     column = f"{basis}_performance_pct"
     last = table_of(wh, period.same_period_last_year(), level)
     last_pct = dict(zip(last["code"], charts.as_float(last[column]), strict=True))
     history = series_of(wh, period, HISTORY[period.granularity], level)
-    spc = spc_of(history, period, basis, preset)
+    spc = spc_by(history, period, basis, preset)
     # Looked up by code as dictionaries (a pandas .loc per row was most of a league's time).
     summary = {r["code"]: r for r in spc.summary.to_dict("records")}
     parents = {
