@@ -372,13 +372,13 @@ class Bulk:
                 batch = parts[n : n + SPC_BATCH]
                 frame = pd.concat([f for _, f in batch], ignore_index=True)
                 summary = performance_spc(frame, column, granularity).summary
-                split = summary["code"].str.split(SEP, n=1, expand=True)
-                summary = summary.assign(code=split[1])
-                for k, rows in summary.groupby(split[0], sort=False):
-                    self._spc[(str(k), level)] = (
-                        basis,
-                        SpcResult(points=EMPTY_POINTS, summary=rows.reset_index(drop=True)),
-                    )
+                if len(summary):
+                    split = summary["code"].str.split(SEP, n=1, expand=True)
+                    for k, rows in summary.assign(code=split[1]).groupby(split[0], sort=False):
+                        self._spc[(str(k), level)] = (
+                            basis,
+                            SpcResult(points=EMPTY_POINTS, summary=rows.reset_index(drop=True)),
+                        )
                 for k, _ in batch:  # no organisation with a figure: an empty summary
                     self._spc.setdefault(
                         (k, level),
