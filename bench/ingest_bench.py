@@ -1,8 +1,10 @@
 """Ingest all of ../shared/data into a new warehouse: the current code against named baselines
 measured in the same run, and a check that every stored figure is the same.
 
-- **current**: `fourhour ingest ../shared/data` as a user runs it (files read ahead in worker
-  processes while earlier ones are stored);
+- **current**: `fourhour ingest ../shared/data --no-precompute` as a user runs it (files read
+  ahead in worker processes while earlier ones are stored), the ingest alone: the web pages'
+  precompute that `fourhour ingest` runs after it by default is timed on its own afterwards
+  (`fourhour precompute` on the same warehouse), and printed apart;
 - **baseline A, no read-ahead**: the same code reading each file in the main process just
   before storing it (`ingest_file` without `ReadAhead`);
 - **baseline B, before the speed-up** (with `--baseline-ref REF`, default 57f3aca, where git
@@ -110,7 +112,11 @@ def main() -> None:
             runs.append((label, path, seconds, lavg))
 
         cli = lambda p: [py, "-m", "fourhour", "ingest", str(DATA), "-w", str(p)]  # noqa: E731
-        run("current: fourhour ingest (read-ahead)", cli, REPO / "src")
+        run(
+            "current: fourhour ingest (read-ahead)",
+            lambda p: [*cli(p), "--no-precompute"],
+            REPO / "src",
+        )
         run(
             "baseline A: same code, no read-ahead",
             lambda p: [py, "-c", NO_READ_AHEAD, str(DATA), str(p)],
@@ -133,6 +139,12 @@ def main() -> None:
         rows = sum(r for r, _ in reference.values())
         tables = sum(1 for r, _ in reference.values() if r)
         print(f"  {rows:,} rows in {tables} tables; target 10 s")
+        lavg = load()
+        seconds = timed([py, "-m", "fourhour", "precompute", "-w", str(runs[0][1])], REPO / "src")
+        print(
+            f"Then the web pages' precompute (`fourhour precompute`, which `fourhour ingest` runs "
+            f"by default): {seconds:.2f} s ({lavg})"
+        )
 
 
 if __name__ == "__main__":

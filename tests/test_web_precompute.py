@@ -1,13 +1,16 @@
 """The web's precomputed leagues (fourhour.web.precompute) on real returns of three eras: the
 ingest's precompute is incremental (re-ingesting changes nothing, a new month adds only its
-own leagues), and a page served from the store is the page computed live."""
+own leagues), what it computes in bulk for every period equals the live computation of each,
+and a page served from the store is the page computed live."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from starlette.testclient import TestClient
 
@@ -15,6 +18,7 @@ from fourhour.periods import month, week_ending
 from fourhour.warehouse import open_warehouse
 from fourhour.warehouse.load import ingest_file
 from fourhour.web import precompute
+from fourhour.web.data import england as england_data
 from fourhour.web.data import organisations as orgs
 from tests.web_world import app_for
 
@@ -145,6 +149,41 @@ def test_a_new_month_computes_only_its_own_leagues(
     assert old_rows == before["rows"]
 
 
+def dumps(value: object) -> str:
+    """JSON with types kept (an int is not a float), floats to the last digit."""
+    return json.dumps(value, default=precompute._json, sort_keys=True)
+
+
+def test_every_stored_league_and_england_page_equals_the_live_computation(
+    stored: tuple[Path, dict],
+) -> None:
+    """The precompute computes every period at once (fourhour.web.bulk); what it stored for
+    each level and period held is what the live, one-period computation gives, field by field
+    and type by type."""
+    path, _ = stored
+    with open_warehouse(path, read_only=True) as wh:
+        leagues = wh.con.execute(
+            "SELECT level, granularity, period_end FROM web_leagues ORDER BY ALL"
+        ).fetchall()
+        englands = wh.con.execute(
+            "SELECT granularity, period_end FROM web_england ORDER BY ALL"
+        ).fetchall()
+        assert len(leagues) == 3 * 22 and len(englands) >= 22
+        for level, g, end in leagues:
+            period = week_ending(end) if g == "week" else month(end.year, end.month)
+            found = precompute.stored_league(wh, period, level)
+            live = orgs.league(wh, period, level)
+            assert found is not None and found["basis"] == live["basis"], (level, period)
+            assert dumps(found["rows"]) == dumps(json.loads(dumps(live["rows"]))), (level, period)
+        for g, end in englands:
+            period = week_ending(end) if g == "week" else month(end.year, end.month)
+            found_england = precompute.stored_england(wh, period)
+            assert found_england is not None, period
+            bulletin, trend = england_data.england_inputs(wh, period)
+            assert dumps(found_england[0]) == dumps(bulletin), period
+            pd.testing.assert_frame_equal(found_england[1], trend, check_exact=True)
+
+
 def test_the_ingest_command_precomputes_and_precompute_alone_finds_nothing_new(
     shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -153,7 +192,7 @@ def test_the_ingest_command_precomputes_and_precompute_alone_finds_nothing_new(
     target = tmp_path / "cli.duckdb"
     month_file = shared_data / "monthly-by-provider-2025-26/April-2025-AE.csv"
     outputs = []
-    ingest = ["ingest", str(month_file), "--precompute"]
+    ingest = ["ingest", str(month_file)]  # precomputes by default
     for argv in (ingest, ["precompute"], ingest):
         with pytest.raises(SystemExit) as info:
             main([*argv, "-w", str(target)])
@@ -164,7 +203,7 @@ def test_the_ingest_command_precomputes_and_precompute_alone_finds_nothing_new(
     assert "web pages: 0 computed" in outputs[1] and "4 unchanged" in outputs[1], outputs[1]
     assert "web pages: 0 computed" in outputs[2], outputs[2]
     with pytest.raises(SystemExit):
-        main(["ingest", str(month_file), "-w", str(tmp_path / "no.duckdb")])  # not by default
+        main(["ingest", str(month_file), "--no-precompute", "-w", str(tmp_path / "no.duckdb")])
     assert "web pages" not in capsys.readouterr().out
     with open_warehouse(tmp_path / "no.duckdb", read_only=True) as wh:
         assert not precompute.current(wh)

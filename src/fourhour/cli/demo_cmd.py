@@ -41,7 +41,11 @@ def demo(
     console.print(f"Generating synthetic weekly returns in {data_dir} ...")
     files = generate_weekly_returns(data_dir, seed=seed)
     warehouse = directory / "fourhour.duckdb"
-    ingest(sorted(files, key=lambda p: ("Mapping" not in p.name, p.name)), warehouse)
+    # Without the web pages' precompute (seconds a period): the demo stays quick, and
+    # `fourhour serve` computes its pages live (`fourhour precompute` stores them).
+    ingest(
+        sorted(files, key=lambda p: ("Mapping" not in p.name, p.name)), warehouse, precompute=False
+    )
     with open_warehouse(warehouse, read_only=True) as wh:
         latest = one_row(
             wh.con.execute(

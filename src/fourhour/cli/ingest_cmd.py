@@ -56,10 +56,10 @@ def ingest(
         bool,
         typer.Option(
             help="Then compute what the web pages of the periods the files changed are drawn "
-            "from (`fourhour precompute`; minutes a period on a large warehouse, so not by "
-            "default)."
+            "from (`fourhour precompute`: only what changed; --no-precompute leaves it to a "
+            "later `fourhour precompute`, and the server computes pages live meanwhile)."
         ),
-    ] = False,
+    ] = True,
 ) -> None:
     """Ingest NHS England A&E returns, organisation and bed files; the layout is detected.
 

@@ -104,8 +104,8 @@ def precompute(warehouse: WarehouseOption = None) -> None:
     """Compute what the web pages of every period held are drawn from (league tables of
     providers, systems and regions, England's bulletin and trend, funding ledgers) and store
     it in the warehouse, so that the first request for any organisation-period is fast. Only
-    what changed since the last run is computed (`fourhour ingest --precompute` runs this
-    after ingesting; run it after `orgs import` and other imports)."""
+    what changed since the last run is computed (`fourhour ingest` runs this after
+    ingesting unless given --no-precompute; run it after `orgs import` and other imports)."""
     from fourhour.warehouse import open_warehouse
 
     with open_warehouse(warehouse) as wh:

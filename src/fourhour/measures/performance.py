@@ -21,6 +21,7 @@ attendances count in activity (`*_attendances`) but not in performance
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import pandas as pd
 
@@ -229,12 +230,25 @@ def england(wh: Warehouse, period: Period) -> pd.DataFrame:
     frame = wh.con.execute(
         f"SELECT 'ENGLAND' AS code, 'England' AS name, {_aggregates()} FROM ({rows}) r"
     ).df()
+    return england_from(period, frame, granularity, lambda: _published_england(wh, period))
+
+
+def england_from(
+    period: Period,
+    frame: pd.DataFrame,
+    granularity: str,
+    published_of: Callable[[], pd.DataFrame | None],
+) -> pd.DataFrame:
+    """`england` from its inputs: the one-row sum of the provider returns of `granularity`
+    (`source_granularity`) that make up `period`, and `published_of`, giving the published
+    national totals (`_published_england`) when asked. The web's precompute sums every
+    period's returns in one query and comes here for each."""
     source = PROVIDER_RETURNS if granularity == period.granularity else WEEKLY_RETURNS
     no_trolley_waits = (
         frame["trolley_waits_over_4h"].isna().all() and frame["trolley_waits_over_12h"].isna().all()
     )
     published = (
-        _published_england(wh, period)
+        published_of()
         if frame["providers"].iloc[0] == 0 or source == WEEKLY_RETURNS or no_trolley_waits
         else None
     )
@@ -266,11 +280,19 @@ def _published_england(wh: Warehouse, period: Period) -> pd.DataFrame | None:
     leaves out the field-test trusts), else attendances."""
     if period.granularity == "week":
         return None
-    n_months = {"month": 1, "quarter": 3, "fy": 12}[period.granularity]
+    sql = f"""
+        SELECT {published_columns()}
+        FROM published_totals WHERE area = 'ENGLAND' AND granularity = 'month'
+        AND period_end BETWEEN DATE '{period.start}' AND DATE '{period.end}'
+    """
+    return published_or_none(wh.con.execute(sql).df(), period)
+
+
+def published_columns() -> str:
+    """SQL: England's figures summed from published monthly national totals (`n`: months)."""
     types = ("type1", "type2", "type3")
     base = {t: f"coalesce(within_{t} + br_{t}, att_{t})" for t in types}
-    sql = f"""
-        SELECT 'ENGLAND' AS code, 'England' AS name, count(*) AS n,
+    return f"""'ENGLAND' AS code, 'England' AS name, count(*) AS n,
         {
         ", ".join(
             f"round(sum(att_{t}))::BIGINT AS {t}_attendances, "
@@ -287,11 +309,13 @@ def _published_england(wh: Warehouse, period: Period) -> pd.DataFrame | None:
         round(sum(dta_4_12h + dta_over_12h))::BIGINT AS trolley_waits_over_4h,
         round(sum(dta_over_12h))::BIGINT AS trolley_waits_over_12h,
         false AS breaches_estimated, 0 AS providers, 0 AS providers_left_out,
-        coalesce(bool_or(apportioned), false) AS apportioned
-        FROM published_totals WHERE area = 'ENGLAND' AND granularity = 'month'
-        AND period_end BETWEEN DATE '{period.start}' AND DATE '{period.end}'
-    """
-    frame = wh.con.execute(sql).df()
+        coalesce(bool_or(apportioned), false) AS apportioned"""
+
+
+def published_or_none(frame: pd.DataFrame, period: Period) -> pd.DataFrame | None:
+    """The one-row sum of `published_columns` for `period`, or None unless it covers every
+    month of the period with figures."""
+    n_months = {"month": 1, "quarter": 3, "fy": 12}[period.granularity]
     if frame["n"].iloc[0] != n_months or frame["all_types_attendances"].isna().all():
         return None
     return frame.drop(columns="n")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import numbers
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -86,22 +87,26 @@ def build_bulletin(
     *,
     threshold_pct: float = THRESHOLD_PCT,
     worst_n: int = WORST_N,
+    england_of: Callable[[Warehouse, Period], pd.DataFrame] = england,
+    table_of: Callable[[Warehouse, Period, str], pd.DataFrame] = measure_table,
 ) -> dict:
-    """The bulletin for `period` as the stable JSON-ready dictionary."""
+    """The bulletin for `period` as the stable JSON-ready dictionary (`england_of` and
+    `table_of`: England's row and the provider table of a period, as `england` and
+    `measure_table` give them; the web's precompute passes those it computed in bulk)."""
     if isinstance(worst_n, bool) or not isinstance(worst_n, int) or worst_n < 1:
         raise InvalidInputError(f"--worst {worst_n} is not a number of providers; give 1 or more")
-    now = england(wh, period).iloc[0]
+    now = england_of(wh, period).iloc[0]
     if not _has_data(now):
         raise QueryError(
             f"the warehouse holds no returns for {period.phrase}",
             hint=_coverage_hint(wh, period.granularity),
         )
     last_period = period.same_period_last_year()
-    last = england(wh, last_period).iloc[0]
+    last = england_of(wh, last_period).iloc[0]
     last_row = last if _has_data(last) else None
-    providers = measure_table(wh, period, "provider")
+    providers = table_of(wh, period, "provider")
     below, basis = providers_below(wh, period, threshold_pct, table=providers)
-    providers_last = measure_table(wh, last_period, "provider")
+    providers_last = table_of(wh, last_period, "provider")
     below_last, basis_last = providers_below(wh, last_period, threshold_pct, table=providers_last)
     worst, worst_basis = worst_providers(wh, period, worst_n, table=providers)
     over_4h = _num(now["trolley_waits_over_4h"])

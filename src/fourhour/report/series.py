@@ -10,6 +10,7 @@ national totals, as the bulletin does.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -61,25 +62,27 @@ def _window(period: Period, count: int) -> tuple[dt.date, dt.date]:
     return first.end, period.end
 
 
-def england_series(wh: Warehouse, period: Period, count: int) -> pd.DataFrame:
+def england_series(
+    wh: Warehouse,
+    period: Period,
+    count: int,
+    *,
+    sums: pd.DataFrame | None = None,
+    england_of: Callable[[Warehouse, Period], pd.DataFrame] = england,
+) -> pd.DataFrame:
     """England, one row per period (oldest first) of the `count` ending with `period`: counts
-    and performance by type, as `fourhour.measures.england` gives for a single period."""
+    and performance by type, as `fourhour.measures.england` gives for a single period.
+
+    `sums` and `england_of` let the web's precompute pass what it computed in bulk: the
+    finished sums of the window's provider returns by period end (`england_sums`), and
+    England for one period."""
     start, end = _window(period, count)
-    frame = wh.con.execute(
-        f"""
-        SELECT period_end, {_aggregates()} FROM provider_returns
-        WHERE granularity = ? AND period_end BETWEEN ? AND ?
-        GROUP BY period_end ORDER BY period_end
-        """,
-        [period.granularity, start, end],
-    ).df()
-    frame["period_end"] = pd.to_datetime(frame["period_end"])
-    frame = _finish(frame)
+    frame = england_sums(wh, period.granularity, start, end) if sums is None else sums
     frame["source"] = "provider returns"
     if period.granularity == "month":
         held = set(frame["period_end"].dt.date)
         extra = [
-            england(wh, p).assign(period_end=pd.Timestamp(p.end))
+            england_of(wh, p).assign(period_end=pd.Timestamp(p.end))
             for p in periods_back(period, count)
             if p.end not in held
         ]
@@ -88,6 +91,20 @@ def england_series(wh: Warehouse, period: Period, count: int) -> pd.DataFrame:
             published = pd.concat(extra, ignore_index=True)[frame.columns]
             frame = pd.concat([frame, published], ignore_index=True)
     return frame.sort_values("period_end").reset_index(drop=True)
+
+
+def england_sums(wh: Warehouse, granularity: str, start: dt.date, end: dt.date) -> pd.DataFrame:
+    """England's provider returns of `granularity` summed by period end, `start` to `end`."""
+    frame = wh.con.execute(
+        f"""
+        SELECT period_end, {_aggregates()} FROM provider_returns
+        WHERE granularity = ? AND period_end BETWEEN ? AND ?
+        GROUP BY period_end ORDER BY period_end
+        """,
+        [granularity, start, end],
+    ).df()
+    frame["period_end"] = pd.to_datetime(frame["period_end"])
+    return _finish(frame)
 
 
 def org_series(

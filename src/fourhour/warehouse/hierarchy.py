@@ -216,20 +216,28 @@ def names_sql(start: dt.date, end: dt.date | None = None) -> str:
     name only when nothing older is known).
     """
     end = end or start
+    periods = f"SELECT NULL AS q_key, DATE '{start}' AS q_start, DATE '{end}' AS q_end"
+    return f"SELECT code, name FROM ({names_over_sql(periods)})"
+
+
+def names_over_sql(periods: str) -> str:
+    """SQL: q_key, code -> the name as it was in each period of `periods` (SQL giving q_key,
+    q_start, q_end), as `names_sql` gives it for one (the web's precompute asks for every
+    period at once)."""
     return f"""
-        SELECT code, name FROM (
-            SELECT code, name, row_number() OVER (
-                PARTITION BY code ORDER BY
-                    CASE WHEN seen_from <= DATE '{end}' AND seen_to >= DATE '{start}'
-                              AND source = 'returns' THEN 0
-                         WHEN seen_from <= DATE '{end}' AND seen_to >= DATE '{start}' THEN 1
-                         WHEN seen_to < DATE '{start}' THEN 2 ELSE 3 END,
-                    CASE WHEN seen_to < DATE '{start}' THEN DATE '{start}' - seen_to
-                         WHEN seen_from > DATE '{end}' THEN seen_from - DATE '{end}'
+        SELECT q_key, code, name FROM (
+            SELECT q.q_key, n.code, n.name, row_number() OVER (
+                PARTITION BY q.q_key, n.code ORDER BY
+                    CASE WHEN n.seen_from <= q.q_end AND n.seen_to >= q.q_start
+                              AND n.source = 'returns' THEN 0
+                         WHEN n.seen_from <= q.q_end AND n.seen_to >= q.q_start THEN 1
+                         WHEN n.seen_to < q.q_start THEN 2 ELSE 3 END,
+                    CASE WHEN n.seen_to < q.q_start THEN q.q_start - n.seen_to
+                         WHEN n.seen_from > q.q_end THEN n.seen_from - q.q_end
                          ELSE 0 END,
-                    seen_to DESC, name
+                    n.seen_to DESC, n.name
             ) AS rn
-            FROM org_names
+            FROM org_names n, ({periods}) q
         ) WHERE rn = 1
     """
 

@@ -42,7 +42,8 @@ from fourhour.periods import Period, month, week_ending
 from fourhour.report.series import HISTORY, periods_back
 from fourhour.warehouse import Warehouse
 from fourhour.warehouse.connection import one_row
-from fourhour.warehouse.hierarchy import names_sql
+from fourhour.warehouse.hierarchy import names_over_sql
+from fourhour.web.bulk import Bulk
 from fourhour.web.data import england as england_data
 from fourhour.web.data import organisations as orgs
 from fourhour.web.data import oversight as oversight_data
@@ -146,14 +147,26 @@ def organisation_hashes(wh: Warehouse, periods: list[Period]) -> dict[tuple, str
     for sql in queries:
         for d, n, h in wh.con.execute(sql).fetchall():
             parts[d].append(f"{n}:{h}")
-    out = {}
-    for p in periods:  # the names as they were in the period (names_sql), one query each
-        n, h = one_row(
-            wh.con.execute(
-                f"SELECT count(*), bit_xor(hash(code, name)) FROM ({names_sql(p.start, p.end)})"
+    spans = sorted({(p.start, p.end) for p in periods})
+    spans_frame = pd.DataFrame(  # noqa: F841 - read by DuckDB below
+        [(i, start, end) for i, (start, end) in enumerate(spans)],
+        columns=["q_key", "q_start", "q_end"],
+    )
+    names = {  # the names as they were in each period (names_sql), all in one query
+        spans[int(i)]: f"{n}:{h}"
+        for i, n, h in wh.con.execute(
+            "SELECT q_key, count(*), bit_xor(hash(code, name)) FROM ("
+            + names_over_sql(
+                "SELECT q_key::BIGINT AS q_key, q_start::DATE AS q_start, q_end::DATE AS q_end "
+                "FROM spans_frame"
             )
-        )
-        out[(p.start, p.end)] = ";".join([*parts[p.end], f"names={n}:{h}"])
+            + ") GROUP BY q_key"
+        ).fetchall()
+    }
+    out = {}
+    for p in periods:
+        named = names.get((p.start, p.end), "0:None")
+        out[(p.start, p.end)] = ";".join([*parts[p.end], f"names={named}"])
     return out
 
 
@@ -217,7 +230,7 @@ def precompute(
     }
     organisations = organisation_hashes(wh, list(named.values()))
     prune = only is None
-    england_done = _england(wh, england_periods, hashes, published, organisations, progress, prune)
+    england_todo = _england_todo(wh, england_periods, hashes, published, organisations, prune)
     funding_done = _funding(wh, [*periods.values(), *england_periods.values()], hashes, prune)
     stored = dict(
         (((lv, g, end), sha) for lv, g, end, sha in wh.con.execute(
@@ -230,12 +243,36 @@ def precompute(
             wanted[(level, g, end)] = inputs_sha256(level, period, hashes, organisations)
     todo = [key for key, sha in wanted.items() if stored.get(key) != sha]
     gone = [key for key in stored if key not in wanted] if prune else []
-    for n in range(0, len(todo), batch):
-        part = todo[n : n + batch]
-        computed = [(key, orgs.league(wh, _period(key[1], key[2]), key[0])) for key in part]
-        _store(wh, computed, wanted)
-        if progress:
-            progress(min(n + batch, len(todo)), len(todo))
+    total = len(todo) + len(england_todo.todo)
+    bulk = Bulk(
+        wh,
+        [_period(g, end) for _, g, end in todo],
+        [england_periods[key] for key in england_todo.todo],
+    )
+    try:
+        england_done = _england(wh, england_periods, england_todo, bulk, progress, total)
+        for n in range(0, len(todo), batch):
+            part = todo[n : n + batch]
+            computed = [
+                (
+                    key,
+                    orgs.league(
+                        wh,
+                        _period(key[1], key[2]),
+                        key[0],
+                        table_of=bulk.measure_table,
+                        series_of=bulk.level_series,
+                        parents_of=bulk.provider_parents,
+                        spc_by=bulk.spc_for(key[0]),
+                    ),
+                )
+                for key in part
+            ]
+            _store(wh, computed, wanted)
+            if progress:
+                progress(len(england_todo.todo) + min(n + batch, len(todo)), total)
+    finally:
+        bulk.close()
     if gone:
         frame = pd.DataFrame(gone, columns=["level", "granularity", "period_end"])  # noqa: F841
         for table in ("web_league_rows", "web_leagues"):
@@ -273,16 +310,22 @@ def england_sha256(
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _england(
+@dataclass(frozen=True)
+class _Todo:
+    wanted: dict[tuple[str, dt.date], str]  # (granularity, period end) -> fingerprint
+    todo: list[tuple[str, dt.date]]  # those to compute
+    gone: list[tuple[str, dt.date]]  # those stored of periods no longer held
+
+
+def _england_todo(
     wh: Warehouse,
     periods: dict[tuple[str, dt.date], Period],
     hashes: dict[tuple[str, dt.date], str],
     published: dict[tuple[str, dt.date], str],
     organisations: dict[tuple, str],
-    progress: Callable[[int, int], None] | None,
     prune: bool = True,
-) -> tuple[int, int, int]:
-    """The England page's inputs for every period held whose fingerprint changed."""
+) -> _Todo:
+    """The England periods held whose fingerprint changed."""
     stored = dict(
         ((g, end), sha)
         for g, end, sha in wh.con.execute(
@@ -294,17 +337,51 @@ def _england(
     }
     todo = [key for key, sha in sorted(wanted.items()) if stored.get(key) != sha]
     gone = [key for key in stored if key not in wanted] if prune else []
-    for n, key in enumerate(todo, 1):
-        blob = pickle.dumps(england_data.england_inputs(wh, periods[key]))
-        wh.con.execute(
-            "INSERT OR REPLACE INTO web_england VALUES (?, ?, ?, ?, current_timestamp)",
-            [key[0], key[1], wanted[key], blob],
-        )
+    return _Todo(wanted, todo, gone)
+
+
+def _england(
+    wh: Warehouse,
+    periods: dict[tuple[str, dt.date], Period],
+    work: _Todo,
+    bulk: Bulk,
+    progress: Callable[[int, int], None] | None,
+    total: int,
+    batch: int = 20,
+) -> tuple[int, int, int]:
+    """Compute and store the England page's inputs of every period `work` names."""
+    for n in range(0, len(work.todo), batch):
+        part = work.todo[n : n + batch]
+        blobs = [
+            pickle.dumps(
+                england_data.england_inputs(
+                    wh,
+                    periods[key],
+                    england_of=bulk.england,
+                    table_of=bulk.measure_table,
+                    series_of=bulk.england_series,
+                )
+            )
+            for key in part
+        ]
+        wh.con.execute("BEGIN TRANSACTION")  # one commit a batch, not one a period
+        try:
+            wh.con.executemany(
+                "INSERT OR REPLACE INTO web_england VALUES (?, ?, ?, ?, current_timestamp)",
+                [
+                    [g, end, work.wanted[(g, end)], blob]
+                    for (g, end), blob in zip(part, blobs, strict=True)
+                ],
+            )
+            wh.con.execute("COMMIT")
+        except BaseException:
+            wh.con.execute("ROLLBACK")
+            raise
         if progress:
-            progress(n, len(todo))
-    for g, end in gone:
+            progress(n + len(part), total)
+    for g, end in work.gone:
         wh.con.execute("DELETE FROM web_england WHERE granularity = ? AND period_end = ?", [g, end])
-    return len(todo), len(wanted) - len(todo), len(gone)
+    return len(work.todo), len(work.wanted) - len(work.todo), len(work.gone)
 
 
 def stored_england(wh: Warehouse, period: Period) -> tuple | None:

@@ -3,11 +3,12 @@ year, the providers below 80%, and the national trend."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
 
-from fourhour.measures import STANDARD_PCT, THRESHOLD_PCT
+from fourhour.measures import STANDARD_PCT, THRESHOLD_PCT, england, measure_table
 from fourhour.periods import Period
 from fourhour.report import charts
 from fourhour.report.bulletin import build_bulletin
@@ -30,9 +31,14 @@ def basis_of(bulletin: dict) -> str:
     return "all_types" if bulletin["england"]["all_types"]["attendances"] else "type1"
 
 
-def trend_frame(wh: Warehouse, period: Period, basis: str) -> pd.DataFrame:
+SeriesOf = Callable[[Warehouse, Period, int], pd.DataFrame]
+
+
+def trend_frame(
+    wh: Warehouse, period: Period, basis: str, series_of: SeriesOf = england_series
+) -> pd.DataFrame:
     """England's last TREND periods with the same periods a year earlier (NaN where none)."""
-    eng = england_series(wh, period, HISTORY[period.granularity])
+    eng = series_of(wh, period, HISTORY[period.granularity])
     ends = [pd.Timestamp(p.end) for p in periods_back(period, TREND[period.granularity])]
     recent = eng.set_index("period_end").reindex(ends).rename_axis("period_end").reset_index()
     column = f"{basis}_performance_pct"
@@ -130,11 +136,19 @@ def trend_table(frame: pd.DataFrame, key: str, period: Period, basis: str) -> Ta
     )
 
 
-def england_inputs(wh: Warehouse, period: Period) -> tuple[dict, pd.DataFrame]:
+def england_inputs(
+    wh: Warehouse,
+    period: Period,
+    *,
+    england_of: Callable[[Warehouse, Period], pd.DataFrame] = england,
+    table_of: Callable[[Warehouse, Period, str], pd.DataFrame] = measure_table,
+    series_of: SeriesOf = england_series,
+) -> tuple[dict, pd.DataFrame]:
     """What the England page is drawn from: the bulletin for `period` (docs/bulletin.md) and
-    the national trend (fourhour.web.precompute stores both for every period held)."""
-    b = build_bulletin(wh, period)
-    return b, trend_frame(wh, period, basis_of(b))
+    the national trend (fourhour.web.precompute stores both for every period held, passing
+    England, the provider tables and England's series as it computed them in bulk)."""
+    b = build_bulletin(wh, period, england_of=england_of, table_of=table_of)
+    return b, trend_frame(wh, period, basis_of(b), series_of)
 
 
 def england_period(

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -119,17 +120,26 @@ def spc_of(history: pd.DataFrame, period: Period, basis: str, preset: str) -> Sp
     return performance_spc(history, f"{basis}_performance_pct", period.granularity, preset)
 
 
-def _parents(wh: Warehouse, period: Period, level: str, codes: list[str]) -> pd.DataFrame:
+ParentsOf = Callable[[Warehouse, list[str], dt.date], pd.DataFrame]
+
+
+def _parents(
+    wh: Warehouse,
+    period: Period,
+    level: str,
+    codes: list[str],
+    parents_of: ParentsOf = provider_parents,
+) -> pd.DataFrame:
     """code -> system and region (providers), or region (systems), as at the end of period."""
     if level == "region" or not codes:
         return pd.DataFrame(columns=["code"])
     if level == "provider":
-        return provider_parents(wh, codes, period.end)
+        return parents_of(wh, codes, period.end)
     providers = wh.con.execute(
         "SELECT DISTINCT org_code FROM provider_returns WHERE granularity = ? AND period_end = ?",
         [period.granularity, period.end],
     ).fetchall()
-    parents = provider_parents(wh, [p[0] for p in providers], period.end)
+    parents = parents_of(wh, [p[0] for p in providers], period.end)
     by_system = (
         parents.groupby("system_code")[["region_code", "region_name"]]
         .agg(_most_common)
@@ -140,29 +150,46 @@ def _parents(wh: Warehouse, period: Period, level: str, codes: list[str]) -> pd.
 
 
 def league(
-    wh: Warehouse, period: Period, level: str, preset: str = DEFAULT_PRESET
+    wh: Warehouse,
+    period: Period,
+    level: str,
+    preset: str = DEFAULT_PRESET,
+    *,
+    table_of: Callable[[Warehouse, Period, str], pd.DataFrame] = measure_table,
+    series_of: Callable[[Warehouse, Period, int, str], pd.DataFrame] = level_series,
+    parents_of: ParentsOf = provider_parents,
+    spc_by: Callable[[pd.DataFrame, Period, str, str], SpcResult] = spc_of,
 ) -> dict[str, Any]:
     """Every organisation at `level` for `period`, lowest performance first, with the same
-    period last year and SPC icons from its history (target 95%) under the SPC `preset`."""
-    table = measure_table(wh, period, level)
+    period last year and SPC icons from its history (target 95%) under the SPC `preset`.
+
+    `table_of`, `series_of`, `parents_of` and `spc_by` give the measure table of a period,
+    the organisations' history (`level_series`), providers' parents (`provider_parents`) and
+    the SPC of the history (`spc_of`): the web's precompute passes those it computed in bulk
+    for every period at once (its SPC result has the summary only)."""
+    table = table_of(wh, period, level)
     basis = basis_of(table)
     column = f"{basis}_performance_pct"
-    last = measure_table(wh, period.same_period_last_year(), level)
+    last = table_of(wh, period.same_period_last_year(), level)
     last_pct = dict(zip(last["code"], charts.as_float(last[column]), strict=True))
-    history = level_series(wh, period, HISTORY[period.granularity], level)
-    spc = spc_of(history, period, basis, preset)
-    summary = spc.summary.set_index("code")
-    parents = _parents(wh, period, level, list(table["code"])).set_index("code")
+    history = series_of(wh, period, HISTORY[period.granularity], level)
+    spc = spc_by(history, period, basis, preset)
+    # Looked up by code as dictionaries (a pandas .loc per row was most of a league's time).
+    summary = {r["code"]: r for r in spc.summary.to_dict("records")}
+    parents = {
+        r["code"]: r
+        for r in _parents(wh, period, level, list(table["code"]), parents_of).to_dict("records")
+    }
     rows = []
     for r in table.to_dict("records"):
         code = r["code"]
         pct = clean(r[column])
         ly = last_pct.get(code)
         ly = None if ly is None or np.isnan(ly) else float(ly)
-        s = summary.loc[code] if code in summary.index else None
+        s = summary.get(code)
         v = charts.variation_icon(None if s is None else s["variation_icon"])
         a = charts.assurance_icon(None if s is None else s["assurance_icon"])
-        p = parents.loc[code] if code in parents.index else None
+        p = parents.get(code)
         row = {
             "code": code,
             "name": r["name"] if isinstance(r["name"], str) else code,
@@ -201,8 +228,8 @@ def league(
             row["providers"] = int(r["providers"])
         rows.append(row)
     rows.sort(key=lambda r: (r["performance_pct"] is None, r["performance_pct"] or 0, r["code"]))
-    for i, r in enumerate(rows, 1):
-        r["rank"] = i if r["performance_pct"] is not None else None
+    for i, ranked in enumerate(rows, 1):
+        ranked["rank"] = i if ranked["performance_pct"] is not None else None
     return {
         "period": period,
         "level": level,
