@@ -7,7 +7,8 @@ so no heading and no placeholder). `DEFAULT_SECTIONS` is the standard order; `bu
 takes `extra_sections` to append more, and `escalation_section(wh, period)` is the hook for the
 oversight engine's summons list.
 
-Charts are embedded as inline SVG, so the PDF (made by WeasyPrint) is vector throughout.
+Charts are embedded as inline SVG; the PDF (made by WeasyPrint, `report/pdf.py`) draws the same
+SVG as images, so it is vector throughout.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from fourhour.periods import Period
 from fourhour.report import charts
 from fourhour.report.bulletin import build_bulletin, is_synthetic, render
 from fourhour.report.occupancy import occupancy_section
+from fourhour.report.pdf import write_pdf
 from fourhour.report.series import (
     HISTORY,
     TREND,
@@ -861,16 +863,6 @@ def render_html(report: BoardReport) -> str:
             last_year_when=charts.the(report.bulletin["meta"]["same_period_last_year"]["label"]),
         )
     )
-
-
-def write_pdf(html: str, path: Path) -> int:
-    """HTML to PDF with WeasyPrint, honouring the report's @page print stylesheet. Returns the
-    number of pages."""
-    from weasyprint import HTML  # imported late: it loads Pango
-
-    document = HTML(string=html, base_url=str(path.parent)).render()
-    document.write_pdf(path)
-    return len(document.pages)
 
 
 def output_path(out: Path | None, period: Period) -> Path:
