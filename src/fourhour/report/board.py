@@ -773,22 +773,26 @@ def build_report(
     escalation_rules = load_escalation_rules(rules, period.granularity)
     step = progress or (lambda _: None)
     clock = _Clock()
-    step("bulletin")
-    bulletin = build_bulletin(wh, period)  # QueryError with a hint where the period is empty
-    focus = resolve_focus(wh, period, provider, system)
-    ctx = BoardContext(wh, period, bulletin, focus, spc_preset=spc_preset, rules=escalation_rules)
-    if ctx.basis == "type1":
-        ctx.notes.append(
-            "All-types figures are not held for this period (the weekly returns of 2010-2015 "
-            "publish major A&E only), so every figure and chart is type 1 (major A&E)."
-        )
-    clock.lap("bulletin")
-    # Charts are drawn in a worker process while the sections go on reading and computing;
+    # Charts are drawn in a worker process while the sections go on reading and computing
+    # (started first, so that its JavaScript runtime warms up while the bulletin is read);
     # each section's HTML holds a placeholder for its charts until they are drawn.
     worker = SvgWorker(charts.VL_VERSION, charts.LOCALE, parallel=parallel_charts)
     sent: list[Figure] = []
     token = _WORKER.set((worker, sent))
     try:
+        step("bulletin")
+        bulletin = build_bulletin(wh, period)  # QueryError with a hint where the period is empty
+        focus = resolve_focus(wh, period, provider, system)
+        ctx = BoardContext(
+            wh, period, bulletin, focus, spc_preset=spc_preset, rules=escalation_rules
+        )
+        if ctx.basis == "type1":
+            ctx.notes.append(
+                "All-types figures are not held for this period (the weekly returns of "
+                "2010-2015 publish major A&E only), so every figure and chart is type 1 "
+                "(major A&E)."
+            )
+        clock.lap("bulletin")
         results = _build_sections(ctx, [*sections, *extra_sections], step, clock)
         built = [r for i, r in sorted(results.items()) if isinstance(r, Section)]
         for section in built:
@@ -797,6 +801,9 @@ def build_report(
                 html = html.replace(figure.placeholder, figure.resolve())
             section.html = Markup(html) if isinstance(section.html, Markup) else html
         clock.lap("charts")
+    except BaseException:
+        worker.close(cancel=True)  # no report: its charts are not wanted
+        raise
     finally:
         _WORKER.reset(token)
         worker.close()
