@@ -1073,7 +1073,10 @@ def league_chart(
     xscale = alt.Scale(domain=domain)
     step = 14 if ranks is not None else min(14, max(7, 720 // rows))
     font = 10 if ranks is not None else min(10, step - 1)
-    label_limit = 320 if ranks is not None else 200
+    # One column (a printed page) has room for every label, already cut to `name_chars`: no
+    # pixel limit, which would have vl-convert measure each label once more (a third of the
+    # time it takes to draw the page).
+    label_limit = 0 if ranks is not None else 200
     panel_width = WIDTH - 200 if columns == 1 else 150
     chosen_label = (
         frame.loc[frame["code"] == highlight, "label"].iloc[0]
