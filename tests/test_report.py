@@ -26,6 +26,7 @@ from fourhour.report.board import (
     escalation_section,
     render_html,
 )
+from fourhour.report.pdf import svg_as_images
 from fourhour.warehouse import open_warehouse
 from fourhour.warehouse.load import ingest_file
 
@@ -164,6 +165,30 @@ def test_every_chart_is_inline_svg_with_a_text_alternative(weekly_html: tuple[st
     icons = re.findall(r'<svg [^>]*class="mdc-icon[^"]*"[^>]*>', weekly_html[0])
     assert page.svgs == len(page.figures) + len(icons)
     assert all('role="img"' in i and 'aria-label="' in i for i in icons)
+
+
+def test_the_pdf_takes_each_inline_svg_as_an_image_of_the_same_drawing(
+    weekly_html: tuple[str, Path],
+) -> None:
+    html = weekly_html[0]
+    page, images = svg_as_images(html)
+    assert "<svg" not in page
+    inline = re.findall(r"<svg\b.*?</svg>", html, flags=re.S)
+    # One image per distinct drawing: the icon table repeats a few icons many times.
+    assert sorted(i.decode() for i in images.values()) == sorted(set(inline))
+    assert len(images) < len(inline)
+    sources = re.findall(r'<img src="([^"]+)" alt="([^"]*)"', page)
+    assert len(sources) == len(inline)
+    assert all(images[src].decode() == svg for (src, _), svg in zip(sources, inline, strict=True))
+    # The text alternative (the SVG's title) becomes the image's alt, escaped once.
+    funnel = next(
+        alt
+        for src, alt in sources
+        if images[src].startswith(b'<svg role="img" aria-labelledby="fig-funnel')
+    )
+    assert funnel.startswith(f"Funnel plot of {len(major(WEEK))} providers")
+    # Outside the drawings, the words of the page are the same.
+    assert Page(page).text == Page(re.sub(r"<svg\b.*?</svg>", "", html, flags=re.S)).text
 
 
 def major(period) -> set[str]:

@@ -7,7 +7,8 @@ so no heading and no placeholder). `DEFAULT_SECTIONS` is the standard order; `bu
 takes `extra_sections` to append more, and `escalation_section(wh, period)` is the hook for the
 oversight engine's summons list.
 
-Charts are embedded as inline SVG, so the PDF (made by WeasyPrint) is vector throughout.
+Charts are embedded as inline SVG; the PDF (made by WeasyPrint, `report/pdf.py`) draws the same
+SVG as images, so it is vector throughout.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from fourhour.periods import Period
 from fourhour.report import charts
 from fourhour.report.bulletin import build_bulletin, is_synthetic, render
 from fourhour.report.occupancy import occupancy_section
+from fourhour.report.pdf import write_pdf
 from fourhour.report.series import (
     HISTORY,
     TREND,
@@ -771,22 +773,26 @@ def build_report(
     escalation_rules = load_escalation_rules(rules, period.granularity)
     step = progress or (lambda _: None)
     clock = _Clock()
-    step("bulletin")
-    bulletin = build_bulletin(wh, period)  # QueryError with a hint where the period is empty
-    focus = resolve_focus(wh, period, provider, system)
-    ctx = BoardContext(wh, period, bulletin, focus, spc_preset=spc_preset, rules=escalation_rules)
-    if ctx.basis == "type1":
-        ctx.notes.append(
-            "All-types figures are not held for this period (the weekly returns of 2010-2015 "
-            "publish major A&E only), so every figure and chart is type 1 (major A&E)."
-        )
-    clock.lap("bulletin")
-    # Charts are drawn in a worker process while the sections go on reading and computing;
+    # Charts are drawn in a worker process while the sections go on reading and computing
+    # (started first, so that its JavaScript runtime warms up while the bulletin is read);
     # each section's HTML holds a placeholder for its charts until they are drawn.
     worker = SvgWorker(charts.VL_VERSION, charts.LOCALE, parallel=parallel_charts)
     sent: list[Figure] = []
     token = _WORKER.set((worker, sent))
     try:
+        step("bulletin")
+        bulletin = build_bulletin(wh, period)  # QueryError with a hint where the period is empty
+        focus = resolve_focus(wh, period, provider, system)
+        ctx = BoardContext(
+            wh, period, bulletin, focus, spc_preset=spc_preset, rules=escalation_rules
+        )
+        if ctx.basis == "type1":
+            ctx.notes.append(
+                "All-types figures are not held for this period (the weekly returns of "
+                "2010-2015 publish major A&E only), so every figure and chart is type 1 "
+                "(major A&E)."
+            )
+        clock.lap("bulletin")
         results = _build_sections(ctx, [*sections, *extra_sections], step, clock)
         built = [r for i, r in sorted(results.items()) if isinstance(r, Section)]
         for section in built:
@@ -795,6 +801,9 @@ def build_report(
                 html = html.replace(figure.placeholder, figure.resolve())
             section.html = Markup(html) if isinstance(section.html, Markup) else html
         clock.lap("charts")
+    except BaseException:
+        worker.close(cancel=True)  # no report: its charts are not wanted
+        raise
     finally:
         _WORKER.reset(token)
         worker.close()
@@ -861,16 +870,6 @@ def render_html(report: BoardReport) -> str:
             last_year_when=charts.the(report.bulletin["meta"]["same_period_last_year"]["label"]),
         )
     )
-
-
-def write_pdf(html: str, path: Path) -> int:
-    """HTML to PDF with WeasyPrint, honouring the report's @page print stylesheet. Returns the
-    number of pages."""
-    from weasyprint import HTML  # imported late: it loads Pango
-
-    document = HTML(string=html, base_url=str(path.parent)).render()
-    document.write_pdf(path)
-    return len(document.pages)
 
 
 def output_path(out: Path | None, period: Period) -> Path:
