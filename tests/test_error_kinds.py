@@ -19,7 +19,7 @@ from fourhour.measures.spc import SpcInputError
 from fourhour.oversight.config import RulesError
 from fourhour.web.app import CONFIG_MESSAGE
 from fourhour.web.errors import STATUS_BY_KIND, BadParameter, NotFound
-from tests.web_world import LAST, app_for, build
+from tests.web_world import LAST, app_for
 
 KINDS = ((InvalidInputError, 2, 400), (QueryError, 5, 404), (ConfigError, 8, 500))
 SUNDAY = LAST.isoformat()
@@ -28,9 +28,9 @@ BAD_RULES = "[rules.below_standard]\nenabled = true\nwieght = 2.0\n"  # a typo: 
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
+def world(tmp_path_factory: pytest.TempPathFactory, web_world) -> tuple[Path, Path, Path]:
     root = tmp_path_factory.mktemp("kinds")
-    path, funding_rules = build(root, patients=False)
+    path, funding_rules = web_world(root, patients=False)  # built once a run, shared
     bad = root / "bad-rules.toml"
     bad.write_text(BAD_RULES, encoding="utf-8")
     return path, funding_rules, bad

@@ -55,6 +55,23 @@ def spread(pairs: list, limit: int | None) -> list:
     return [pairs[i] for i in idx]
 
 
+def validation_pairs(
+    con,
+    providers: list[str] | None = None,
+    winters: list[str] | None = None,
+    limit: int | None = None,
+) -> list[tuple[str, str]]:
+    """The trust-winters `validate` goes through (a query, no simulation): refused in one line
+    where a provider has no bed figures or none is left."""
+    pairs = spread(trust_winters(con, providers, winters), limit)
+    if not pairs:
+        raise FourhourError(
+            "no trust-winter has both bed figures and four-hour returns for the same days",
+            hint="ingest the winter sitreps and the returns of the same years",
+        )
+    return pairs
+
+
 def validate(
     wh,
     *,
@@ -63,15 +80,13 @@ def validate(
     limit: int | None = None,
     replications: int = 4,
     progress: Callable[[int, int], None] | None = None,
+    pairs: list[tuple[str, str]] | None = None,
 ) -> pd.DataFrame:
     """One row per trust-winter: observed and simulated type 1 performance, occupancy and
-    admissions, whether each is within tolerance, or why it could not be fitted."""
-    pairs = spread(trust_winters(wh.con, providers, winters), limit)
-    if not pairs:
-        raise FourhourError(
-            "no trust-winter has both bed figures and four-hour returns for the same days",
-            hint="ingest the winter sitreps and the returns of the same years",
-        )
+    admissions, whether each is within tolerance, or why it could not be fitted. `pairs`:
+    those of `validation_pairs`, where the caller has them already."""
+    if pairs is None:
+        pairs = validation_pairs(wh.con, providers, winters, limit)
     rows = []
     for i, (code, winter) in enumerate(pairs):
         row: dict[str, object] = {"provider": code, "winter": winter}

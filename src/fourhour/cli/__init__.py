@@ -7,6 +7,7 @@ what it needs when it runs (bench/cli_bench.py times `fourhour --help` and a bul
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 
@@ -107,11 +108,18 @@ def _escape(text: str) -> str:
     return escape(text)
 
 
+@functools.cache
+def _command() -> typer._click.Command:
+    """The Click command made from `app`, built once a process (some 50 ms of CPU: Typer
+    reads every command's signature), however often `main` runs in it."""
+    return typer.main.get_command(app)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the command line; every failure ends in one `error:` line (and maybe a hint line)."""
     from typer import _click
 
-    command = typer.main.get_command(app)
+    command = _command()
     try:
         code = command.main(args=argv, prog_name="fourhour", standalone_mode=False)
     except FourhourError as exc:

@@ -215,7 +215,7 @@ def validation_command(
     from rich.table import Table
 
     from fourhour.capacity.simulate import warm_up_engine
-    from fourhour.capacity.validation import summarise, validate
+    from fourhour.capacity.validation import summarise, validate, validation_pairs
     from fourhour.errors import FourhourError
     from fourhour.warehouse import open_warehouse
 
@@ -223,27 +223,26 @@ def validation_command(
         raise FourhourError("--replications should be at least 2 (for intervals)")
     if limit is not None and limit < 1:
         raise FourhourError("--limit should be at least 1")
-    with console.status("preparing the simulation engine"):
-        warm_up_engine()
-    with (
-        open_warehouse(warehouse, read_only=True) as wh,
-        Progress(
+    # The warehouse and the trust-winters are checked before the engine is compiled: a wrong
+    # path or provider is refused at once, not after the compile.
+    with open_warehouse(warehouse, read_only=True) as wh:
+        pairs = validation_pairs(wh.con, provider, winter, limit)
+        with console.status("preparing the simulation engine"):
+            warm_up_engine()
+        with Progress(
             TextColumn("trust-winters"),
             BarColumn(),
             MofNCompleteColumn(),
             console=console,
             transient=True,
-        ) as bar,
-    ):
-        task = bar.add_task("", total=None)
-        table = validate(
-            wh,
-            providers=provider,
-            winters=winter,
-            limit=limit,
-            replications=replications,
-            progress=lambda done, total: bar.update(task, completed=done, total=total),
-        )
+        ) as bar:
+            task = bar.add_task("", total=None)
+            table = validate(
+                wh,
+                pairs=pairs,
+                replications=replications,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
     summary = summarise(table)
     shown = Table(
         title=f"the capacity model against real trust-winters ({replications} "
