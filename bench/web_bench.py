@@ -1,6 +1,7 @@
 """Load benchmark of `fourhour serve`: 50 concurrent clients on loopback against a warehouse of
 two years of weekly returns for every provider (the synthetic demo set: 140 providers, 104
-weeks, with its organisation mapping, leaders, trajectories and allocations).
+weeks, with its organisation mapping, leaders, trajectories and allocations; its web pages
+precomputed, as `fourhour ingest` leaves a warehouse).
 
     .venv/bin/python bench/web_bench.py [--clients 50] [--seconds 20] [--think 0]
         [--warehouse PATH [--sample 5]]
@@ -59,6 +60,7 @@ def build_warehouse(root: Path) -> tuple[Path, Path]:
     from fourhour.warehouse import open_warehouse
     from fourhour.warehouse.hierarchy import import_mapping
     from fourhour.warehouse.load import ingest_file
+    from fourhour.web.precompute import precompute
 
     files = generate_weekly_returns(root / "data")  # 140 providers, 104 weeks
     path = root / "bench.duckdb"
@@ -70,6 +72,7 @@ def build_warehouse(root: Path) -> tuple[Path, Path]:
         import_leaders(wh, inputs["leaders"])
         import_trajectories(wh, inputs["trajectories"])
         import_allocations(wh, inputs["allocations"])
+        precompute(wh)  # as `fourhour ingest` does after every ingest
     return path, inputs["funding_rules"]
 
 
