@@ -104,7 +104,8 @@ class Bulk:
         self._england_raw: dict[str, pd.DataFrame] = {}
         self._published: dict[dt.date, pd.DataFrame] = {}
         self._parents: dict[tuple[str, dt.date], pd.DataFrame] = {}
-        self._series: dict[tuple[str, str], pd.DataFrame] = {}
+        self._series: dict[tuple[str, str], tuple[pd.DataFrame, dt.date]] = {}
+        self._series_done: set[tuple[str, str]] = set()
         self._sums: dict[str, pd.DataFrame] = {}
         self._spc: dict[tuple[str, str], tuple[str, SpcResult]] = {}
         self._prepare()
@@ -282,10 +283,16 @@ class Bulk:
         k = key_of(period)
         if k not in self.series_periods or count != HISTORY[period.granularity]:
             return level_series(wh, period, count, level)
-        if (k, level) not in self._series:
+        if (period.granularity, level) not in self._series_done:
             self._prepare_series(period.granularity, level)
+            self._series_done.add((period.granularity, level))
         found = self._series.get((k, level))
-        return found if found is not None else level_series(wh, period, count, level)
+        if found is None:
+            return level_series(wh, period, count, level)
+        frame, start = found  # cut when asked: the sums are kept once, not once a period
+        ends = frame["period_end"]
+        cut = (ends >= pd.Timestamp(start)) & (ends <= pd.Timestamp(period.end))
+        return frame[cut.to_numpy()].reset_index(drop=True)
 
     def _prepare_series(self, granularity: str, level: str) -> None:
         """Every league period's history at `level`: summed once per distinct mapping (all
@@ -304,10 +311,8 @@ class Bulk:
             starts = {p: periods_back(p, HISTORY[granularity])[0].end for p in members}
             first, last = min(starts.values()), max(p.end for p in members)
             frame = self._sums_by_organisation(granularity, level, members[0].end, first, last)
-            ends = frame["period_end"]
             for p in members:
-                cut = (ends >= pd.Timestamp(starts[p])) & (ends <= pd.Timestamp(p.end))
-                self._series[(key_of(p), level)] = frame[cut.to_numpy()].reset_index(drop=True)
+                self._series[(key_of(p), level)] = (frame, starts[p])
 
     def _sums_by_organisation(
         self, granularity: str, level: str, on: dt.date, start: dt.date, end: dt.date
