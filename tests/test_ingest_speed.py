@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from fourhour.cli.ingest_cmd import expand
@@ -38,6 +38,7 @@ cells = st.one_of(
 
 
 @given(st.lists(cells, min_size=1, max_size=20))
+@example([0.0, -0.0])  # equal as cache keys, different as text (hypothesis found it once)
 def test_cached_header_normalisation_equals_the_plain_rule(row: list) -> None:
     for cell in [*row, *row]:  # the second pass is answered from the cache
         expected = "" if cell is None else _norm_header.__wrapped__(cell)

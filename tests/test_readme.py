@@ -58,7 +58,7 @@ SMALLER = {
     "calibrate": ["--check", "2"],
     "evidence occupancy": ["--model-replications", "2"],
     "evidence validation": ["--limit", "2", "-r", "2"],
-    "forecast backtest": ["--max-origins", "2"],
+    "forecast backtest": ["--max-origins", "1"],
 }
 SKIP = {"fetch": "downloads from NHS England; tests/test_fetch.py runs it on a local imitation"}
 

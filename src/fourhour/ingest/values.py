@@ -138,6 +138,8 @@ def norm_header(cell: Cell) -> str:
     """Header text normalised for matching: lower case, single spaces, '0' dash artefacts fixed."""
     if cell is None:
         return ""
+    if isinstance(cell, float) and cell == 0.0:  # 0.0 and -0.0: one cache key, two texts
+        return _norm_header.__wrapped__(cell)
     try:
         return _norm_header(cell)
     except TypeError:  # an unhashable cell: normalised without the cache
