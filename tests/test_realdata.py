@@ -145,3 +145,20 @@ def test_months_without_providers_fall_back_to_published_totals(real_warehouse: 
         e = england(wh, periods.month(2013, 1)).iloc[0]
     assert e.source == "published national totals"
     assert e.all_types_performance_pct == pytest.approx(94.54, abs=0.01)
+
+
+def test_months_before_april_2016_trend_from_national_totals_alone(
+    real_warehouse_all: Path,
+) -> None:
+    """Before April 2016 a month's England series comes from the published national totals
+    alone (no provider returns): its trend has figures, and pandas is not asked to concatenate
+    an empty frame (a FutureWarning on every such page before)."""
+    import warnings
+
+    from fourhour.report.series import england_series
+
+    with open_warehouse(real_warehouse_all, read_only=True) as wh, warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)
+        series = england_series(wh, periods.month(2015, 12), 12)
+    assert len(series) == 12 and set(series["source"]) == {"published national totals"}
+    assert series["all_types_performance_pct"].notna().all()

@@ -89,7 +89,10 @@ def england_series(
         extra = [e for e in extra if e["source"].iloc[0] == "published national totals"]
         if extra:
             published = pd.concat(extra, ignore_index=True)[frame.columns]
-            frame = pd.concat([frame, published], ignore_index=True)
+            # No provider returns in the window (months before April 2016): the totals alone.
+            frame = (
+                published if frame.empty else pd.concat([frame, published], ignore_index=True)
+            )
     return frame.sort_values("period_end").reset_index(drop=True)
 
 
