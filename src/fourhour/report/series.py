@@ -90,9 +90,7 @@ def england_series(
         if extra:
             published = pd.concat(extra, ignore_index=True)[frame.columns]
             # No provider returns in the window (months before April 2016): the totals alone.
-            frame = (
-                published if frame.empty else pd.concat([frame, published], ignore_index=True)
-            )
+            frame = published if frame.empty else pd.concat([frame, published], ignore_index=True)
     return frame.sort_values("period_end").reset_index(drop=True)
 
 
