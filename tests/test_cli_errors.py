@@ -400,3 +400,17 @@ def test_help_imports_nothing_heavy() -> None:
         env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
     )
     assert proc.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_precompute_needs_a_warehouse_and_does_nothing_on_an_empty_one(place, capsys) -> None:
+    """`fourhour precompute` of a path with no warehouse is refused (nothing is created); on a
+    warehouse with no returns yet it computes nothing and says so (it once failed inside)."""
+    missing = place["root"] / "new.duckdb"
+    argv = ["precompute", "--warehouse", str(missing)]
+    code, _, err = run(argv, capsys)
+    line = assert_clean_failure(code, err, argv)
+    assert code == WarehouseError.exit_code and "new.duckdb" in line
+    assert not missing.exists()
+    code, out, err = run(["precompute", "--warehouse", str(place["good"])], capsys)
+    assert code == 0, err
+    assert "web pages: 0 computed" in out and "0 unchanged" in out

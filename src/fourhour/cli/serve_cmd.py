@@ -107,6 +107,9 @@ def precompute(warehouse: WarehouseOption = None) -> None:
     what changed since the last run is computed (`fourhour ingest` runs this after
     ingesting unless given --no-precompute; run it after `orgs import` and other imports)."""
     from fourhour.warehouse import open_warehouse
+    from fourhour.warehouse.connection import check_warehouse_path
 
-    with open_warehouse(warehouse) as wh:
+    path = warehouse_path(warehouse)
+    check_warehouse_path(path, read_only=True)  # a warehouse to precompute, not a new one
+    with open_warehouse(path) as wh:
         precompute_pages(wh)

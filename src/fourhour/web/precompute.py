@@ -94,6 +94,8 @@ def organisation_hashes(wh: Warehouse, periods: list[Period]) -> dict[tuple, str
     system and region eras up to its end (and, for an organisation with returns by then but
     no relation before it, its earliest relations after: `parents_sql` falls back on those),
     and the organisation and succession tables."""
+    if not periods:  # a warehouse with no returns yet
+        return {}
     static = []
     for table, skip in STATIC_TABLES.items():
         n, h = one_row(
